@@ -1,0 +1,12 @@
+// Task-queue names are a contract (shared/docs/DESIGN.md): workers, workflows and operators all use them.
+export const CPU_TASK_QUEUE = 'sparky';
+export const GPU_POOL_TASK_QUEUE = 'sparky-gpu';
+
+/** Task queue of one pinned GPU: `sparky-gpu-<host>-<gpuIndex>`. */
+export function pinnedGpuTaskQueue(host: string, gpuIndex: number | string): string {
+  return `${GPU_POOL_TASK_QUEUE}-${host}-${gpuIndex}`;
+}
+
+export function isPinnedGpuTaskQueue(queue: string): boolean {
+  return /^sparky-gpu-.+-\d+$/.test(queue);
+}
