@@ -1,0 +1,74 @@
+// The contract between workflow code and the activities that do a plan's work. Workflows call
+// activities by these names through proxyActivities; workers register factories that implement them
+// (activities/index.ts). Everything here is plain JSON, because it crosses into workflow history:
+// never put a secret value in these types, only references (see StepBody.secrets).
+import type { GateCheck, StepBody } from '../plan/schema.ts';
+
+/** Who is running a step, for log paths, idempotency keys and container/compose names. */
+export interface StepContext {
+  /** The metaOrchestrator's workflow id (`sparky-<plan>-<run>`): the run's identity. */
+  runWorkflowId: string;
+  planName: string;
+  phaseId: string;
+  domainId: string;
+  workstreamId: string;
+  stepId: string;
+  /** Stable across retries of this step in this run: `<runWorkflowId>/<workstream>/<step>[/compensate]`. */
+  idempotencyKey: string;
+  /** True when this execution undoes an earlier step (saga compensation). */
+  compensation?: boolean;
+  /** Plan-level `env`, already merged with the step's own `env` by the workflow. */
+  env?: Record<string, string>;
+  /** The pinned GPU when the step runs on a pinned queue (docker run --gpus device=<n>). */
+  gpu?: { host: string; index: number };
+}
+
+export interface StepActivityInput {
+  /** The step with `${{ outputs.… }}` references already substituted by the workflow. */
+  step: StepBody;
+  ctx: StepContext;
+}
+
+export interface StepResult {
+  status: 'succeeded' | 'skipped';
+  /** Why a step was skipped (its `when` was false), in words a person reads. */
+  skippedReason?: string;
+  /** Values later steps and gate checks may use: `${{ outputs.<workstream>.<step>.<key> }}`. */
+  outputs?: Record<string, unknown>;
+  /** The per-step log file on the worker's machine (shown by `sparky logs`). */
+  logPath?: string;
+  /** The last bytes of stdout/stderr (bounded, for the status and error messages). */
+  tail?: string;
+  exitCode?: number;
+  durationMs: number;
+  /** The task queue the step really ran on, and the pinned queue of that worker's GPU, if any. */
+  taskQueue: string;
+  pinnedTaskQueue?: string;
+  /** Kind-specific facts (container id, image id, compose project, inference device…). */
+  details?: Record<string, unknown>;
+  /** Shell steps run through /bin/sh when the plan asks: made visible in the status. */
+  viaShell?: boolean;
+}
+
+export interface GateCheckInput {
+  check: GateCheck;
+  ctx: Omit<StepContext, 'stepId' | 'idempotencyKey' | 'workstreamId' | 'domainId'> & { gateId: string };
+  /** Outputs of every finished step so far, keyed `<workstream>.<step>` (for `metric` checks). */
+  outputs: Record<string, Record<string, unknown>>;
+}
+
+export interface GateCheckResult {
+  id: string;
+  kind: GateCheck['kind'];
+  passed: boolean;
+  /** The value that was measured (exit code, field value, metric, HTTP status), if any. */
+  measured?: unknown;
+  message: string;
+  durationMs: number;
+}
+
+/** Activity names and signatures, as the workflows see them. */
+export interface SparkyActivities {
+  runStep(input: StepActivityInput): Promise<StepResult>;
+  runGateCheck(input: GateCheckInput): Promise<GateCheckResult>;
+}

@@ -1,0 +1,212 @@
+// The plan language, as a zod schema: the single source of truth for plan shape. It is imported by
+// workflow code (the metaOrchestrator validates its own input), so it must stay free of I/O.
+// Semantic checks that need the whole plan (ids, dependencies, cycles, pools) live in validate.ts.
+import { z } from 'zod';
+
+/** `30s`, `20m`, `4h`, `3d`, `250ms` (also combined: `1h30m`). */
+export const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h|d))+$/;
+export const Duration = z.string().regex(DURATION_RE, 'a duration like 30s, 20m, 4h or 3d');
+/** An estimate: one duration, or a range `3-4d` (unit after the upper bound applies to both). */
+export const Estimate = z.string().regex(/^(\d+(\.\d+)?)(-(\d+(\.\d+)?))?(ms|s|m|h|d)$/, 'an estimate like 3d or 3-4d');
+
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id: letters, digits, ".", "_" or "-", starting with a letter or digit');
+/** An environment variable name (secrets are references to these, never literal values). */
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+export const RetryPolicy = z.strictObject({
+  maximumAttempts: z.number().int().min(1).optional(),
+  initialInterval: Duration.optional(),
+  backoffCoefficient: z.number().min(1).optional(),
+  maximumInterval: Duration.optional(),
+  nonRetryableErrorTypes: z.array(z.string()).optional(),
+});
+
+/**
+ * `pool`: `cpu` (task queue `sparky`), `gpu` (any GPU worker, `sparky-gpu`), the name of a pinned
+ * pool declared in the plan's `pools`, or a literal pinned GPU `gpu:<host>:<index>`
+ * (task queue `sparky-gpu-<host>-<index>`).
+ */
+export const PoolRef = z.string().min(1);
+
+export const PinnedPool = z.strictObject({ host: z.string().regex(/^[A-Za-z0-9._-]+$/), gpu: z.number().int().min(0) });
+
+/**
+ * `when`: the step runs only if every given condition holds; otherwise it is recorded as skipped
+ * with the reason. Conditions are evaluated by the worker that would run the step.
+ */
+export const When = z.strictObject({
+  docker: z.boolean().optional(),          // a Docker engine answers (true) / does not (false)
+  gpu: z.boolean().optional(),             // an NVIDIA GPU is visible
+  env: EnvName.optional(),                 // this environment variable is set and non-empty
+  platform: z.enum(['linux', 'darwin', 'win32']).optional(),
+  arch: z.enum(['x64', 'arm64']).optional(),
+});
+
+/** Where a step's outputs come from: a JSON file it writes, or the last line of stdout parsed as JSON. */
+export const Outputs = z.strictObject({
+  from: z.enum(['json-file', 'stdout-json', 'stdout-last-line']),
+  file: z.string().optional(),             // for json-file, relative to the step's cwd
+});
+
+const StepCommon = {
+  id: Id,
+  name: z.string().optional(),
+  timeout: Duration.optional(),            // startToClose of one attempt
+  heartbeatTimeout: Duration.optional(),
+  retry: RetryPolicy.optional(),
+  pool: PoolRef.optional(),
+  when: When.optional(),
+  env: z.record(EnvName, z.string()).optional(),
+  /** Secret references: env var name inside the step ← env var name on the worker. Never values. */
+  secrets: z.record(EnvName, z.strictObject({ fromEnv: EnvName })).optional(),
+};
+
+export const ShellStep = z.strictObject({
+  ...StepCommon,
+  kind: z.literal('shell'),
+  run: z.array(z.string()).min(1, 'argv must not be empty'),
+  shell: z.boolean().optional(),          // run through /bin/sh -c (only when the plan says so)
+  cwd: z.string().optional(),
+  outputs: Outputs.optional(),
+  nonRetryableExitCodes: z.array(z.number().int()).optional(),
+});
+
+export const DockerStep = z.strictObject({
+  ...StepCommon,
+  kind: z.literal('docker'),
+  action: z.enum(['build', 'run', 'compose-up', 'compose-down', 'rm', 'rmi']),
+  context: z.string().optional(),          // build
+  dockerfile: z.string().optional(),       // build
+  tag: z.string().optional(),              // build (image tag), rmi
+  buildArgs: z.record(z.string(), z.string()).optional(),
+  image: z.string().optional(),            // run
+  command: z.array(z.string()).optional(), // run
+  volumes: z.array(z.string()).optional(), // run: host:container[:ro]
+  network: z.string().optional(),          // run
+  file: z.string().optional(),             // compose
+  project: z.string().optional(),          // compose project name (default: from run + step)
+  services: z.array(z.string()).optional(),
+  container: z.string().optional(),        // rm (default: the container this run's step created)
+  cwd: z.string().optional(),
+  outputs: Outputs.optional(),
+});
+
+export const InferenceStep = z.strictObject({
+  ...StepCommon,
+  kind: z.literal('inference'),
+  op: z.string().min(1),                   // e.g. gemm, pixelize
+  model: z.string().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  /** Binary inputs: name → file path (glob allowed), read by the activity. */
+  inputs: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  /** Where the activity writes binary results (files named after the result keys). */
+  outputDir: z.string().optional(),
+  requestTimeout: Duration.optional(),
+});
+
+export const StepBody = z.discriminatedUnion('kind', [ShellStep, DockerStep, InferenceStep]);
+
+/** A compensation is a step without its own compensation. */
+export const Compensation = StepBody;
+
+export const Step = z.discriminatedUnion('kind', [
+  ShellStep.extend({ compensate: Compensation.optional() }),
+  DockerStep.extend({ compensate: Compensation.optional() }),
+  InferenceStep.extend({ compensate: Compensation.optional() }),
+]);
+
+export const Workstream = z.strictObject({
+  id: Id,
+  name: z.string().optional(),
+  description: z.string().optional(),
+  dependsOn: z.array(Id).optional(),
+  estimate: Estimate.optional(),
+  /** Keep every GPU step of this workstream on the GPU its first GPU step landed on. */
+  stickyGpu: z.boolean().optional(),
+  steps: z.array(Step).min(1, 'a workstream needs at least one step'),
+});
+
+export const Domain = z.strictObject({
+  id: Id,
+  name: z.string().optional(),
+  maxParallel: z.number().int().min(1).optional(),
+  workstreams: z.array(Workstream).min(1, 'a domain needs at least one workstream'),
+});
+
+const CheckCommon = { id: Id, name: z.string().optional(), timeout: Duration.optional() };
+export const GateCheck = z.discriminatedUnion('kind', [
+  z.strictObject({ ...CheckCommon, kind: z.literal('command'), run: z.array(z.string()).min(1, 'argv must not be empty'), cwd: z.string().optional() }),
+  z.strictObject({
+    ...CheckCommon, kind: z.literal('file'), path: z.string().min(1),
+    /** Optional JSON field check: a dotted path into the file's JSON. */
+    field: z.string().optional(),
+    equals: z.unknown().optional(), atLeast: z.number().optional(), atMost: z.number().optional(),
+  }),
+  z.strictObject({
+    ...CheckCommon, kind: z.literal('metric'),
+    /** `<workstream>.<step>.<output key>` (dotted path allowed after the step). */
+    metric: z.string().min(1),
+    atLeast: z.number().optional(), atMost: z.number().optional(), equals: z.unknown().optional(),
+  }),
+  z.strictObject({ ...CheckCommon, kind: z.literal('http'), url: z.string().url(), expectStatus: z.number().int().optional() }),
+]);
+
+export const ApproverList = z.strictObject({
+  approvers: z.array(z.string().min(1)).min(1),
+  required: z.number().int().min(1).optional(), // default 1
+  timeout: Duration.optional(),
+});
+
+export const Approval = ApproverList.extend({
+  onTimeout: z.enum(['reject', 'approve', 'escalate']).optional(), // default reject
+  escalate: ApproverList.optional(),
+});
+
+export const Gate = z.strictObject({
+  id: Id,
+  name: z.string().optional(),
+  description: z.string().optional(),
+  checks: z.array(GateCheck).optional(),
+  approval: Approval.optional(),
+});
+
+export const Phase = z.strictObject({
+  id: Id,
+  name: z.string().optional(),
+  domains: z.array(Domain).min(1, 'a phase needs at least one domain'),
+  gate: Gate.optional(),
+});
+
+export const Defaults = z.strictObject({
+  timeout: Duration.optional(),
+  heartbeatTimeout: Duration.optional(),
+  retry: RetryPolicy.optional(),
+  maxParallel: z.number().int().min(1).optional(),
+  pool: PoolRef.optional(),
+});
+
+export const Plan = z.strictObject({
+  name: Id,
+  version: z.union([z.string(), z.number()]).optional(),
+  description: z.string().optional(),
+  defaults: Defaults.optional(),
+  onFailure: z.enum(['compensate', 'halt']).optional(), // default compensate
+  pools: z.record(Id, PinnedPool).optional(),
+  env: z.record(EnvName, z.string()).optional(),
+  phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
+});
+
+export type Plan = z.infer<typeof Plan>;
+export type Phase = z.infer<typeof Phase>;
+export type Domain = z.infer<typeof Domain>;
+export type Workstream = z.infer<typeof Workstream>;
+export type Step = z.infer<typeof Step>;
+export type StepBody = z.infer<typeof StepBody>;
+export type ShellStep = z.infer<typeof ShellStep>;
+export type DockerStep = z.infer<typeof DockerStep>;
+export type InferenceStep = z.infer<typeof InferenceStep>;
+export type Gate = z.infer<typeof Gate>;
+export type GateCheck = z.infer<typeof GateCheck>;
+export type Approval = z.infer<typeof Approval>;
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+export type When = z.infer<typeof When>;
