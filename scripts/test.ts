@@ -34,8 +34,8 @@ async function stage(name: string, file: string, argv: string[], parse?: (out: s
 const num = (out: string, re: RegExp) => Number(out.match(re)?.[1] ?? 0);
 
 if (!skipStatic) {
-  await stage('typecheck (tsc --noEmit)', 'npx', ['tsc', '--noEmit', '-p', '.']);
-  await stage('lint (workflow determinism)', 'npx', ['eslint', '--max-warnings', '0', '.']);
+  await stage('typecheck (tsc --noEmit)', 'node_modules/.bin/tsc', ['--noEmit', '-p', '.']);
+  await stage('lint (workflow determinism)', 'node_modules/.bin/eslint', ['--max-warnings', '0', '.']);
 }
 
 if (!only || 'inference'.includes(only)) {
