@@ -186,6 +186,8 @@ export const Defaults = z.strictObject({
 });
 
 export const Plan = z.strictObject({
+  /** A JSON Schema reference for editors (`plan/plan.schema.json`); ignored by Sparky. */
+  $schema: z.string().optional(),
   name: Id,
   version: z.union([z.string(), z.number()]).optional(),
   description: z.string().optional(),
@@ -193,6 +195,11 @@ export const Plan = z.strictObject({
   onFailure: z.enum(['compensate', 'halt']).optional(), // default compensate
   pools: z.record(Id, PinnedPool).optional(),
   env: z.record(EnvName, z.string()).optional(),
+  /**
+   * The directory relative paths in the plan are resolved against (absolute). The loader sets it to
+   * the plan file's directory and resolves the paths (plan/paths.ts); a plan started by hand may set it.
+   */
+  baseDir: z.string().optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 
