@@ -1,0 +1,1 @@
+"""Sparky's GPU inference server: ZeroMQ + MessagePack, protocol v1 (docs/protocol.md)."""

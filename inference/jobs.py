@@ -1,0 +1,127 @@
+"""Jobs, the bounded queue the worker thread takes them from, and the cache of finished results.
+
+Threads: the socket thread creates jobs, enqueues, cancels and replies; the worker thread pops and
+runs them. The queue's lock is the only state the two share (plus JobContext's stop flag).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+
+from .ops.registry import JobContext, OpSpec
+
+
+class Job:
+    def __init__(self, job_id: str, spec: OpSpec, ctx: JobContext, fingerprint: bytes, deadline: float):
+        self.id, self.spec, self.ctx, self.fingerprint, self.deadline = job_id, spec, ctx, fingerprint, deadline
+        self.waiters: list[list[bytes]] = []   # reply envelopes of every submit that joined this job
+        self.state = "queued"                  # queued → running → finished (changed under the queue lock)
+        self.replied = False                   # the socket thread answered the waiters (done, cancel, timeout)
+        self.seq = 0                           # next progress sequence number (socket thread only)
+        self.enqueued_at = time.monotonic()
+        self.started_at: float | None = None
+        self.batch_key = None                  # set by the server from the op's batch_key(params)
+
+
+class JobQueue:
+    def __init__(self, max_depth: int):
+        self.max_depth = max_depth
+        self._jobs: deque[Job] = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self.running: list[Job] = []
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def offer(self, job: Job) -> bool:
+        """Adds a job unless the queue is full (the caller answers BUSY)."""
+        with self._cond:
+            if len(self._jobs) >= self.max_depth:
+                return False
+            self._jobs.append(job)
+            self._cond.notify()
+            return True
+
+    def remove(self, job: Job) -> bool:
+        """Takes a queued job out; False when the worker already started it."""
+        with self._cond:
+            if job.state != "queued":
+                return False
+            self._jobs.remove(job)
+            job.state = "finished"
+            return True
+
+    def take_batch(self, max_batch: int, timeout: float = 0.5) -> list[Job]:
+        """Blocks for the next job, then adds queued jobs with the same op and batch key (FIFO otherwise)."""
+        with self._cond:
+            if not self._jobs and not self._closed:
+                self._cond.wait(timeout)
+            if not self._jobs:
+                return []
+            head = self._jobs.popleft()
+            batch = [head]
+            if head.batch_key is not None and head.spec.batch_handler and max_batch > 1:
+                for job in list(self._jobs):
+                    if len(batch) >= max_batch:
+                        break
+                    if job.spec is head.spec and job.batch_key == head.batch_key:
+                        self._jobs.remove(job)
+                        batch.append(job)
+            now = time.monotonic()
+            for job in batch:
+                job.state, job.started_at = "running", now
+            self.running = batch
+            return batch
+
+    def finish(self, batch: list[Job]) -> None:
+        with self._cond:
+            for job in batch:
+                job.state = "finished"
+            self.running = []
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class ResultCache:
+    """Finished results by job id, so a retried submit gets the answer instead of a second run.
+
+    Bounded three ways: entries, total bytes and age (LRU eviction, TTL on read).
+    """
+
+    def __init__(self, max_entries: int = 1024, max_bytes: int = 256 << 20, ttl_s: float = 600.0):
+        self.max_entries, self.max_bytes, self.ttl_s = max_entries, max_bytes, ttl_s
+        self._items: OrderedDict[str, tuple] = OrderedDict()
+        self._bytes = 0
+
+    def put(self, job_id: str, fingerprint: bytes, reply: dict, size: int) -> None:
+        self.pop(job_id)
+        if size > self.max_bytes:
+            return
+        self._items[job_id] = (fingerprint, reply, size, time.monotonic() + self.ttl_s)
+        self._bytes += size
+        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+            _, (_, _, old_size, _) = self._items.popitem(last=False)
+            self._bytes -= old_size
+
+    def get(self, job_id: str):
+        item = self._items.get(job_id)
+        if item is None:
+            return None
+        if item[3] < time.monotonic():
+            self.pop(job_id)
+            return None
+        self._items.move_to_end(job_id)
+        return item
+
+    def pop(self, job_id: str) -> None:
+        item = self._items.pop(job_id, None)
+        if item is not None:
+            self._bytes -= item[2]
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,448 @@
+"""Sparky's inference server, protocol v1 (docs/protocol.md). One process per GPU.
+
+    python -m inference.server --gpu 0 | --cpu  [--host 127.0.0.1] [--port 5555] [--pub-port 5556]
+        [--bind tcp://…] [--pub tcp://…] [--id NAME] [--metrics-port N] [--ops-module mypkg.myops] …
+
+Threads and sockets: the main thread owns every ZeroMQ socket (ROUTER for requests, PUB for progress,
+an inproc PULL for wake-ups). One worker thread runs jobs; it hands progress and results back through
+a queue and pokes the main thread through its own inproc PUSH socket. No socket is touched by two threads.
+Prints one JSON line `{"event": "ready", …}` on stdout once it serves (endpoints with real ports).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+
+log = logging.getLogger("sparky.inference")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m inference.server", description=__doc__.split("\n")[0])
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--gpu", type=int, help="pin to this GPU (sets CUDA_VISIBLE_DEVICES before torch loads)")
+    where.add_argument("--cpu", action="store_true", help="compute on the CPU even when a GPU is present")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=5555, help="request port (ROUTER); 0 = any free port")
+    p.add_argument("--pub-port", type=int, help="progress port (PUB); default port+1, or any free port when port is 0")
+    p.add_argument("--bind", help="full request endpoint, overrides --host/--port (e.g. tcp://127.0.0.1:5555)")
+    p.add_argument("--pub", help="full progress endpoint, overrides --host/--pub-port")
+    p.add_argument("--id", dest="server_id", help="server id reported in replies (default <hostname>-gpu<N>|cpu)")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (0 = any free port)")
+    p.add_argument("--metrics-host", default="127.0.0.1")
+    p.add_argument("--max-frame-bytes", type=int, default=64 << 20, help="larger requests get TOO_LARGE")
+    p.add_argument("--max-queue", type=int, default=64, help="queued jobs beyond this get BUSY")
+    p.add_argument("--job-timeout", type=float, default=300.0, help="seconds; a job's timeout_ms is capped by it")
+    p.add_argument("--max-batch", type=int, help="jobs per batch for batchable ops (default 8 on a GPU, 1 on the CPU)")
+    p.add_argument("--cache-entries", type=int, default=1024)
+    p.add_argument("--cache-bytes", type=int, default=256 << 20)
+    p.add_argument("--cache-ttl", type=float, default=600.0, help="seconds a finished result answers a retried id")
+    p.add_argument("--ops-module", action="append", default=[], help="import this module to register more ops")
+    p.add_argument("--curve-secret-file", help="ZeroMQ certificate file with the server's CURVE secret key "
+                   "(or set SPARKY_INFERENCE_CURVE_SECRET to the Z85 secret key)")
+    p.add_argument("--curve-clients-dir", help="only clients whose public certificates are in this directory "
+                   "may connect (default with CURVE on: any client that knows the server's public key)")
+    p.add_argument("--log-level", default=os.environ.get("SPARKY_INFERENCE_LOG_LEVEL", "WARNING"))
+    return p.parse_args(argv)
+
+
+def endpoint(explicit: str | None, host: str, port: int | None) -> str:
+    if explicit:
+        return explicit
+    return f"tcp://{host}:{'*' if not port else port}"
+
+
+class Server:
+    def __init__(self, args, device):
+        import zmq
+
+        from . import protocol as proto
+        from .jobs import JobQueue, ResultCache
+        from .metrics import Metrics
+        from .ops.registry import get_op, list_ops
+
+        self.zmq, self.proto, self.args, self.device = zmq, proto, args, device
+        self.get_op, self.list_ops = get_op, list_ops
+        self.server_id = args.server_id
+        self.max_batch = args.max_batch or (8 if device.kind == "cuda" else 1)
+        self.queue = JobQueue(args.max_queue)
+        self.cache = ResultCache(args.cache_entries, args.cache_bytes, args.cache_ttl)
+        self.jobs: dict = {}                      # id → Job not yet answered (queued or running)
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.outcomes: dict[str, int] = {}
+        self.started = time.time()
+        self.stopping = threading.Event()
+        self.metrics = Metrics(self.server_id, device)
+
+        self.ctx = zmq.Context()
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.pub = self.ctx.socket(zmq.PUB)
+        for sock in (self.router, self.pub):
+            sock.setsockopt(zmq.LINGER, 0)
+        # The soft limit answers TOO_LARGE; past 4x it ZeroMQ drops the connection before we read a byte.
+        self.router.setsockopt(zmq.MAXMSGSIZE, args.max_frame_bytes * 4 + (1 << 20))
+        self.router.setsockopt(zmq.RCVHWM, 10000)
+        self.router.setsockopt(zmq.SNDHWM, 10000)
+        self._setup_curve()
+        self.router.bind(endpoint(args.bind, args.host, args.port))
+        pub_port = args.pub_port if args.pub_port is not None else (args.port + 1 if args.port else 0)
+        self.pub.bind(endpoint(args.pub, args.host, pub_port))
+        self.bind_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.pub_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.wake = self.ctx.socket(zmq.PULL)
+        self.wake_addr = f"inproc://sparky-wake-{id(self)}"
+        self.wake.bind(self.wake_addr)
+        self.worker = threading.Thread(target=self._worker_main, name="sparky-worker", daemon=True)
+
+    def _setup_curve(self) -> None:
+        zmq, args = self.zmq, self.args
+        secret = os.environ.get("SPARKY_INFERENCE_CURVE_SECRET", "").encode() or None
+        public = None
+        if args.curve_secret_file:
+            import zmq.auth
+            public, secret = zmq.auth.load_certificate(args.curve_secret_file)
+            if secret is None:
+                raise SystemExit(f"{args.curve_secret_file} holds no secret key")
+        self.curve = secret is not None
+        if not self.curve:
+            return
+        public = public or zmq.curve_public(secret)
+        if args.curve_clients_dir:
+            from zmq.auth.thread import ThreadAuthenticator  # runs its own ZAP socket in its own thread
+            self.auth = ThreadAuthenticator(self.ctx)
+            self.auth.start()
+            self.auth.configure_curve(domain="*", location=args.curve_clients_dir)
+        for sock in (self.router, self.pub):
+            sock.curve_secretkey, sock.curve_publickey, sock.curve_server = secret, public, True
+        self.curve_public = public.decode()
+
+    # ---- the socket thread ---------------------------------------------------------------------
+    def serve(self) -> None:
+        zmq = self.zmq
+        self.worker.start()
+        metrics_url = None
+        if self.args.metrics_port is not None:
+            metrics_url = self.metrics.serve(self.args.metrics_host, self.args.metrics_port)
+        ready = {"event": "ready", "server_id": self.server_id, "bind": self.bind_endpoint, "pub": self.pub_endpoint,
+                 "metrics": metrics_url, "device": self.device.label, "curve": self.curve, "pid": os.getpid(),
+                 "protocol": self.proto.VERSION}
+        print(json.dumps(ready), flush=True)
+        poller = zmq.Poller()
+        poller.register(self.router, zmq.POLLIN)
+        poller.register(self.wake, zmq.POLLIN)
+        next_sweep = 0.0
+        while not self.stopping.is_set():
+            ready_socks = dict(poller.poll(50))
+            if self.wake in ready_socks:
+                while True:
+                    try:
+                        self.wake.recv(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+            self._drain_events()
+            if self.router in ready_socks:
+                for _ in range(1000):  # bounded, so events and deadlines are never starved
+                    try:
+                        frames = self.router.recv_multipart(zmq.NOBLOCK, copy=True)
+                    except zmq.Again:
+                        break
+                    try:
+                        self._on_frames(frames)
+                    except Exception:  # the server keeps serving whatever one message does
+                        log.exception("unexpected error handling a request")
+                        self._send(frames[:1], self.proto.reply_error(None, None, self.proto.INTERNAL, "internal error"))
+            now = time.monotonic()
+            if now >= next_sweep:
+                self._sweep_deadlines(now)
+                self.metrics.gauges(len(self.queue), len(self.queue.running))
+                next_sweep = now + 0.05
+        self.queue.close()
+        self.worker.join(timeout=2)
+        if getattr(self, "auth", None):
+            self.auth.stop()
+        self.ctx.destroy(linger=0)
+
+    def _send(self, envelope: list[bytes], payload: bytes) -> None:
+        try:
+            self.router.send_multipart([*envelope, payload], self.zmq.NOBLOCK)
+        except self.zmq.ZMQError as exc:  # peer gone or its queue full: it will time out and retry
+            log.debug("reply dropped: %s", exc)
+
+    def _on_frames(self, frames: list[bytes]) -> None:
+        proto = self.proto
+        # Envelope: the identity ROUTER adds, then any empty delimiter frames (a REQ client sends one).
+        n = 1
+        while n < len(frames) - 1 and frames[n] == b"":
+            n += 1
+        envelope, body = frames[:n], frames[n:]
+        if len(body) != 1 or body[0] == b"":
+            self.metrics.error(proto.BAD_REQUEST)
+            self._send(envelope, proto.reply_error(None, None, proto.BAD_REQUEST,
+                                                   f"expected exactly one non-empty payload frame, got {len(body)}"))
+            return
+        raw = body[0]
+        if len(raw) > self.args.max_frame_bytes:
+            req_id, req_type = proto.peek_id_type(raw)
+            self.metrics.error(proto.TOO_LARGE)
+            self._send(envelope, proto.reply_error(req_type, req_id, proto.TOO_LARGE,
+                                                   f"payload is {len(raw)} bytes; the limit is {self.args.max_frame_bytes}"))
+            return
+        try:
+            msg = proto.parse_request(raw)
+        except proto.ProtocolError as err:
+            self.metrics.error(err.code)
+            self._send(envelope, proto.reply_error(err.req_type, err.req_id, err.code, err.message))
+            return
+        req_type, req_id = msg["type"], msg.get("id")
+        self.metrics.request(req_type)
+        if req_type == "ping":
+            self._send(envelope, proto.reply_ok("ping", req_id, {"server_id": self.server_id, "time": time.time(),
+                                                                 "pid": os.getpid(), "protocol": proto.VERSION}))
+        elif req_type == "status":
+            self._send(envelope, proto.reply_ok("status", req_id, self.status()))
+        elif req_type == "ops":
+            self._send(envelope, proto.reply_ok("ops", req_id, {"ops": [s.describe() for s in self.list_ops()]}))
+        elif req_type == "cancel":
+            self._send(envelope, proto.reply_ok("cancel", req_id, {"state": self._cancel(req_id)}))
+        else:
+            self._submit(envelope, msg)
+
+    def status(self) -> dict:
+        return {"server_id": self.server_id, "version": self.proto.SERVER_VERSION, "protocol": self.proto.VERSION,
+                "devices": [self.device.describe()], "backend": self.device.backend,
+                "ops": [s.name for s in self.list_ops()], "models": [],
+                "queue": {"depth": len(self.queue), "max": self.queue.max_depth},
+                "in_flight": len(self.queue.running), "jobs": dict(self.outcomes), "cached_results": len(self.cache),
+                "limits": {"max_frame_bytes": self.args.max_frame_bytes, "max_queue": self.queue.max_depth,
+                           "job_timeout_ms": int(self.args.job_timeout * 1000), "max_batch": self.max_batch,
+                           "cache_ttl_s": self.args.cache_ttl, "cache_entries": self.args.cache_entries},
+                "curve": self.curve, "uptime_s": time.time() - self.started, "pid": os.getpid()}
+
+    def _fingerprint(self, msg: dict) -> bytes:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.proto.pack([msg["op"], msg.get("model"), msg["params"]]))
+        for name in sorted(msg["inputs"]):
+            value = msg["inputs"][name]
+            for item in value if isinstance(value, list) else [value]:
+                h.update(name.encode())
+                h.update(len(item).to_bytes(8, "little"))
+                h.update(item)
+        return h.digest()
+
+    def _submit(self, envelope: list[bytes], msg: dict) -> None:
+        from .jobs import Job
+        from .ops.registry import JobContext
+
+        proto, job_id = self.proto, msg["id"]
+        spec = self.get_op(msg["op"])
+        if spec is None:
+            self.metrics.error(proto.UNKNOWN_OP)
+            known = ", ".join(s.name for s in self.list_ops())
+            self._send(envelope, proto.reply_error("submit", job_id, proto.UNKNOWN_OP,
+                                                   f"no op {msg['op']!r} on this server (it has: {known})"))
+            return
+        fingerprint = self._fingerprint(msg)
+        active = self.jobs.get(job_id)
+        cached = None if active else self.cache.get(job_id)
+        if (active and active.fingerprint != fingerprint) or (cached and cached[0] != fingerprint):
+            self.metrics.error(proto.BAD_REQUEST)
+            self._send(envelope, proto.reply_error("submit", job_id, proto.BAD_REQUEST,
+                                                   f"job id {job_id!r} is already used by a different request"))
+            return
+        if active:  # a retry while it runs: answer it too when the job ends; it never runs twice
+            active.waiters.append(envelope)
+            self.metrics.deduped("joined")
+            return
+        if cached:
+            reply = dict(cached[1])
+            reply["meta"] = {**reply.get("meta", {}), "dedup": "cached"}
+            self.metrics.deduped("cached")
+            self._send(envelope, proto.pack(reply))
+            return
+        timeout_s = min(self.args.job_timeout, msg.get("timeout_ms", 1e12) / 1000)
+        deadline = time.monotonic() + timeout_s
+        job = Job(job_id, spec, None, fingerprint, deadline)
+        job.ctx = JobContext(job_id, spec.name, msg["params"], msg["inputs"], self.device, msg.get("model"),
+                             on_progress=lambda stage, done, total, j=job: self._post(("progress", j, stage, done, total)),
+                             deadline=deadline)
+        job.batch_key = spec.batch_key(msg["params"]) if spec.batch_key else None
+        job.waiters.append(envelope)
+        if not self.queue.offer(job):
+            self.metrics.error(proto.BUSY)
+            self._send(envelope, proto.reply_error("submit", job_id, proto.BUSY,
+                                                   f"queue full ({self.queue.max_depth} jobs waiting); retry later"))
+            return
+        self.jobs[job_id] = job
+        self._publish(job, "queued", len(self.queue), None)
+
+    def _cancel(self, job_id: str) -> str:
+        job = self.jobs.get(job_id)
+        if job is None:
+            cached = self.cache.get(job_id)
+            return "unknown" if cached is None else "finished"
+        if self.queue.remove(job):
+            self._finish(job, error=(self.proto.CANCELLED, "cancelled while queued"))
+            return "removed"
+        job.ctx.cancel("cancelled")  # the op stops at its next ctx.check()
+        self._finish(job, error=(self.proto.CANCELLED, "cancelled while running"))
+        return "stopping"
+
+    def _sweep_deadlines(self, now: float) -> None:
+        for job in [j for j in self.jobs.values() if j.deadline <= now]:
+            self.queue.remove(job)
+            job.ctx.cancel("timeout")
+            self._finish(job, error=(self.proto.TIMEOUT, "job ran past its timeout"))
+
+    def _publish(self, job, stage: str, done, total) -> None:
+        frames = self.proto.progress_event(job.id, job.seq, stage, done, total, {"server_id": self.server_id})
+        job.seq += 1
+        try:
+            self.pub.send_multipart(frames, self.zmq.NOBLOCK)
+        except self.zmq.ZMQError:
+            pass
+
+    def _finish(self, job, result=None, error=None, meta_extra=None) -> None:
+        """Answers every waiter once, caches what a retry should get, records metrics."""
+        proto = self.proto
+        if job.replied:
+            return
+        job.replied = True
+        if self.jobs.get(job.id) is job:
+            del self.jobs[job.id]
+        now = time.monotonic()
+        meta = {"server_id": self.server_id, "device": self.device.label,
+                "queued_ms": round(((job.started_at or now) - job.enqueued_at) * 1000, 3),
+                "run_ms": round((now - job.started_at) * 1000, 3) if job.started_at else 0.0, **(meta_extra or {})}
+        if error is None:
+            reply = {"v": proto.VERSION, "type": "submit", "id": job.id, "ok": True, "result": result, "meta": meta}
+            try:
+                payload = proto.pack(reply)
+            except Exception as exc:
+                error = (proto.INTERNAL, f"op {job.spec.name} returned a value MessagePack cannot encode: {exc}")
+        if error is not None:
+            code, message = error
+            reply = {"v": proto.VERSION, "type": "submit", "id": job.id, "ok": False, "meta": meta,
+                     "error": {"code": code, "message": message, "retryable": code in proto.RETRYABLE}}
+            payload = proto.pack(reply)
+        if error is None or error[0] not in proto.RETRYABLE:
+            self.cache.put(job.id, job.fingerprint, reply, len(payload))
+        for envelope in job.waiters:
+            self._send(envelope, payload)
+        outcome = "ok" if error is None else error[0]
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
+        self._publish(job, {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}.get(outcome, "failed"),
+                      None, None)
+
+    def _post(self, event) -> None:
+        """Called from the worker thread: queue the event, then wake the socket thread."""
+        self.events.put(event)
+        push = getattr(self._local, "push", None)
+        if push is None:
+            push = self._local.push = self.ctx.socket(self.zmq.PUSH)
+            push.setsockopt(self.zmq.LINGER, 0)
+            push.connect(self.wake_addr)
+        try:
+            push.send(b"", self.zmq.NOBLOCK)
+        except self.zmq.Again:
+            pass  # a wake-up is already pending
+
+    _local = threading.local()
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return
+            kind, job = event[0], event[1]
+            if job.replied:
+                continue  # cancelled or timed out already: its late events are dropped
+            if kind == "progress":
+                self._publish(job, event[2], event[3], event[4])
+            elif kind == "result":
+                self._on_result(job, event[2], event[3])
+
+    def _on_result(self, job, outcome, batch_size: int) -> None:
+        from .ops.registry import JobStopped, OpError
+
+        proto = self.proto
+        meta = {"batch_size": batch_size}
+        if isinstance(outcome, OpError):
+            code = outcome.code if outcome.code in proto.ERROR_CODES else proto.INTERNAL
+            self._finish(job, error=(code, outcome.message), meta_extra=meta)
+        elif isinstance(outcome, JobStopped):
+            code = proto.TIMEOUT if job.ctx.stop_reason == "timeout" else proto.CANCELLED
+            self._finish(job, error=(code, f"job stopped: {job.ctx.stop_reason}"), meta_extra=meta)
+        elif isinstance(outcome, BaseException):
+            self._finish(job, error=(proto.INTERNAL, f"{type(outcome).__name__}: {outcome}"), meta_extra=meta)
+        elif not isinstance(outcome, dict):
+            self._finish(job, error=(proto.INTERNAL, f"op returned {type(outcome).__name__}, not a map"), meta_extra=meta)
+        else:
+            self._finish(job, result=outcome, meta_extra=meta)
+
+    # ---- the worker thread ---------------------------------------------------------------------
+    def _worker_main(self) -> None:
+        while not self.stopping.is_set():
+            batch = self.queue.take_batch(self.max_batch)
+            if not batch:
+                continue
+            live = [job for job in batch if not job.ctx.stopped()]
+            for job in live:
+                self._post(("progress", job, "running", 0, None))
+            outcomes: list = []
+            try:
+                spec = batch[0].spec
+                if len(live) > 1:
+                    outcomes = list(spec.batch_handler([job.ctx for job in live]))
+                else:
+                    for job in live:
+                        try:
+                            outcomes.append(spec.handler(job.ctx))
+                        except BaseException as exc:  # noqa: BLE001  (reported to the client as INTERNAL)
+                            outcomes.append(exc)
+            except BaseException as exc:  # noqa: BLE001
+                log.exception("batch failed")
+                outcomes = [exc] * len(live)
+            finally:
+                self.queue.finish(batch)
+            for job, outcome in zip(live, outcomes):
+                self._post(("result", job, outcome, len(live)))
+            if self.device.kind == "cuda":
+                self.device.torch.cuda.empty_cache()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s inference: %(message)s")
+    if args.gpu is not None:
+        # Before torch is imported (device.py imports it): this process then sees exactly one GPU.
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
+    from .device import detect
+    from .ops.registry import load_builtin_ops, load_ops_module
+
+    device = detect(force_cpu=args.cpu, gpu_index=args.gpu)
+    if args.gpu is not None and device.kind != "cuda":
+        log.warning("--gpu %s asked for, but no CUDA device is usable here: computing on %s", args.gpu, device.label)
+    args.server_id = args.server_id or f"{socket.gethostname()}-{'cpu' if args.gpu is None else f'gpu{args.gpu}'}"
+    load_builtin_ops()
+    for module in args.ops_module:
+        load_ops_module(module)
+    server = Server(args, device)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: server.stopping.set())
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
