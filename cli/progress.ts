@@ -1,0 +1,122 @@
+// Live progress of a run for `sparky run --wait`, `sparky status --watch` and `npm start`: in a terminal
+// a tree with bars per phase and domain that redraws in place; elsewhere (CI, pipes) plain lines, one per
+// change, so logs stay readable.
+import logUpdate from 'log-update';
+import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
+import { temporalAddress, temporalNamespace } from './connection.ts';
+
+const STEP_MARK: Record<string, string> = {
+  pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
+};
+
+function bar(done: number, total: number, width = 20): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
+
+function uiBase(): string {
+  return process.env.SPARKY_UI_URL ?? 'http://127.0.0.1:8233';
+}
+
+/** Exactly how to approve a waiting gate, from each surface. */
+export function approvalHelp(workflowId: string, gate: GateStatus): string {
+  const addr = temporalAddress() === '127.0.0.1:7233' ? '' : ` --address ${temporalAddress()}`;
+  const ns = temporalNamespace();
+  const input = JSON.stringify({ gate: gate.id, approver: 'NAME', decision: 'approve' });
+  const signalInput = JSON.stringify({ gate: gate.id, approver: 'NAME' });
+  return [
+    `gate ${gate.id} waits for ${gate.required} approval(s) from ${gate.approvers.join(', ')}` +
+      (gate.approvals.length ? ` (have: ${gate.approvals.join(', ')})` : '') +
+      (gate.deadline ? `; times out at ${gate.deadline}` : ''),
+    `  sparky:   npx sparky approve ${workflowId} ${gate.id} --as NAME   (or: npx sparky reject … --reason WHY)`,
+    `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
+    `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
+    `  Web UI:   ${uiBase()}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)} → "Send a Signal": approveGate ${signalInput}`,
+  ].join('\n');
+}
+
+export function waitingGate(status: RunStatus): GateStatus | undefined {
+  return status.phases.map((p) => p.gate).find((g): g is GateStatus => g?.state === 'waiting');
+}
+
+/** The whole run as a tree of lines. */
+export function renderStatus(status: RunStatus): string {
+  const lines: string[] = [];
+  lines.push(`${status.runWorkflowId}  plan ${status.plan}  ${status.state.toUpperCase()}${status.paused ? ' (paused)' : ''}`);
+  if (status.waitingFor) lines.push(`  ${status.waitingFor}`);
+  for (const phase of status.phases) {
+    const steps = phase.domains.flatMap((d) => d.workstreams.flatMap((w) => w.steps));
+    const done = steps.filter((s) => s.state !== 'pending' && s.state !== 'running').length;
+    lines.push(`phase ${phase.id}${phase.name ? ` (${phase.name})` : ''}  ${bar(done, steps.length)} ${done}/${steps.length}  ${phase.state}`);
+    for (const domain of phase.domains) {
+      const dsteps = domain.workstreams.flatMap((w) => w.steps);
+      const ddone = dsteps.filter((s) => s.state !== 'pending' && s.state !== 'running').length;
+      lines.push(`  ${domain.id.padEnd(14)} ${bar(ddone, dsteps.length, 12)} ${String(ddone).padStart(3)}/${dsteps.length}  ${domain.state}`);
+      for (const ws of domain.workstreams) {
+        if (ws.state === 'pending' && phase.state === 'pending') continue;
+        const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}`).join(' ');
+        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}`);
+      }
+    }
+    if (phase.gate) {
+      const g = phase.gate;
+      const checks = g.checks.map((c) => `${c.passed ? '✔' : '✖'}${c.id}${c.measured !== undefined ? `=${JSON.stringify(c.measured)}` : ''}`).join(' ');
+      lines.push(`  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
+    }
+  }
+  if (status.compensations.length) {
+    lines.push('compensations (newest first):');
+    for (const c of status.compensations) lines.push(`  ${c.of} → ${c.stepId}  ${c.state}${c.error ? `  — ${c.error.split('\n')[0]}` : ''}`);
+  }
+  if (status.error) lines.push(`error: ${status.error}`);
+  const gate = waitingGate(status);
+  if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
+  return lines.join('\n');
+}
+
+type Flat = Map<string, string>;
+
+function flatten(status: RunStatus): Flat {
+  const flat: Flat = new Map();
+  flat.set('run', `${status.state}${status.paused ? ' (paused)' : ''}`);
+  for (const phase of status.phases) {
+    flat.set(`phase ${phase.id}`, phase.state);
+    for (const d of phase.domains) for (const w of d.workstreams) for (const s of w.steps) flat.set(`${w.id}/${s.id}`, describeStep(s));
+    if (phase.gate) flat.set(`gate ${phase.gate.id}`, `${phase.gate.state} ${phase.gate.approvals.length}/${phase.gate.required}`);
+  }
+  for (const c of status.compensations) flat.set(`compensate ${c.of}`, c.state);
+  return flat;
+}
+
+function describeStep(s: StepStatus): string {
+  if (s.state === 'skipped') return `skipped: ${s.skippedReason ?? ''}`;
+  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}`;
+  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}`;
+  return s.state;
+}
+
+/** Prints progress as the status changes: a redrawn tree on a terminal, change lines otherwise. */
+export class ProgressPrinter {
+  private last: Flat = new Map();
+  private lastGateHelp = '';
+  constructor(private readonly tty = Boolean(process.stdout.isTTY) && !process.env.CI) {}
+
+  update(status: RunStatus): void {
+    if (this.tty) { logUpdate(renderStatus(status)); return; }
+    const now = flatten(status);
+    const time = new Date().toISOString().slice(11, 19);
+    for (const [key, value] of now) {
+      if (this.last.get(key) !== value && !(this.last.size === 0 && value === 'pending')) console.log(`${time} ${key}: ${value}`);
+    }
+    this.last = now;
+    const gate = waitingGate(status);
+    const help = gate ? approvalHelp(status.runWorkflowId, gate) : '';
+    if (help && help !== this.lastGateHelp) console.log(help);
+    this.lastGateHelp = help;
+  }
+
+  /** Leave the last frame on screen (terminal) before printing anything else. */
+  done(): void {
+    if (this.tty) logUpdate.done();
+  }
+}

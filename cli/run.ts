@@ -1,0 +1,75 @@
+// `sparky run <plan> [--wait] [--auto-approve NAME…]`: validate the plan here (errors with file:line:col),
+// then start a metaOrchestrator run with its id, memo and search attributes, and optionally follow it.
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { runWorkflowId } from '../common/ids.ts';
+import { SparkyPlan, SparkyState, SparkyGate, SparkyPhase } from '../common/search-attributes.ts';
+import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
+import { formatErrors, loadPlanFile } from '../plan/load.ts';
+import type { Plan } from '../plan/schema.ts';
+import { CliError, connectClient } from './connection.ts';
+import { rememberLastRun } from './runs.ts';
+import { watchRun } from './watch.ts';
+
+export interface RunCommandOptions {
+  wait?: boolean;
+  autoApprove?: string[];
+  id?: string;
+  interactive?: boolean;
+  client?: Client;
+}
+
+/** A short run id people can type: time of day + 4 random hex digits, e.g. 20261124-1107-3fa2. */
+export function newRunId(date = new Date()): string {
+  const stamp = date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function planMemo(plan: Plan): Record<string, unknown> {
+  const workstreams = plan.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams));
+  return {
+    plan: plan.name,
+    version: plan.version ?? null,
+    description: plan.description ?? null,
+    phases: plan.phases.map((p) => `${p.id}${p.gate ? ` → ${p.gate.id}` : ''}`).join(' | '),
+    domains: plan.phases.flatMap((p) => p.domains.map((d) => d.id)).join(', '),
+    workstreams: workstreams.length,
+    steps: workstreams.reduce((n, w) => n + w.steps.length, 0),
+  };
+}
+
+export async function startRun(client: Client, plan: Plan, workflowId: string) {
+  return client.workflow.start('metaOrchestrator', {
+    taskQueue: CPU_TASK_QUEUE,
+    workflowId,
+    args: [{ plan, options: {} }],
+    memo: planMemo(plan),
+    typedSearchAttributes: [
+      { key: SparkyPlan, value: plan.name },
+      { key: SparkyState, value: 'running' },
+      { key: SparkyPhase, value: plan.phases[0]?.id ?? '' },
+      { key: SparkyGate, value: '' },
+    ],
+  });
+}
+
+export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
+  const loaded = await loadPlanFile(file);
+  if (!loaded.ok || !loaded.plan) {
+    console.error(formatErrors(loaded.errors));
+    throw new CliError(`${file}: the plan is invalid (${loaded.errors.length} problem(s)); nothing was started`, 2);
+  }
+  const plan = loaded.plan;
+  const client = opts.client ?? await connectClient();
+  const workflowId = opts.id ?? runWorkflowId(plan.name, newRunId());
+  const handle = await startRun(client, plan, workflowId);
+  rememberLastRun(workflowId);
+  console.log(`started ${workflowId}`);
+  console.log(`  status:  npx sparky status ${workflowId}`);
+  console.log(`  Web UI:  ${process.env.SPARKY_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+  if (!opts.wait) return 0;
+  const result = await watchRun(handle, { autoApprove: opts.autoApprove, interactive: opts.interactive });
+  if (result.state === 'completed') { console.log(`\n${workflowId} completed`); return 0; }
+  console.log(`\n${workflowId} ${result.state}${result.error ? `: ${result.error}` : ''}`);
+  return result.state === 'cancelled' ? 130 : 1;
+}

@@ -1,0 +1,24 @@
+// `sparky status <run> [--json] [--watch]`: the run's status query, as a tree (or JSON).
+import { statusQuery } from '../workflows/messages.ts';
+import type { RunStatus } from '../workflows/status.ts';
+import { connectClient } from './connection.ts';
+import { renderStatus } from './progress.ts';
+import { resolveRun } from './runs.ts';
+import { watchRun } from './watch.ts';
+
+export async function statusCommand(run: string, opts: { json?: boolean; watch?: boolean; autoApprove?: string[] }): Promise<number> {
+  const client = await connectClient();
+  const handle = await resolveRun(client, run);
+  if (opts.watch) {
+    const result = await watchRun(handle, { autoApprove: opts.autoApprove, interactive: true });
+    return result.state === 'completed' ? 0 : 1;
+  }
+  const status = await handle.query(statusQuery);
+  if (opts.json) console.log(JSON.stringify(status, null, 2));
+  else {
+    const { status: wf } = await handle.describe();
+    console.log(renderStatus(status));
+    if (wf.name !== 'RUNNING') console.log(`(workflow ${wf.name.toLowerCase()})`);
+  }
+  return 0;
+}
