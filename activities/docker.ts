@@ -1,0 +1,187 @@
+// Docker steps through the real `docker` CLI: build, run, compose-up, compose-down, rm, rmi. Every
+// CLI call streams into the step log. A container or compose project is named from the run and the
+// step, so a retry replaces what a crashed attempt left instead of colliding with it.
+import { ApplicationFailure } from '@temporalio/common';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
+import type { DockerStep } from '../plan/schema.ts';
+import { attemptInfo } from './context.ts';
+import { findCompose, probeDocker } from './docker-engine.ts';
+import { stepLabels, stepResourceName } from './docker-names.ts';
+import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
+import { readOutputs } from './outputs.ts';
+import { runProcess, type ProcessOutcome, type ProcessSpec } from './run-process.ts';
+import type { RunnerDeps } from './runner-deps.ts';
+import { resolveSecrets } from './secrets.ts';
+import { processFailure, stepDeadlineMs } from './shell.ts';
+import { stepEnv, stepLabel } from './step-env.ts';
+
+type Input = StepActivityInput & { step: DockerStep };
+type Run = (file: string, args: string[], extra?: Partial<ProcessSpec>) => Promise<ProcessOutcome>;
+interface ActionResult { outcome?: ProcessOutcome; outputs?: Record<string, unknown>; details: Record<string, unknown> }
+
+const invalid = (label: string, what: string) =>
+  ApplicationFailure.nonRetryable(`${label}: ${what}`, 'DockerStepInvalid');
+
+/** `./data:/data:ro` → absolute host path; a named volume (`cache:/cache`) stays as it is. */
+export function resolveVolume(spec: string, cwd: string): string {
+  const [host, ...rest] = spec.split(':');
+  if (rest.length === 0 || !(host.startsWith('.') || host.includes('/'))) return spec;
+  return [path.resolve(cwd, host), ...rest].join(':');
+}
+
+async function inspect(kind: 'container' | 'image', name: string, format: string): Promise<string | undefined> {
+  const result = await execa('docker', [kind, 'inspect', '--format', format, name], { reject: false, timeout: 30_000, stdin: 'ignore' });
+  return result.exitCode === 0 ? String(result.stdout).trim() : undefined;
+}
+
+/** `docker rm -f`, tolerating a container that is not there (older engines exit 1 for that). */
+async function removeContainer(run: Run, name: string): Promise<boolean> {
+  const outcome = await run('docker', ['rm', '-f', name], { timeoutMs: 60_000 });
+  if (outcome.exitCode === 0) return !/No such container/i.test(outcome.tail);
+  if (/No such container/i.test(outcome.tail)) return false;
+  throw ApplicationFailure.create({ message: `docker rm -f ${name} failed (exit ${outcome.exitCode})\n${shortTail(outcome.tail)}`, type: 'DockerRemoveFailed' });
+}
+
+async function build(input: Input, run: Run, cwd: string, label: string): Promise<ActionResult> {
+  const { step, ctx } = input;
+  const tag = step.tag ?? `${stepResourceName(ctx)}:latest`;
+  const context = path.resolve(cwd, step.context ?? '.');
+  // Like compose, a Dockerfile is looked up in the context first, then relative to the step's cwd.
+  const dockerfile = step.dockerfile === undefined ? undefined
+    : existsSync(path.resolve(context, step.dockerfile)) ? path.resolve(context, step.dockerfile) : path.resolve(cwd, step.dockerfile);
+  const args = ['build', '-t', tag,
+    ...(dockerfile ? ['-f', dockerfile] : []),
+    ...Object.entries(step.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+    ...stepLabels(ctx).flatMap((l) => ['--label', l]),
+    context];
+  const outcome = await run('docker', args);
+  if (outcome.exitCode !== 0) {
+    throw ApplicationFailure.create({
+      message: `${label}: docker build of ${tag} failed (${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode ?? outcome.signal}`})\n--- end of the build log ---\n${shortTail(outcome.tail)}`,
+      type: outcome.timedOut ? 'StepTimeout' : 'DockerBuildFailed',
+      details: [{ exitCode: outcome.exitCode ?? null }],
+    });
+  }
+  const imageId = await inspect('image', tag, '{{.Id}}');
+  return { outcome, outputs: { image: tag, imageId }, details: { image: tag, imageId } };
+}
+
+async function runContainer(input: Input, run: Run, cwd: string, label: string, env: Record<string, string>, logPath: string): Promise<ActionResult> {
+  const { step, ctx } = input;
+  if (!step.image) throw invalid(label, 'action run needs `image`');
+  const name = stepResourceName(ctx);
+  // A container of an earlier attempt (its worker crashed, or it timed out) is replaced, not reused.
+  const replaced = await removeContainer(run, name);
+  const args = ['run', '--name', name,
+    ...stepLabels(ctx).flatMap((l) => ['--label', l]),
+    ...(step.network ? ['--network', step.network] : []),
+    ...(ctx.gpu ? ['--gpus', `device=${ctx.gpu.index}`] : []),
+    // Values travel in the CLI's environment, not its argv: `ps` never shows a secret.
+    ...Object.keys(env).flatMap((k) => ['-e', k]),
+    ...(step.volumes ?? []).flatMap((v) => ['-v', resolveVolume(v, cwd)]),
+    step.image, ...(step.command ?? [])];
+  let outcome: ProcessOutcome;
+  try {
+    outcome = await run('docker', args, { env });
+  } catch (error) {
+    // Cancelled: ending the CLI does not end the container.
+    await removeContainer(run, name).catch(() => undefined);
+    throw error;
+  }
+  if (outcome.timedOut) await removeContainer(run, name).catch(() => undefined);
+  if (outcome.exitCode !== 0) throw processFailure(`${label} (container ${name})`, outcome, logPath);
+  const containerId = await inspect('container', name, '{{.Id}}');
+  return { outcome, outputs: { container: name, containerId }, details: { container: name, containerId, image: step.image, replacedLeftover: replaced } };
+}
+
+async function compose(input: Input, run: Run, cwd: string, label: string, env: Record<string, string>, logPath: string): Promise<ActionResult> {
+  const { step, ctx } = input;
+  const command = await findCompose();
+  if (!command) {
+    throw ApplicationFailure.create({ message: `${label}: neither \`docker compose\` nor \`docker-compose\` is installed on this worker (apt-get install docker-compose)`, type: 'DockerComposeMissing' });
+  }
+  const project = step.project ?? stepResourceName(ctx);
+  const base = [...command.slice(1), ...(step.file ? ['-f', path.resolve(cwd, step.file)] : []), '-p', project];
+  const services = step.services ?? [];
+  const args = step.action === 'compose-up' ? [...base, 'up', '-d', '--build', '--remove-orphans', ...services]
+    : services.length > 0 ? [...base, 'rm', '--stop', '--force', ...services]
+      : [...base, 'down', '--remove-orphans'];
+  const outcome = await run(command[0], args, { env });
+  if (outcome.exitCode !== 0) throw processFailure(`${label} (${command.join(' ')} ${step.action === 'compose-up' ? 'up' : 'down'}, project ${project})`, outcome, logPath);
+  const ps = await execa(command[0], [...base, 'ps', '-q'], { reject: false, cwd, env, timeout: 30_000, stdin: 'ignore' });
+  const containers = ps.exitCode === 0 ? String(ps.stdout).split('\n').filter((l) => l.trim() !== '').length : undefined;
+  return { outcome, outputs: { project }, details: { project, compose: command.join(' '), containers } };
+}
+
+export function createDockerRunner(deps: RunnerDeps) {
+  return async function runDocker(input: Input): Promise<StepResult> {
+    const { step, ctx } = input;
+    const { attempt, taskQueue, deadlineMs } = attemptInfo();
+    const label = stepLabel(input);
+    const secrets = resolveSecrets(step.secrets, process.env, label);
+    const probe = await probeDocker();
+    if (!probe.ok) {
+      throw ApplicationFailure.create({
+        message: `${label} needs a Docker engine: ${probe.reason}. Start one (e.g. \`dockerd --storage-driver=vfs --iptables=false --bridge=none &\`) or point DOCKER_HOST at one.`,
+        type: 'DockerUnavailable',
+      });
+    }
+    const cwd = path.resolve(deps.workdir ?? process.cwd(), step.cwd ?? '.');
+    const env = stepEnv(input, attempt, secrets.env);
+    const timeout = stepDeadlineMs(step.timeout, deadlineMs);
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const logPath = stepLogPath(deps.logDir, ctx);
+    const log = new StepLog(logPath);
+    const started = Date.now();
+    const run: Run = (file, args, extra) => {
+      // All CLI calls of one attempt share the step's deadline.
+      const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+      const limits = [extra?.timeoutMs, remaining].filter((n): n is number => n !== undefined);
+      return runProcess({
+        file, args, cwd, log, redact: secrets.redact, killGraceMs: deps.killGraceMs,
+        ...extra,
+        timeoutMs: limits.length > 0 ? Math.min(...limits) : undefined,
+      });
+    };
+    let result: ActionResult;
+    try {
+      log.write(attemptHeader(attempt, `docker ${step.action}${ctx.compensation ? ' (compensation)' : ''}`));
+      switch (step.action) {
+        case 'build': result = await build(input, run, cwd, label); break;
+        case 'run': result = await runContainer(input, run, cwd, label, env, logPath); break;
+        case 'compose-up': case 'compose-down': result = await compose(input, run, cwd, label, env, logPath); break;
+        case 'rm': {
+          const container = step.container ?? stepResourceName(ctx);
+          result = { details: { container, removed: await removeContainer(run, container) } };
+          break;
+        }
+        case 'rmi': {
+          const image = step.tag ?? step.image ?? `${stepResourceName(ctx)}:latest`;
+          const outcome = await run('docker', ['rmi', '-f', image], { timeoutMs: 120_000 });
+          const missing = /No such image/i.test(outcome.tail);
+          if (outcome.exitCode !== 0 && !missing) throw processFailure(`${label} (docker rmi ${image})`, outcome, logPath);
+          result = { outcome, details: { image, removed: !missing } };
+          break;
+        }
+      }
+    } finally {
+      log.close();
+    }
+    const declared = await readOutputs(step.outputs, cwd, result.outcome?.lastStdoutLine, secrets.redact);
+    const outputs = result.outputs || declared ? { ...result.outputs, ...declared } : undefined;
+    return {
+      status: 'succeeded',
+      outputs,
+      logPath,
+      tail: result.outcome?.tail,
+      exitCode: result.outcome?.exitCode,
+      durationMs: Date.now() - started,
+      taskQueue,
+      pinnedTaskQueue: deps.pinnedTaskQueue,
+      details: { action: step.action, attempt, ...result.details },
+    };
+  };
+}

@@ -1,0 +1,66 @@
+// Per-step log files: `<logDir>/<runWorkflowId>/<workstreamId>/<stepId>.log` (the shared contract;
+// `sparky logs` reads them). Every attempt appends to the same file after a header line, so the file
+// tells the whole story of a step, retries included. Output is redacted before it is written.
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { StepContext } from '../common/activity-types.ts';
+
+export const TAIL_BYTES = 64 * 1024;
+
+/** A path segment from an id: no separators, no `..`, nothing a file system would choke on. */
+export function safeSegment(text: string): string {
+  const cleaned = text.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^\.+/, '_');
+  return cleaned.length > 0 ? cleaned : '_';
+}
+
+export function stepLogPath(logDir: string, ctx: Pick<StepContext, 'runWorkflowId' | 'workstreamId' | 'stepId'>): string {
+  return path.join(logDir, safeSegment(ctx.runWorkflowId), safeSegment(ctx.workstreamId), `${safeSegment(ctx.stepId)}.log`);
+}
+
+export function gateCheckLogPath(logDir: string, runWorkflowId: string, gateId: string, checkId: string): string {
+  return path.join(logDir, safeSegment(runWorkflowId), `gate-${safeSegment(gateId)}`, `${safeSegment(checkId)}.log`);
+}
+
+export function attemptHeader(attempt: number, note?: string): string {
+  return `--- attempt ${attempt} ${new Date().toISOString()} ---${note ? ` ${note}` : ''}\n`;
+}
+
+/** A bounded tail of text: keeps the last `limit` bytes (cheaply: trims in batches). */
+export class Tail {
+  private text = '';
+  constructor(private readonly limit = TAIL_BYTES) {}
+  push(chunk: string): void {
+    this.text += chunk;
+    if (this.text.length > this.limit * 2) this.text = this.text.slice(-this.limit);
+  }
+  toString(): string {
+    const bytes = Buffer.from(this.text);
+    return bytes.length <= this.limit ? this.text : bytes.subarray(bytes.length - this.limit).toString('utf8');
+  }
+}
+
+/**
+ * A step's log, open for appending. Writes are synchronous so that lines from stdout and stderr stay
+ * in the order they arrived and the file is complete the moment the activity returns.
+ */
+export class StepLog {
+  private readonly fd: number;
+  constructor(readonly path: string) {
+    mkdirSync(pathDir(path), { recursive: true });
+    this.fd = openSync(path, 'a');
+  }
+  write(text: string): void {
+    if (text.length > 0) writeSync(this.fd, text);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+const pathDir = (file: string) => path.dirname(file);
+
+/** The last `bytes` of a tail, for error messages (the full tail is in the result or the log). */
+export function shortTail(tail: string, bytes = 8 * 1024): string {
+  const buf = Buffer.from(tail);
+  return buf.length <= bytes ? tail : `…${buf.subarray(buf.length - bytes).toString('utf8')}`;
+}

@@ -1,0 +1,11 @@
+// What the step runners need from the worker that hosts them (a subset of ActivityDeps in index.ts).
+export interface RunnerDeps {
+  /** Root of the per-step logs (`<logDir>/<run>/<workstream>/<step>.log`). */
+  logDir: string;
+  /** Base for relative `cwd`, `context`, `file` and output paths; defaults to the worker's cwd. */
+  workdir?: string;
+  /** SIGTERM → SIGKILL grace when a step's process tree is ended. */
+  killGraceMs?: number;
+  /** The worker's pinned GPU queue, reported in results. */
+  pinnedTaskQueue?: string;
+}

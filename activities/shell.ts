@@ -1,0 +1,86 @@
+// Shell steps: a program and its arguments, run without a shell unless the plan says `shell: true`
+// (then `/bin/sh -c <run[0]> sparky-step <run[1..]>`, and the result says so). Exit codes map to
+// retryable failures, except those the plan lists in `nonRetryableExitCodes`.
+import { ApplicationFailure } from '@temporalio/common';
+import path from 'node:path';
+import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
+import type { ShellStep } from '../plan/schema.ts';
+import { attemptInfo } from './context.ts';
+import { durationMs } from './durations.ts';
+import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
+import { readOutputs } from './outputs.ts';
+import { runProcess, type ProcessOutcome } from './run-process.ts';
+import type { RunnerDeps } from './runner-deps.ts';
+import { resolveSecrets } from './secrets.ts';
+import { stepEnv, stepLabel } from './step-env.ts';
+
+/** The step's deadline: its own `timeout`, or the activity's startToClose, whichever is sooner. */
+export function stepDeadlineMs(timeout: string | undefined, activityDeadlineMs: number | undefined): number | undefined {
+  const own = timeout ? durationMs(timeout) : undefined;
+  if (own === undefined) return activityDeadlineMs;
+  return activityDeadlineMs === undefined ? own : Math.min(own, activityDeadlineMs);
+}
+
+/** A failure for a process that did not exit 0, carrying the exit code and the end of its output. */
+export function processFailure(label: string, outcome: ProcessOutcome, logPath: string, nonRetryableCodes: number[] = []): ApplicationFailure {
+  const tail = `\n--- last output (full log: ${logPath}) ---\n${shortTail(outcome.tail)}`;
+  const details = [{ exitCode: outcome.exitCode ?? null, signal: outcome.signal ?? null, logPath }];
+  if (outcome.timedOut) {
+    return ApplicationFailure.create({ message: `${label} timed out after ${Math.round(outcome.elapsedMs / 1000)}s; its process tree was ended${tail}`, type: 'StepTimeout', details });
+  }
+  if (outcome.spawnError) {
+    return ApplicationFailure.create({ message: `${label} could not start: ${outcome.spawnError}${tail}`, type: 'StepSpawnFailed', details });
+  }
+  if (outcome.exitCode === undefined) {
+    return ApplicationFailure.create({ message: `${label} was killed by ${outcome.signal ?? 'a signal'}${tail}`, type: 'StepKilled', details });
+  }
+  const nonRetryable = nonRetryableCodes.includes(outcome.exitCode);
+  return ApplicationFailure.create({
+    message: `${label} exited with code ${outcome.exitCode}${nonRetryable ? ' (listed in nonRetryableExitCodes: not retried)' : ''}${tail}`,
+    type: nonRetryable ? 'StepExitNonRetryable' : 'StepExitCode',
+    nonRetryable,
+    details,
+  });
+}
+
+export function createShellRunner(deps: RunnerDeps) {
+  return async function runShell(input: StepActivityInput & { step: ShellStep }): Promise<StepResult> {
+    const { step, ctx } = input;
+    const { attempt, taskQueue, deadlineMs } = attemptInfo();
+    const label = stepLabel(input);
+    const secrets = resolveSecrets(step.secrets, process.env, label);
+    const cwd = path.resolve(deps.workdir ?? process.cwd(), step.cwd ?? '.');
+    const [file, args] = step.shell
+      ? ['/bin/sh', ['-c', step.run[0], 'sparky-step', ...step.run.slice(1)]]
+      : [step.run[0], step.run.slice(1)];
+    const logPath = stepLogPath(deps.logDir, ctx);
+    const log = new StepLog(logPath);
+    let outcome: ProcessOutcome;
+    try {
+      log.write(attemptHeader(attempt, ctx.compensation ? '(compensation)' : undefined));
+      outcome = await runProcess({
+        file, args, cwd, log,
+        env: stepEnv(input, attempt, secrets.env),
+        redact: secrets.redact,
+        timeoutMs: stepDeadlineMs(step.timeout, deadlineMs),
+        killGraceMs: deps.killGraceMs,
+      });
+    } finally {
+      log.close();
+    }
+    if (outcome.exitCode !== 0) throw processFailure(label, outcome, logPath, step.nonRetryableExitCodes);
+    const outputs = await readOutputs(step.outputs, cwd, outcome.lastStdoutLine, secrets.redact);
+    return {
+      status: 'succeeded',
+      outputs,
+      logPath,
+      tail: outcome.tail,
+      exitCode: 0,
+      durationMs: outcome.elapsedMs,
+      taskQueue,
+      pinnedTaskQueue: deps.pinnedTaskQueue,
+      viaShell: step.shell === true ? true : undefined,
+      details: { lines: outcome.lines, bytes: outcome.bytes, attempt, ...(outcome.leftovers > 0 ? { leftoverProcessesEnded: outcome.leftovers } : {}) },
+    };
+  };
+}
