@@ -1,0 +1,42 @@
+// A domain child's progress reporter: events queue up and one background loop sends them to the
+// parent as a single `domainProgress` signal per round trip, so a burst of finishing steps costs one
+// signal, not one each. It runs in a non-cancellable scope: a cancelled child still reports what its
+// steps did (the parent needs that to compensate them).
+import { CancellationScope, condition, getExternalWorkflowHandle, log } from '@temporalio/workflow';
+import { domainProgressSignal } from './messages.ts';
+import type { ProgressEvent } from './progress.ts';
+
+export class Reporter {
+  private queue: ProgressEvent[] = [];
+  private sending = false;
+
+  constructor(private readonly parentWorkflowId: string, private readonly phaseId: string, private readonly domainId: string) {
+    void CancellationScope.nonCancellable(() => this.loop());
+  }
+
+  push(event: ProgressEvent): void {
+    this.queue.push(event);
+  }
+
+  /** Resolves once everything pushed so far has reached the parent (before returning or continuing-as-new). */
+  async flush(): Promise<void> {
+    await CancellationScope.nonCancellable(() => condition(() => this.queue.length === 0 && !this.sending));
+  }
+
+  private async loop(): Promise<void> {
+    const parent = getExternalWorkflowHandle(this.parentWorkflowId);
+    for (;;) {
+      await condition(() => this.queue.length > 0);
+      const events = this.queue.splice(0, 500); // bounded payloads even for very large domains
+      this.sending = true;
+      try {
+        await parent.signal(domainProgressSignal, { phaseId: this.phaseId, domainId: this.domainId, events });
+      } catch (err) {
+        // The parent is gone (terminated, or a test started this child alone): nobody to tell.
+        log.warn('progress not delivered to the parent', { error: String(err), events: events.length });
+      } finally {
+        this.sending = false;
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// The part of a run every workflow of it needs: plan-level settings and run options. Passed from the
+// metaOrchestrator to each domain child (the child never sees the whole plan: big plans stay small
+// in each child's history).
+import type { Plan } from '../plan/schema.ts';
+
+export interface RunOptions {
+  /** Queue of `cpu` steps and gate checks (default `sparky`); tests use their own queue. */
+  cpuTaskQueue?: string;
+  /** A domain child continues-as-new after starting this many workstreams (history stays small). */
+  continueAsNewAfter?: number;
+  /** Keep SparkyPlan/Phase/Gate/State current (default true; a server without them registered: false). */
+  searchAttributes?: boolean;
+}
+
+export interface RunContext {
+  runWorkflowId: string;
+  parentWorkflowId: string;
+  planName: string;
+  phaseId: string;
+  defaults: NonNullable<Plan['defaults']>;
+  pools: NonNullable<Plan['pools']>;
+  env: NonNullable<Plan['env']>;
+  baseDir?: string;
+  cpuTaskQueue: string;
+}
+
+export const DEFAULT_MAX_PARALLEL = 4;
+export const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
+export const DEFAULT_STEP_TIMEOUT = '30m';

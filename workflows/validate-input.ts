@@ -1,0 +1,31 @@
+// The metaOrchestrator checks its own input: a run started by hand (`temporal workflow start
+// --input`) gets the same checks as one started by Sparky's CLI. Any error fails the run at once,
+// non-retryably, with every bad field named (retrying would only fail the same way).
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { Plan } from '../plan/schema.ts';
+import { validatePlan } from '../plan/validate.ts';
+import { resolvePlanPaths } from '../plan/paths.ts';
+import type { RunOptions } from './run-context.ts';
+
+export interface MetaInput { plan: unknown; options?: RunOptions }
+
+export function validateRunInput(input: unknown): { plan: Plan; options: RunOptions } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || !('plan' in input)) {
+    throw ApplicationFailure.nonRetryable(
+      'invalid input: expected one JSON object {"plan": {...}, "options": {...}} (the plan as JSON)',
+      'SparkyInvalidPlan', { errors: [{ path: '(input)', message: 'missing "plan"' }] });
+  }
+  const { plan, options } = input as MetaInput;
+  const result = validatePlan(plan);
+  if (!result.ok) {
+    const lines = result.errors.map((e) => `  ${e.path}: ${e.message}`);
+    throw ApplicationFailure.nonRetryable(
+      `invalid plan (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+      'SparkyInvalidPlan', { errors: result.errors });
+  }
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw ApplicationFailure.nonRetryable('invalid input: "options" must be an object', 'SparkyInvalidPlan',
+      { errors: [{ path: 'options', message: 'must be an object' }] });
+  }
+  return { plan: resolvePlanPaths(result.plan), options: options ?? {} };
+}
