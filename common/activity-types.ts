@@ -41,6 +41,8 @@ export interface StepResult {
   tail?: string;
   exitCode?: number;
   durationMs: number;
+  /** Which attempt produced this result (1 = first try); set by the worker (workers/worker-options.ts). */
+  attempt?: number;
   /** The task queue the step really ran on, and the pinned queue of that worker's GPU, if any. */
   taskQueue: string;
   pinnedTaskQueue?: string;
