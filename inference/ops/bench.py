@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
-    from .device import Device, detect
+    from ..device import Device, detect
 
     device = detect(force_cpu=args.cpu, gpu_index=args.gpu)
     cpu = Device("cpu", "numpy")
