@@ -5,7 +5,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import type { ActivityDeps } from '../activities/index.ts';
 import type { SparkyActivities } from '../common/activity-types.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import { DATA_DIR } from './paths.ts';
@@ -25,12 +25,14 @@ export interface CpuWorkerOptions {
 
 export async function startCpuWorker(opts: CpuWorkerOptions): Promise<Worker> {
   const logDir = opts.logDir ?? path.join(DATA_DIR, 'logs');
+  // Loaded only when needed: a test that brings its own activities does not load every runner.
+  const activities = opts.activities ?? (await import('../activities/index.ts')).createActivities({ logDir, ...opts.activityDeps });
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? CPU_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: opts.activities ?? createActivities({ logDir, ...opts.activityDeps }),
+    activities,
     ...sparkyWorkerOptions(),
     ...opts.workerOptions,
   });

@@ -52,9 +52,9 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
 
   const refresh = () => {
     const terminal = TERMINAL.includes(base);
-    status.paused = paused;
-    status.state = paused && !terminal && base !== 'compensating' ? 'paused' : base;
     const gate = status.phases.find((p) => p.gate?.state === 'waiting')?.gate;
+    status.paused = paused;
+    status.state = paused && !terminal && base !== 'compensating' ? 'paused' : base === 'running' && gate ? 'waiting' : base;
     status.waitingFor = terminal ? `${base}${status.error ? `: ${status.error.split('\n')[0]}` : ''}`
       : base === 'compensating' ? `compensating: undoing finished steps newest first (${compensating?.done ?? 0} of ${compensating?.total ?? 0})`
         : paused ? `paused: no new steps start; resume with: temporal workflow signal --workflow-id ${runWorkflowId} --name resume`
@@ -78,10 +78,13 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     if (why) gates.ignore(decision, 'signal', why);
     else gates.decide(decision as DecideGateInput, 'signal');
   };
-  setHandler(statusQuery, () => status);
-  setHandler(approveGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.comment, decision: 'approve' }));
-  setHandler(rejectGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.reason, decision: 'reject' }));
+  setHandler(statusQuery, () => status, { description: 'phases, domains, workstreams, steps, gates (checks, votes, audit), compensations' });
+  setHandler(approveGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.comment, decision: 'approve' }),
+    { description: '{gate, approver, comment?}: one approval (refusals are kept in the audit as ignored)' });
+  setHandler(rejectGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.reason, decision: 'reject' }),
+    { description: '{gate, approver, reason}: reject the gate (the run compensates)' });
   setHandler(decideGateUpdate, (msg) => gates.decide(msg as DecideGateInput, 'update'), {
+    description: '{gate, approver, decision: approve|reject, comment?}: answers with the gate; refuses unauthorised votes',
     validator: (msg) => {
       const why = gates.refusal(msg);
       if (why) throw new Error(why);
@@ -90,8 +93,10 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   const relayToChildren = (signal: typeof pauseSignal) => {
     if (status.currentPhase) relay.send(status.currentPhase, [...active], signal, {});
   };
-  setHandler(pauseSignal, () => { if (!paused) { paused = true; relayToChildren(pauseSignal); refresh(); } });
-  setHandler(resumeSignal, () => { if (paused) { paused = false; relayToChildren(resumeSignal); refresh(); } });
+  setHandler(pauseSignal, () => { if (!paused) { paused = true; relayToChildren(pauseSignal); refresh(); } },
+    { description: '{}: no new steps start; running ones finish' });
+  setHandler(resumeSignal, () => { if (paused) { paused = false; relayToChildren(resumeSignal); refresh(); } },
+    { description: '{}: continue after pause' });
   setHandler(domainProgressSignal, (msg) => {
     index.apply(msg, (workstreamId) => {
       const waiting = dependents.get(workstreamId);

@@ -1,0 +1,96 @@
+// Shared by the orchestration tests: real workers (workers/cpu.ts with the real activities), the
+// real `temporal` CLI against the test server, plan builders whose steps do real work in a temp dir.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { execa } from 'execa';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { SparkyActivities } from '../../common/activity-types.ts';
+import { startCpuWorker } from '../../workers/cpu.ts';
+import { TEMPORAL_BIN } from '../../workers/paths.ts';
+import type { RunStatus } from '../../workflows/status.ts';
+import { uniqueTaskQueue } from '../helpers/temporal.ts';
+
+export async function tempDir(prefix = 'sparky-wf-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** The real activities (activities/index.ts); if a sibling module is not there yet, the shell + check runners alone. */
+async function realActivities(logDir: string): Promise<SparkyActivities | undefined> {
+  try {
+    await import('../../activities/index.ts');
+    return undefined; // startCpuWorker builds them itself
+  } catch {
+    const { createShellRunner } = await import('../../activities/shell.ts');
+    const { createGateCheckRunner } = await import('../../activities/checks.ts');
+    const shell = createShellRunner({ logDir });
+    return { runStep: (input) => shell(input as never), runGateCheck: createGateCheckRunner({ logDir }) };
+  }
+}
+
+/** A CPU worker (workers/cpu.ts) on its own task queue, in this process. */
+export async function cpuWorker(env: TestWorkflowEnvironment, taskQueue = uniqueTaskQueue('cpu')): Promise<{ worker: Worker; taskQueue: string; logDir: string }> {
+  const logDir = await tempDir('sparky-logs-');
+  const activities = await realActivities(logDir);
+  const worker = await startCpuWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, logDir, activities });
+  return { worker, taskQueue, logDir };
+}
+
+export function serverAddress(env: TestWorkflowEnvironment): string {
+  return (env.connection as unknown as { options: { address: string } }).options.address;
+}
+
+/** Runs the real `temporal` CLI against the test server. */
+export async function temporal(env: TestWorkflowEnvironment, args: string[]) {
+  return execa(TEMPORAL_BIN, [...args, '--address', serverAddress(env), '--namespace', env.namespace ?? 'default'],
+    { reject: false, all: true, stdin: 'ignore' });
+}
+
+export async function status(env: TestWorkflowEnvironment, workflowId: string): Promise<RunStatus> {
+  return env.client.workflow.getHandle(workflowId).query<RunStatus>('status');
+}
+
+/** Polls until `check` holds (real time; the dev server does not skip time). */
+export async function eventually<T>(what: string, fn: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (check(last)) return last;
+    } catch (err) { lastError = err; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)} ${lastError ? `last error: ${String(lastError)}` : ''}`);
+}
+
+export async function lines(file: string): Promise<string[]> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** A shell step that appends `text` to `file` (through sh, since the step's job is a redirect). */
+export function append(id: string, file: string, text: string, extra: Record<string, unknown> = {}) {
+  return { id, kind: 'shell' as const, run: ['sh', '-c', `echo ${text} >> ${file}`], ...extra };
+}
+
+/** A step that appends `text` and can be undone: its compensation appends `undo-<text>` to `undoLog`. */
+export function undoable(id: string, file: string, text: string, undoLog: string, extra: Record<string, unknown> = {}) {
+  return { ...append(id, file, text, extra), compensate: append(`undo-${id}`, undoLog, `undo-${text}`) };
+}
+
+export function gateOf(run: RunStatus, gateId: string) {
+  const gate = run.phases.find((p) => p.gate?.id === gateId)?.gate;
+  if (!gate) throw new Error(`no gate ${gateId}`);
+  return gate;
+}
+
+export function workstreamOf(run: RunStatus, id: string) {
+  for (const p of run.phases) for (const d of p.domains) for (const w of d.workstreams) if (w.id === id) return w;
+  throw new Error(`no workstream ${id}`);
+}
