@@ -1,0 +1,100 @@
+// `sparky dev` (and `npm start`): the embedded stack in one process: the Temporal dev server with the
+// Web UI and SQLite under .sparky/, the CPU worker, the GPU pool (a worker + inference server per GPU,
+// or one CPU-backed pair without a GPU), and optionally a run of a plan, followed live.
+// Ctrl-C stops everything cleanly; runs stay in .sparky/temporal.db and continue at the next start.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { formatErrors, loadPlanFile } from '../plan/load.ts';
+import { startCpuWorker } from '../workers/cpu.ts';
+import { SetupError, startDevServer, type DevServer } from '../workers/dev-server.ts';
+import { installRuntime } from '../workers/runtime.ts';
+import { CliError } from './connection.ts';
+
+export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean }
+
+interface Stoppable { name: string; stop(): Promise<void> }
+
+export async function devCommand(opts: DevOptions): Promise<number> {
+  // A broken plan is reported before anything starts.
+  if (opts.run) {
+    const loaded = await loadPlanFile(opts.run);
+    if (!loaded.ok) { console.error(formatErrors(loaded.errors)); throw new CliError(`${opts.run}: the plan is invalid; nothing was started`, 2); }
+  }
+  installRuntime({ tags: { worker: 'dev' } });
+
+  let server: DevServer;
+  try {
+    server = await startDevServer({
+      port: Number(process.env.SPARKY_TEMPORAL_PORT ?? 7233),
+      uiPort: Number(process.env.SPARKY_UI_PORT ?? 8233),
+    });
+  } catch (err) {
+    if (err instanceof SetupError) throw new CliError(err.message, 3);
+    throw err;
+  }
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.SPARKY_UI_URL = server.uiUrl;
+  const stoppables: Stoppable[] = [{ name: 'Temporal dev server', stop: () => server.stop() }];
+  const workers: Promise<void>[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => (stopping ??= (async () => {
+    for (const s of [...stoppables].reverse()) {
+      try { await s.stop(); } catch (err) { console.error(`stopping ${s.name}: ${(err as Error).message}`); }
+    }
+  })());
+
+  try {
+    const connection = await NativeConnection.connect({ address: server.address });
+    const cpu: Worker = await startCpuWorker({ connection });
+    workers.push(cpu.run());
+    stoppables.push({ name: 'CPU worker', stop: async () => { if (cpu.getState() === 'RUNNING') cpu.shutdown(); } });
+
+    const { startGpuPool } = await import('../workers/gpu.ts');
+    const pool = await startGpuPool({ connection });
+    stoppables.push({ name: 'GPU pool', stop: () => pool.stop() });
+    workers.push(pool.done);
+
+    const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    await printBanner(client, server, pool.describe());
+
+    const interrupted = new Promise<number>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => { console.log(`\n${signal}: stopping the stack …`); resolve(130); });
+      }
+    });
+    let code = 0;
+    if (opts.run) {
+      const { runCommand } = await import('./run.ts');
+      const run = runCommand(opts.run, { wait: true, autoApprove: opts.autoApprove, interactive: true, client });
+      code = await Promise.race([run, interrupted]);
+      if (code !== 130 && !opts.exitWhenDone) {
+        console.log(`\nThe stack keeps running: browse ${server.uiUrl}, or start more runs with \`npx sparky run <plan>\`. Ctrl-C stops it.`);
+        code = await interrupted;
+      }
+    } else if (!opts.exitWhenDone) {
+      code = await interrupted;
+    }
+    await stopAll();
+    await Promise.allSettled(workers);
+    console.log('stack stopped; runs are kept in', server.dbFile);
+    return code === 130 ? 0 : code;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function printBanner(client: Client, server: DevServer, gpuPool: string): Promise<void> {
+  let earlier = 0; let running = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'metaOrchestrator'`, pageSize: 500 })) {
+    earlier += 1; if (wf.status.name === 'RUNNING') running += 1;
+  }
+  console.log([
+    'Sparky embedded stack',
+    `  Temporal server  ${server.address}   (SQLite: ${server.dbFile})`,
+    `  Web UI           ${server.uiUrl}`,
+    `  workers          CPU on task queue "sparky"; ${gpuPool}`,
+    `  temporal CLI     export PATH="$PWD/.tools/bin:$PATH"; temporal workflow list --query "WorkflowType='metaOrchestrator'"`,
+    earlier ? `  earlier runs     ${earlier} kept (${running} still running: the workers continue them)` : '',
+  ].filter(Boolean).join('\n'));
+}
