@@ -1,0 +1,67 @@
+// `sparky plan <plan>`: what a plan will do before it runs — phases, domains and workstreams with
+// their dependencies, estimates and pools, the gates with their approvers, and the durations and
+// critical path from the estimates. `--json` prints the analysis, `--mermaid` a diagram.
+import { formatErrors, loadPlanFile } from '../plan/load.ts';
+import { analyzePlan, type PlanAnalysis, type Span } from '../plan/analyze.ts';
+import { planToMermaid } from '../plan/mermaid.ts';
+import { formatMs } from '../plan/durations.ts';
+import type { Plan } from '../plan/schema.ts';
+
+export async function planCommand(file: string, opts: { json?: boolean; mermaid?: boolean } = {}): Promise<number> {
+  const loaded = await loadPlanFile(file);
+  if (!loaded.ok || !loaded.plan) {
+    console.error(formatErrors(loaded.errors));
+    return 2;
+  }
+  const analysis = analyzePlan(loaded.plan);
+  if (opts.json) console.log(JSON.stringify(analysis, null, 2));
+  else if (opts.mermaid) process.stdout.write(planToMermaid(loaded.plan, { criticalPath: analysis.criticalPath.path }));
+  else console.log(renderPlan(loaded.plan, analysis));
+  return 0;
+}
+
+const span = (s: Span) => (s.low === s.high ? formatMs(s.mid) : `${formatMs(s.low)} / ${formatMs(s.mid)} / ${formatMs(s.high)}`);
+
+/** Columns padded to their widest cell. */
+function table(rows: string[][], indent = '  '): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => indent + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
+}
+
+export function renderPlan(plan: Plan, a: PlanAnalysis): string {
+  const critical = new Set(a.criticalPath.path);
+  const c = a.counts;
+  const out = [`Plan ${plan.name}${plan.version !== undefined ? ` (version ${plan.version})` : ''}: ${c.phases} phases, ${c.domains} domains, `
+    + `${c.workstreams} workstreams, ${c.steps} steps, ${c.gates} gates`];
+  if (plan.description) out.push(plan.description);
+  plan.phases.forEach((phase, p) => {
+    const info = a.phases[p];
+    out.push('', `Phase ${phase.id}${phase.name ? ` — ${phase.name}` : ''}  (starts at ${info.start.mid === 0 ? '0d' : formatMs(info.start.mid)}, lasts ${span(info.length)}, `
+      + `up to ${info.maxParallel} workstream${info.maxParallel === 1 ? '' : 's'} at once)`);
+    const rows = [['WORKSTREAM', 'NAME', 'DOMAIN', 'DEPENDS ON', 'ESTIMATE', 'STEPS', 'POOLS']];
+    for (const ws of a.workstreams.filter((w) => w.phaseId === phase.id)) {
+      rows.push([`${ws.id}${critical.has(ws.id) ? ' *' : ''}`, ws.name ?? '', ws.domainId, ws.dependsOn.join(', ') || '-',
+        ws.estimate ?? '-', String(ws.steps), ws.pools.join(', ')]);
+    }
+    out.push(...table(rows));
+    const gate = phase.gate;
+    if (gate) {
+      const approval = gate.approval;
+      const who = approval
+        ? `approval: ${approval.required ?? 1} of ${approval.approvers.join(', ')}${approval.timeout ? ` within ${approval.timeout}` : ''}`
+          + `, then ${approval.onTimeout ?? 'reject'}${approval.escalate ? ` to ${approval.escalate.required ?? 1} of ${approval.escalate.approvers.join(', ')}` : ''}`
+        : 'no approval';
+      const checks = (gate.checks ?? []).map((ch) => `${ch.id} (${ch.kind})`).join(', ') || 'none';
+      out.push(`  Gate ${gate.id}${gate.name ? ` "${gate.name}"` : ''}`, `    checks: ${checks}`, `    ${who}`);
+    }
+  });
+  out.push('', 'Durations from the estimates (low / midpoint / high; unlimited workers, gates take no time):',
+    ...table([
+      ['all workstreams one after another', span(a.serial)],
+      ['critical path, ignoring phase gates', span(a.criticalPath.span)],
+      ['schedule with phase gates as barriers', span(a.scheduled)],
+    ]),
+    `Critical path (* above): ${a.criticalPath.path.join(' → ') || '-'}`,
+    `Order: ${a.order.join(', ')}`);
+  return out.join('\n');
+}
