@@ -115,7 +115,8 @@ const checks: Record<string, (outputs: string[]) => Promise<void>> = {
   'Find runs': async (out) => { for (const o of out) assert.ok(o.includes(RUN), `list output lacks the run:\n${o}`); },
   'Look at a run': async (out) => {
     assert.match(out[0], /ops-gate/);
-    assert.match(out[1], /Running/i);
+    assert.match(out[1], /metaOrchestrator/);
+    assert.match(out[1], /SparkyGate/);
     assert.match(out[2], /ops-gate/);
     assert.match(out[3], /waiting for approval of ops-gate/);
   },
