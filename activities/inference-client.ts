@@ -1,0 +1,304 @@
+// A client for the inference server, protocol v1 (docs/protocol.md): one DEALER with many requests in
+// flight (replies matched by type + id), one SUB for progress, a timeout per request and retries with
+// backoff on TIMEOUT and BUSY that reuse the same job id, so the server deduplicates them.
+//
+// Reconnects: ZeroMQ reconnects a DEALER by itself (every `reconnectMs`, backing off to
+// `reconnectMaxMs`) when the server goes away and comes back; requests sent meanwhile wait in the
+// socket's queue. A request whose server died with it gets no reply: its timeout fires, and the retry
+// (same id) reaches the restarted server, which runs the job since it never saw it finish.
+import { decode, encode } from '@msgpack/msgpack';
+import { Dealer, Subscriber } from 'zeromq';
+
+export const PROTOCOL_VERSION = 1;
+
+export type ErrorCode = 'BAD_REQUEST' | 'UNKNOWN_OP' | 'TOO_LARGE' | 'BUSY' | 'CANCELLED' | 'TIMEOUT' | 'INTERNAL'
+  /** Client side: no reply at all within the retries (server dead or unreachable). */
+  | 'UNREACHABLE';
+
+export class InferenceError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly retryable: boolean, readonly meta?: Record<string, unknown>,
+    /** True when the client decided it (no reply in time), not the server. */
+    readonly local = false) {
+    super(`${code}: ${message}`);
+    this.name = 'InferenceError';
+  }
+}
+
+/** Codes the server marks retryable (and the client's own UNREACHABLE). */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['BUSY', 'TIMEOUT', 'INTERNAL', 'UNREACHABLE']);
+
+export interface CurveKeys { serverPublicKey: string; publicKey: string; secretKey: string }
+
+export interface InferenceClientOptions {
+  /** The server's ROUTER endpoint, e.g. tcp://127.0.0.1:5555. */
+  endpoint: string;
+  /** Its PUB endpoint; default: the request port + 1. */
+  progressEndpoint?: string;
+  /** How long one attempt waits without hearing about the request (a reply, or progress for its job). */
+  requestTimeoutMs?: number;
+  /** Retries after the first attempt on TIMEOUT (ours or the server's) and BUSY. */
+  retries?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  reconnectMs?: number;
+  reconnectMaxMs?: number;
+  curve?: CurveKeys;
+}
+
+export interface ProgressEvent { id: string; seq: number; stage: string; done?: number | null; total?: number | null; gap?: boolean; [key: string]: unknown }
+
+export interface SubmitRequest {
+  id: string;
+  op: string;
+  model?: string;
+  params?: Record<string, unknown>;
+  inputs?: Record<string, Uint8Array | Uint8Array[]>;
+  /** The server-side deadline of the job (timeout_ms). */
+  jobTimeoutMs?: number;
+  /** Overrides the client's requestTimeoutMs for this job's attempts. */
+  requestTimeoutMs?: number;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Aborting sends `cancel` for the job and rejects with CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface SubmitReply { result: Record<string, unknown>; meta: Record<string, unknown>; attempts: number }
+
+interface Reply { v: number; type: string | null; id: string | null; ok: boolean; result?: Record<string, unknown>; error?: { code: ErrorCode; message: string; retryable?: boolean }; meta?: Record<string, unknown> }
+interface Waiter { resolve(reply: Reply): void; touch?: () => void }
+
+export function defaultProgressEndpoint(endpoint: string): string {
+  const m = endpoint.match(/^(.*):(\d+)$/);
+  if (!m) throw new Error(`cannot derive the progress endpoint from ${endpoint}: give progressEndpoint`);
+  return `${m[1]}:${Number(m[2]) + 1}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class InferenceClient {
+  private readonly dealer: Dealer;
+  private readonly sub: Subscriber;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly progress = new Map<string, { seq: number; listeners: Set<(e: ProgressEvent) => void> }>();
+  private sendChain: Promise<unknown> = Promise.resolve();
+  private counter = 0;
+  private closed = false;
+  readonly opts: Required<Omit<InferenceClientOptions, 'curve'>> & { curve?: CurveKeys };
+
+  constructor(options: InferenceClientOptions) {
+    this.opts = {
+      progressEndpoint: options.progressEndpoint ?? defaultProgressEndpoint(options.endpoint),
+      requestTimeoutMs: 30_000, retries: 5, backoffInitialMs: 200, backoffMaxMs: 5_000, reconnectMs: 100, reconnectMaxMs: 2_000,
+      ...options,
+    };
+    const common = {
+      linger: 0, reconnectInterval: this.opts.reconnectMs, reconnectMaxInterval: this.opts.reconnectMaxMs,
+      ...(options.curve ? { curveServerKey: options.curve.serverPublicKey, curvePublicKey: options.curve.publicKey, curveSecretKey: options.curve.secretKey } : {}),
+    };
+    this.dealer = new Dealer({ ...common, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 });
+    this.sub = new Subscriber(common);
+    this.dealer.connect(options.endpoint);
+    this.sub.connect(this.opts.progressEndpoint);
+    void this.receiveReplies();
+    void this.receiveProgress();
+  }
+
+  private async receiveReplies(): Promise<void> {
+    try {
+      for await (const frames of this.dealer) {
+        let reply: Reply;
+        try {
+          reply = decode(frames[frames.length - 1]) as Reply; // the payload is the last frame (protocol §1.1)
+        } catch {
+          continue;
+        }
+        const key = `${reply.type}\u0000${reply.id}`;
+        const list = this.waiters.get(key);
+        if (!list) continue; // a late or duplicate reply: nobody waits for it any more
+        this.waiters.delete(key);
+        for (const w of list) w.resolve(reply);
+      }
+    } catch (err) {
+      if (!this.closed) throw err;
+    }
+  }
+
+  private async receiveProgress(): Promise<void> {
+    try {
+      for await (const [topic, payload] of this.sub) {
+        const entry = this.progress.get(topic.toString('utf8')); // exact match: subscriptions are prefixes
+        if (!entry) continue;
+        let event: ProgressEvent;
+        try {
+          event = decode(payload) as ProgressEvent;
+        } catch {
+          continue;
+        }
+        const gap = event.seq !== entry.seq + 1 && entry.seq >= 0;
+        entry.seq = event.seq;
+        for (const listener of entry.listeners) listener({ ...event, gap });
+      }
+    } catch (err) {
+      if (!this.closed) throw err;
+    }
+  }
+
+  private send(msg: Record<string, unknown>): Promise<void> {
+    // zeromq.js allows one send at a time per socket: chain them.
+    const next = this.sendChain.then(() => this.dealer.send(encode(msg)));
+    this.sendChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Sends one request and waits for its reply; rejects with TIMEOUT when none comes in time. */
+  private async exchange(msg: Record<string, unknown> & { type: string; id: string }, timeoutMs: number): Promise<Reply> {
+    if (this.closed) throw new InferenceError('UNREACHABLE', 'client closed', false);
+    const key = `${msg.type}\u0000${msg.id}`;
+    let timer: NodeJS.Timeout | undefined;
+    let waiter!: Waiter;
+    const reply = new Promise<Reply>((resolve, reject) => {
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          this.removeWaiter(key, waiter);
+          reject(new InferenceError('TIMEOUT', `no reply to ${msg.type} ${msg.id} within ${timeoutMs} ms`, true, undefined, true));
+        }, timeoutMs);
+      };
+      waiter = { resolve: (r) => { clearTimeout(timer); resolve(r); }, touch: arm };
+      arm();
+    });
+    this.waiters.set(key, [...(this.waiters.get(key) ?? []), waiter]);
+    try {
+      await this.send({ v: PROTOCOL_VERSION, ...msg });
+    } catch (err) {
+      clearTimeout(timer);
+      this.removeWaiter(key, waiter);
+      throw new InferenceError('UNREACHABLE', `send failed: ${(err as Error).message}`, true);
+    }
+    return reply;
+  }
+
+  private removeWaiter(key: string, waiter: Waiter): void {
+    const list = this.waiters.get(key)?.filter((w) => w !== waiter) ?? [];
+    if (list.length > 0) this.waiters.set(key, list);
+    else this.waiters.delete(key);
+  }
+
+  private nextId(prefix: string): string {
+    return `${prefix}-${process.pid}-${++this.counter}-${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  private async simple(type: 'ping' | 'status' | 'ops', timeoutMs?: number): Promise<Record<string, unknown>> {
+    const reply = await this.exchange({ type, id: this.nextId(type) }, timeoutMs ?? this.opts.requestTimeoutMs);
+    if (!reply.ok) throw new InferenceError(reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'error', false);
+    return reply.result ?? {};
+  }
+
+  ping(timeoutMs = 2_000): Promise<Record<string, unknown>> { return this.simple('ping', timeoutMs); }
+  status(timeoutMs?: number): Promise<Record<string, unknown>> { return this.simple('status', timeoutMs); }
+  ops(timeoutMs?: number): Promise<Record<string, unknown>> { return this.simple('ops', timeoutMs); }
+
+  /** Asks the server to cancel a job: 'removed' | 'stopping' | 'finished' | 'unknown'. */
+  async cancel(id: string, timeoutMs = 5_000): Promise<string> {
+    const reply = await this.exchange({ type: 'cancel', id }, timeoutMs);
+    return String(reply.result?.state ?? reply.error?.code);
+  }
+
+  /** Subscribes to a job's progress events; returns the unsubscribe function. */
+  watch(id: string, listener: (e: ProgressEvent) => void): () => void {
+    let entry = this.progress.get(id);
+    if (!entry) {
+      entry = { seq: -1, listeners: new Set() };
+      this.progress.set(id, entry);
+      this.sub.subscribe(id);
+    }
+    entry.listeners.add(listener);
+    return () => {
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0 && this.progress.get(id) === entry) {
+        this.progress.delete(id);
+        if (!this.closed) this.sub.unsubscribe(id);
+      }
+    };
+  }
+
+  /** Runs a job to its end: retries TIMEOUT and BUSY with backoff, always with the same id. */
+  async submit(req: SubmitRequest): Promise<SubmitReply> {
+    const timeoutMs = req.requestTimeoutMs ?? this.opts.requestTimeoutMs;
+    const key = `submit\u0000${req.id}`;
+    // Progress for this job counts as hearing from the server: it re-arms the attempt's timeout.
+    const unwatch = this.watch(req.id, (event) => {
+      for (const w of this.waiters.get(key) ?? []) w.touch?.();
+      req.onProgress?.(event);
+    });
+    let aborted: Promise<never> | undefined;
+    let onAbort: (() => void) | undefined;
+    if (req.signal) {
+      aborted = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          this.cancel(req.id).catch(() => undefined); // best effort: the server may be gone
+          reject(new InferenceError('CANCELLED', `job ${req.id} cancelled by the client`, false));
+        };
+        if (req.signal!.aborted) onAbort();
+        else req.signal!.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+    }
+    const msg = {
+      type: 'submit', id: req.id, op: req.op, params: req.params ?? {}, inputs: req.inputs ?? {},
+      ...(req.model ? { model: req.model } : {}), ...(req.jobTimeoutMs ? { timeout_ms: Math.ceil(req.jobTimeoutMs) } : {}),
+    };
+    try {
+      let backoff = this.opts.backoffInitialMs;
+      for (let attempt = 1; ; attempt++) {
+        let failure: InferenceError;
+        try {
+          const attemptReply = this.exchange(msg, timeoutMs);
+          const reply = await (aborted ? Promise.race([attemptReply, aborted]) : attemptReply);
+          if (reply.ok) return { result: reply.result ?? {}, meta: reply.meta ?? {}, attempts: attempt };
+          const code = reply.error?.code ?? 'INTERNAL';
+          failure = new InferenceError(code, reply.error?.message ?? 'error', RETRYABLE_CODES.has(code), reply.meta);
+        } catch (err) {
+          if (!(err instanceof InferenceError)) throw err;
+          failure = err;
+        }
+        const again = (failure.code === 'TIMEOUT' || failure.code === 'BUSY' || failure.code === 'UNREACHABLE') && attempt <= this.opts.retries;
+        if (!again || req.signal?.aborted) {
+          if (failure.code === 'TIMEOUT' && failure.local) {
+            throw new InferenceError('UNREACHABLE', `no reply from ${this.opts.endpoint} for job ${req.id} after ${attempt} attempts of ${timeoutMs} ms`, true);
+          }
+          throw failure;
+        }
+        const wait = Math.min(backoff, this.opts.backoffMaxMs) * (0.5 + Math.random() / 2); // jitter
+        backoff *= 2;
+        await (aborted ? Promise.race([sleep(wait), aborted]) : sleep(wait));
+      }
+    } finally {
+      unwatch();
+      if (onAbort) req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Waits until the server answers ping (after a start or restart). */
+  async waitReady(totalMs = 30_000, pingMs = 500): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + totalMs;
+    for (;;) {
+      try {
+        return await this.ping(pingMs);
+      } catch (err) {
+        if (Date.now() > deadline) throw new InferenceError('UNREACHABLE', `${this.opts.endpoint} did not answer ping within ${totalMs} ms: ${(err as Error).message}`, true);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dealer.close();
+    this.sub.close();
+    for (const list of this.waiters.values()) {
+      for (const w of list) w.resolve({ v: 1, type: null, id: null, ok: false, error: { code: 'UNREACHABLE' as ErrorCode, message: 'client closed', retryable: true } });
+    }
+    this.waiters.clear();
+  }
+}

@@ -1,0 +1,143 @@
+// GPU worker pools: per GPU one inference server (`--gpu N`) and one pair of Temporal workers sharing
+// its activities, one polling the pinned queue `sparky-gpu-<host>-<index>` and one the pool queue
+// `sparky-gpu`, each with `slotsPerGpu` activity slots (default 1: one job per GPU at a time per queue).
+// With no GPU, one CPU-backed server and worker pair (index 0) so that every plan still runs.
+//   tsx workers/gpu.ts   (TEMPORAL_ADDRESS, SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS, SPARKY_LOG_DIR)
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { InferenceClient } from '../activities/inference-client.ts';
+import type { InferenceDeps } from '../activities/inference.ts';
+import { GPU_POOL_TASK_QUEUE, pinnedGpuTaskQueue } from '../common/task-queues.ts';
+import { discoverGpus, hostName, type GpuInfo } from './gpus.ts';
+import { startInferenceServer, type InferenceServerHandle, type InferenceServerOptions } from './inference-server.ts';
+import { DATA_DIR } from './paths.ts';
+import { sparkyWorkerOptions } from './worker-options.ts';
+
+export interface GpuPoolOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  /** Host part of the pinned queues (default SPARKY_HOST or the sanitized hostname). */
+  host?: string;
+  /** GPUs to serve (default: discoverGpus(), i.e. SPARKY_GPUS or nvidia-smi). */
+  gpus?: GpuInfo[];
+  /** Activity slots per GPU and queue (default SPARKY_GPU_SLOTS or 1). */
+  slotsPerGpu?: number;
+  logDir?: string;
+  workdir?: string;
+  /** Options for every inference server (extra flags, metrics…); `gpu` and `serverId` are set per GPU. */
+  server?: Omit<InferenceServerOptions, 'gpu'>;
+  /** Extra inference deps (timeouts, retries, CURVE keys). */
+  inference?: Partial<InferenceDeps>;
+  activityDeps?: Partial<ActivityDeps>;
+  workerOptions?: Partial<WorkerOptions>;
+  /** Also poll the shared pool queue (default true). */
+  poolQueue?: boolean;
+}
+
+export interface GpuPoolMember {
+  gpu: GpuInfo | null;
+  host: string;
+  index: number;
+  taskQueue: string;
+  server: InferenceServerHandle;
+  client: InferenceClient;
+  workers: Worker[];
+}
+
+export interface GpuPool {
+  members: GpuPoolMember[];
+  /** Settles when every worker has stopped (after stop(), or a shutdown signal) and the servers are down. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+  /** One line for banners: which queues, servers and devices. */
+  describe(): string;
+}
+
+export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
+  const host = opts.host ?? hostName();
+  const gpus = opts.gpus ?? await discoverGpus();
+  const slots = opts.slotsPerGpu ?? Number(process.env.SPARKY_GPU_SLOTS ?? 1);
+  const logDir = opts.logDir ?? path.join(DATA_DIR, 'logs');
+  const targets: (GpuInfo | null)[] = gpus.length > 0 ? gpus : [null];
+  const members: GpuPoolMember[] = [];
+  try {
+    // One at a time: each server start imports numpy (and torch), which is slow enough on its own.
+    for (const gpu of targets) {
+      const index = gpu?.index ?? 0;
+      const taskQueue = pinnedGpuTaskQueue(host, index);
+      const server = await startInferenceServer({
+        ...opts.server, gpu: gpu ? index : undefined, serverId: opts.server?.serverId ?? `${host}-${gpu ? `gpu${index}` : 'cpu'}`,
+        logFile: opts.server?.logFile ?? path.join(DATA_DIR, 'inference', `${host}-${index}.log`),
+      });
+      const client = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, ...opts.inference });
+      const member: GpuPoolMember = { gpu, host, index, taskQueue, server, client, workers: [] };
+      members.push(member);
+      const activities = createActivities({
+        logDir, workdir: opts.workdir, ...opts.activityDeps,
+        pinned: { host, index, taskQueue },
+        inference: {
+          endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId,
+          logDir, workdir: opts.workdir, pinnedTaskQueue: taskQueue, ...opts.inference, client,
+        },
+      });
+      const queues = opts.poolQueue === false ? [taskQueue] : [taskQueue, GPU_POOL_TASK_QUEUE];
+      for (const queue of queues) {
+        member.workers.push(await Worker.create({
+          connection: opts.connection, namespace: opts.namespace ?? 'default', taskQueue: queue, activities,
+          ...sparkyWorkerOptions(), maxConcurrentActivityTaskExecutions: slots, ...opts.workerOptions,
+        }));
+      }
+    }
+  } catch (err) {
+    await stopMembers(members);
+    throw err;
+  }
+  // The workers start polling now; `done` settles once they have all stopped and the servers are down.
+  const done = Promise.allSettled(members.flatMap((m) => m.workers.map((w) => w.run())))
+    .then(() => stopMembers(members, false));
+  return {
+    members,
+    done,
+    async stop() {
+      for (const w of members.flatMap((m) => m.workers)) {
+        if (w.getState() === 'RUNNING') w.shutdown();
+      }
+      await done;
+    },
+    describe() {
+      return members.map((m) => `GPU pool: "${m.taskQueue}" + "${GPU_POOL_TASK_QUEUE}" → ${m.server.serverId} (${m.server.device}) at ${m.server.endpoint}`).join('; ');
+    },
+  };
+}
+
+async function stopMembers(members: GpuPoolMember[], workersToo = true): Promise<void> {
+  for (const m of members) {
+    if (workersToo) {
+      for (const w of m.workers) if (w.getState() === 'RUNNING') w.shutdown();
+    }
+    m.client.close();
+    await m.server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const connection = await NativeConnection.connect({ address });
+  const pool = await startGpuPool({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', logDir: process.env.SPARKY_LOG_DIR });
+  console.log(`sparky gpu worker: ${pool.describe()}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pool.stop());
+  try {
+    await pool.done;
+  } finally {
+    await connection.close();
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(`sparky gpu worker: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
