@@ -36,7 +36,7 @@ async function commandCheck(check: Check<'command'>, input: GateCheckInput, deps
       : outcome.exitCode !== undefined ? `exited ${outcome.exitCode}` : `was killed by ${outcome.signal}`;
     return {
       passed: false,
-      measured: outcome.exitCode ?? outcome.signal ?? (outcome.timedOut ? 'timeout' : 'not started'),
+      measured: outcome.timedOut ? 'timeout' : outcome.exitCode ?? outcome.signal ?? 'not started',
       message: `\`${check.run.join(' ')}\` ${why}${lastLine ? `: ${lastLine.slice(0, 300)}` : ''} (log: ${logPath})`,
     };
   } finally {

@@ -52,7 +52,8 @@ async function build(input: Input, run: Run, cwd: string, label: string): Promis
   // Like compose, a Dockerfile is looked up in the context first, then relative to the step's cwd.
   const dockerfile = step.dockerfile === undefined ? undefined
     : existsSync(path.resolve(context, step.dockerfile)) ? path.resolve(context, step.dockerfile) : path.resolve(cwd, step.dockerfile);
-  const args = ['build', '-t', tag,
+  // --force-rm: a failed RUN leaves no intermediate container behind (the legacy builder keeps it).
+  const args = ['build', '--force-rm', '-t', tag,
     ...(dockerfile ? ['-f', dockerfile] : []),
     ...Object.entries(step.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...stepLabels(ctx).flatMap((l) => ['--label', l]),

@@ -38,6 +38,8 @@ export interface ProcessOutcome extends ProcessProgress {
   /** Why the program could not be started at all (e.g. not found). */
   spawnError?: string;
   timedOut: boolean;
+  /** The deadline it ran under, if any. */
+  timeoutMs?: number;
   tail: string;
   lastStdoutLine?: string;
   stdout?: string;
@@ -151,6 +153,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       signal: result.signal,
       spawnError: result.exitCode === undefined && !result.signal && result.failed ? result.originalMessage || result.shortMessage : undefined,
       timedOut,
+      timeoutMs: spec.timeoutMs,
       tail: '',
       lastStdoutLine: stdoutLine.trim().length > 0 ? stdoutLine.trim() : lastStdoutLine,
       stdout: spec.captureStdout ? captured : undefined,
@@ -161,7 +164,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
         : outcome.spawnError ? `could not start: ${outcome.spawnError}`
           : outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : `killed by ${outcome.signal}`;
     const extra = leftovers > 0 ? `; ended ${leftovers} leftover process(es)` : '';
-    const line = `[${ending} after ${formatMs(outcome.elapsedMs)}${extra}]\n`;
+    const line = `[${ending}; ran ${formatMs(outcome.elapsedMs)}${extra}]\n`;
     spec.log.write(line);
     tail.push(line);
     outcome.tail = tail.toString();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { ShellStep } from '../plan/schema.ts';
 import { attemptInfo } from './context.ts';
-import { durationMs } from './durations.ts';
+import { durationMs, formatMs } from './durations.ts';
 import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
 import { runProcess, type ProcessOutcome } from './run-process.ts';
@@ -26,7 +26,7 @@ export function processFailure(label: string, outcome: ProcessOutcome, logPath: 
   const tail = `\n--- last output (full log: ${logPath}) ---\n${shortTail(outcome.tail)}`;
   const details = [{ exitCode: outcome.exitCode ?? null, signal: outcome.signal ?? null, logPath }];
   if (outcome.timedOut) {
-    return ApplicationFailure.create({ message: `${label} timed out after ${Math.round(outcome.elapsedMs / 1000)}s; its process tree was ended${tail}`, type: 'StepTimeout', details });
+    return ApplicationFailure.create({ message: `${label} timed out after ${formatMs(outcome.timeoutMs ?? outcome.elapsedMs)} (its process tree was ended)${tail}`, type: 'StepTimeout', details });
   }
   if (outcome.spawnError) {
     return ApplicationFailure.create({ message: `${label} could not start: ${outcome.spawnError}${tail}`, type: 'StepSpawnFailed', details });

@@ -1,0 +1,64 @@
+// The activities a worker registers: runStep (every step kind) and runGateCheck. Built by a factory
+// from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
+// runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
+// dispatches on the step's kind.
+import { ApplicationFailure } from '@temporalio/common';
+import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
+import type { DockerStep, InferenceStep, ShellStep } from '../plan/schema.ts';
+import { createGateCheckRunner } from './checks.ts';
+import { attemptInfo } from './context.ts';
+import { createDockerRunner } from './docker.ts';
+import { createInferenceRunner, type InferenceDeps } from './inference.ts';
+import { createShellRunner } from './shell.ts';
+import { stepLabel } from './step-env.ts';
+import { evaluateWhen } from './when.ts';
+
+export interface ActivityDeps {
+  /** Root of the per-step logs; workers pass `<DATA_DIR>/logs` (`.sparky/logs`). */
+  logDir: string;
+  /** The inference server this worker reaches (GPU workers only). */
+  inference?: InferenceDeps;
+  /** The GPU this worker is pinned to, if any. */
+  pinned?: { host: string; index: number; taskQueue: string };
+  /** Base for relative paths in steps (the loader makes them absolute; this covers hand-made plans). */
+  workdir?: string;
+  /** SIGTERM → SIGKILL grace when a step's process tree is ended (default 5s). */
+  killGraceMs?: number;
+}
+
+export function createActivities(deps: ActivityDeps): SparkyActivities {
+  const runnerDeps = { logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, pinnedTaskQueue: deps.pinned?.taskQueue };
+  const shell = createShellRunner(runnerDeps);
+  const docker = createDockerRunner(runnerDeps);
+  const inference = deps.inference ? createInferenceRunner(deps.inference) : undefined;
+  const gateCheck = createGateCheckRunner(runnerDeps);
+
+  async function runStep(input: StepActivityInput): Promise<StepResult> {
+    const started = Date.now();
+    const verdict = await evaluateWhen(input.step.when);
+    if (!verdict.run) {
+      return {
+        status: 'skipped', skippedReason: verdict.reason, durationMs: Date.now() - started,
+        taskQueue: attemptInfo().taskQueue, pinnedTaskQueue: deps.pinned?.taskQueue,
+      };
+    }
+    switch (input.step.kind) {
+      case 'shell': return shell(input as StepActivityInput & { step: ShellStep });
+      case 'docker': return docker(input as StepActivityInput & { step: DockerStep });
+      case 'inference': {
+        if (!inference) {
+          throw ApplicationFailure.nonRetryable(
+            `${stepLabel(input)} is an inference step, but this worker (task queue ${attemptInfo().taskQueue}) has no inference server configured: `
+            + 'give the step `pool: gpu` (or a pinned GPU pool) so that a GPU worker runs it',
+            'InferenceUnavailable',
+          );
+        }
+        return inference(input as StepActivityInput & { step: InferenceStep });
+      }
+      default:
+        throw ApplicationFailure.nonRetryable(`unknown step kind ${JSON.stringify((input.step as { kind?: unknown }).kind)}`, 'StepInvalid');
+    }
+  }
+
+  return { runStep, runGateCheck: gateCheck };
+}

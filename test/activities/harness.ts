@@ -1,0 +1,98 @@
+// Shared setup for the runner tests: a real dev server, a real worker running the fixture workflows
+// with the real activities, and step inputs with a fresh run id each.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GateCheckInput, GateCheckResult, StepActivityInput, StepContext, StepResult } from '../../common/activity-types.ts';
+import type { GateCheck, StepBody } from '../../plan/schema.ts';
+import { createActivities, type ActivityDeps } from '../../activities/index.ts';
+import type { FixtureOptions } from '../fixtures/workflows/runner-steps.ts';
+import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
+
+export const fixtureWorkflows = fileURLToPath(new URL('../fixtures/workflows/runner-steps.ts', import.meta.url));
+
+export interface RunnerHarness {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  logDir: string;
+  worker: Worker;
+  /** Runs one step through the fixture workflow; returns the handle's id too for history checks. */
+  runStep(step: StepBody, options?: FixtureOptions, ctx?: Partial<StepContext>): Promise<StepResult>;
+  startStep(step: StepBody, options?: FixtureOptions, ctx?: Partial<StepContext>): Promise<{ workflowId: string; input: StepActivityInput }>;
+  runCheck(check: GateCheck, outputs?: GateCheckInput['outputs']): Promise<GateCheckResult>;
+  stop(): Promise<void>;
+}
+
+export function stepInput(step: StepBody, ctx: Partial<StepContext> = {}): StepActivityInput {
+  const runWorkflowId = ctx.runWorkflowId ?? `sparky-test-${randomUUID().slice(0, 8)}`;
+  const workstreamId = ctx.workstreamId ?? 'ws';
+  return {
+    step,
+    ctx: {
+      runWorkflowId, planName: 'test', phaseId: 'phase', domainId: 'domain', workstreamId, stepId: step.id,
+      idempotencyKey: `${runWorkflowId}/${workstreamId}/${step.id}`, ...ctx,
+    },
+  };
+}
+
+export async function startRunnerHarness(deps: Partial<ActivityDeps> = {}, options: { activities?: boolean } = {}): Promise<RunnerHarness> {
+  const env = await startDevServer();
+  const taskQueue = uniqueTaskQueue('runners');
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-logs-'));
+  const worker = await createWorker(env, {
+    taskQueue,
+    workflowsPath: fixtureWorkflows,
+    activities: options.activities === false ? undefined : createActivities({ logDir, killGraceMs: 1_000, ...deps }),
+  });
+  const running = worker.run();
+  const startStep = async (step: StepBody, fixture: FixtureOptions = {}, ctx: Partial<StepContext> = {}) => {
+    const input = stepInput(step, ctx);
+    const workflowId = `${input.ctx.runWorkflowId}-${step.id}-${randomUUID().slice(0, 4)}`;
+    await env.client.workflow.start('runStepFixture', { taskQueue, workflowId, args: [{ input, options: fixture }] });
+    return { workflowId, input };
+  };
+  return {
+    env, taskQueue, logDir, worker, startStep,
+    async runStep(step, fixture, ctx) {
+      const { workflowId } = await startStep(step, fixture, ctx);
+      return env.client.workflow.getHandle(workflowId).result();
+    },
+    runCheck(check, outputs = {}) {
+      const input: GateCheckInput = { check, outputs, ctx: { runWorkflowId: `sparky-test-${randomUUID().slice(0, 8)}`, planName: 'test', phaseId: 'phase', gateId: 'gate' } };
+      return env.client.workflow.execute('gateCheckFixture', { taskQueue, workflowId: `check-${check.id}-${randomUUID().slice(0, 8)}`, args: [{ input }] });
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+/** Pids from `<dir>/*.pid` files that are still alive (zombies count as dead). */
+export function alivePids(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
