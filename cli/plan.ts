@@ -15,7 +15,7 @@ export async function planCommand(file: string, opts: { json?: boolean; mermaid?
   }
   const analysis = analyzePlan(loaded.plan);
   if (opts.json) console.log(JSON.stringify(analysis, null, 2));
-  else if (opts.mermaid) process.stdout.write(planToMermaid(loaded.plan, { criticalPath: analysis.criticalPath.path }));
+  else if (opts.mermaid) console.log(planToMermaid(loaded.plan, { criticalPath: analysis.criticalPath.path }).trimEnd());
   else console.log(renderPlan(loaded.plan, analysis));
   return 0;
 }
