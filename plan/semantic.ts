@@ -1,7 +1,7 @@
 // Checks that need the whole plan, beyond its shape: ids, dependencies, cycles, pools, output
 // references, approvals, compensations. They read the raw input defensively (it may be any JSON),
 // so a plan with shape errors still gets its semantic errors too: all problems at once. Pure.
-import { cycleIn, stronglyConnected, type DepGraph } from './graph.ts';
+import { cycleIn, stronglyConnected, topologicalOrder, type DepGraph } from './graph.ts';
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
 import { formatPath, type PathSegment } from './path.ts';
@@ -102,7 +102,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   }
 
   // Pass 3: steps.
-  const ancestors = ancestorLookup(workstreams);
+  const isAncestor = ancestorQuery(workstreams, graph);
   const poolOk = (pool: string) => pool === 'cpu' || pool === 'gpu' || declaredPools.has(pool) || PINNED_POOL_RE.test(pool);
   const checkPool = (value: unknown, path: PathSegment[]) => {
     const pool = str(value);
@@ -130,7 +130,7 @@ export function semanticErrors(input: unknown): PlanError[] {
           if (stepIndex < s || (self && stepIndex === s)) return undefined;
           return `step "${refStep}" does not run before this step in "${ws.id}"`;
         }
-        if (target.phase < ws.phase || ancestors(ws.id).has(refWs)) return undefined;
+        if (target.phase < ws.phase || isAncestor(ws.id, refWs)) return undefined;
         return `"${refWs}" is neither a (transitive) dependency of "${ws.id}" nor in an earlier phase, so its outputs may not exist yet`;
       };
       checkStep(step, path, false, undefined);
@@ -244,24 +244,27 @@ function checkDocker(st: Obj, at: PathSegment[], compensated: Obj | undefined, e
   }
 }
 
-/** Memoised transitive dependencies of a workstream (its ancestors in the DAG). */
-function ancestorLookup(workstreams: Map<string, WsInfo>): (id: string) => Set<string> {
-  const memo = new Map<string, Set<string>>();
-  return (id: string) => {
-    const cached = memo.get(id);
-    if (cached) return cached;
-    const seen = new Set<string>();
-    const stack = [...(workstreams.get(id)?.deps ?? [])];
+/**
+ * `isAncestor(ws, target)`: does `ws` depend on `target`, directly or transitively? A depth-first
+ * search that skips nodes ordered before `target` topologically (they cannot depend on it), so a
+ * 2,000-workstream chain stays fast; nodes on cycles have no order and are searched.
+ */
+function ancestorQuery(workstreams: Map<string, WsInfo>, graph: DepGraph): (ws: string, target: string) => boolean {
+  const topo = new Map(topologicalOrder(graph).map((id, i) => [id, i]));
+  return (ws, target) => {
+    const deps = workstreams.get(ws)?.deps ?? [];
+    if (deps.includes(target)) return true;
+    const limit = topo.get(target) ?? -1;
+    const seen = new Set<string>([ws]);
+    const stack = [...deps];
     while (stack.length > 0) {
       const n = stack.pop()!;
-      if (seen.has(n)) continue;
+      if (n === target) return true;
+      if (seen.has(n) || (topo.get(n) ?? Infinity) < limit) continue;
       seen.add(n);
-      const known = memo.get(n);
-      if (known) { for (const k of known) seen.add(k); continue; }
       stack.push(...(workstreams.get(n)?.deps ?? []));
     }
-    memo.set(id, seen);
-    return seen;
+    return false;
   };
 }
 
