@@ -1,0 +1,123 @@
+// The Temporal Web UI, driven as a person would with Debian's Chromium (playwright-core): find the run
+// by a search-attribute query, open it, see its domain child workflows and the text saying which gate
+// waits. Saves the screenshot the README shows (docs/images/web-ui.png).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { chromium, type Browser } from 'playwright-core';
+import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
+import type { Plan } from '../../plan/schema.ts';
+import { startCpuWorker } from '../../workers/cpu.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN } from '../../workers/paths.ts';
+import type { RunStatus } from '../../workflows/status.ts';
+import { startRun } from '../../cli/run.ts';
+import '../helpers/temporal.ts'; // quiet worker logs
+
+const CHROMIUM = process.env.SPARKY_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOT = path.join(PROJECT_ROOT, 'docs', 'images', 'web-ui.png');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
+    srv.on('error', reject);
+  });
+}
+
+const plan: Plan = {
+  name: 'webui-demo',
+  description: 'A two-domain phase waiting at its gate',
+  phases: [
+    {
+      id: 'build', name: 'Build',
+      domains: [
+        { id: 'model', workstreams: [{ id: 'WS-04', name: 'ComfyUI Setup', steps: [{ id: 'probe', kind: 'shell', run: ['uname', '-a'] }] }] },
+        { id: 'interface', workstreams: [{ id: 'WS-08', name: 'Rust TUI Core', steps: [{ id: 'probe', kind: 'shell', run: ['uname', '-m'] }] }] },
+      ],
+      gate: { id: 'gate-1', name: 'Gate 1', approval: { approvers: ['alice', 'bob', 'carol'], required: 2 } },
+    },
+    { id: 'ship', domains: [{ id: 'integration', workstreams: [{ id: 'WS-13', steps: [{ id: 'probe', kind: 'shell', run: ['uname', '-r'] }] }] }] },
+  ],
+};
+
+let env: TestWorkflowEnvironment | undefined;
+let worker: Worker | undefined;
+let running: Promise<void> | undefined;
+let browser: Browser | undefined;
+let uiUrl = '';
+const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : undefined;
+
+before(async () => {
+  if (skipReason) return;
+  const uiPort = await freePort();
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_BIN }, ip: '127.0.0.1', ui: true, uiPort,
+      searchAttributes: SPARKY_SEARCH_ATTRIBUTES, extraArgs: ['--log-level', 'error', '--ui-disable-news-fetch'],
+    },
+  });
+  uiUrl = `http://127.0.0.1:${uiPort}`;
+  worker = await startCpuWorker({ connection: env.nativeConnection, logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-webui-')) });
+  running = worker.run();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  await env?.teardown();
+});
+
+test('the Web UI finds the run by search attribute and shows its children and the waiting gate', async (t) => {
+  if (skipReason || !env || !browser) { t.skip(skipReason); return; }
+  const workflowId = `sparky-webui-demo-${Date.now().toString(36)}`;
+  const handle = await startRun(env.client, plan, workflowId);
+  // Wait until the gate waits and visibility has caught up with it.
+  for (let i = 0; ; i++) {
+    const s = await handle.query<RunStatus>('status');
+    const listed = [];
+    for await (const wf of env.client.workflow.list({ query: `SparkyGate = 'gate-1'` })) listed.push(wf.workflowId);
+    if (s.phases[0].gate?.state === 'waiting' && listed.includes(workflowId)) break;
+    assert.ok(i < 240, 'the gate never started waiting');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  // The UI long-polls, so pages never go network-idle: wait for what a person would look for instead.
+  const query = encodeURIComponent(`SparkyGate="gate-1"`);
+  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'domcontentloaded' });
+  const link = page.getByRole('link', { name: workflowId }).first();
+  await link.waitFor({ timeout: 60_000 });
+  await link.click();
+  await page.waitForURL(/\/workflows\/sparky-webui-demo/, { timeout: 30_000 });
+  await page.getByRole('heading', { name: workflowId }).or(page.getByText(workflowId)).first().waitFor({ timeout: 60_000 });
+
+  // The current details say which gate waits (the UI shows them under "User Metadata").
+  // The UI renders them as markdown inside a sandboxed iframe.
+  await page.getByText('User Metadata', { exact: false }).first().click();
+  const details = page.frameLocator('iframe').getByText(/waiting for approval of gate-1/).first()
+    .or(page.getByText(/waiting for approval of gate-1/).first());
+  await details.waitFor({ timeout: 60_000 }).catch(async (err) => {
+    await page.screenshot({ path: path.join(os.tmpdir(), 'sparky-webui-failure.png') });
+    throw err;
+  });
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: false });
+
+  // The domain children of the first phase (Relationships tab).
+  await page.getByText('Relationships', { exact: false }).first().click();
+  for (const domain of ['model', 'interface']) {
+    await page.getByText(new RegExp(`build/${domain}`)).first().waitFor({ timeout: 60_000 });
+  }
+  await page.screenshot({ path: path.join(path.dirname(SCREENSHOT), 'web-ui-children.png'), fullPage: false });
+  assert.ok(existsSync(SCREENSHOT));
+});
