@@ -8,6 +8,8 @@ import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import { startCpuWorker } from '../workers/cpu.ts';
 import { SetupError, startDevServer, type DevServer } from '../workers/dev-server.ts';
 import { installRuntime } from '../workers/runtime.ts';
+import { DATA_DIR } from '../workers/paths.ts';
+import path from 'node:path';
 import { CliError } from './connection.ts';
 
 export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean }
@@ -20,7 +22,9 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     const loaded = await loadPlanFile(opts.run);
     if (!loaded.ok) { console.error(formatErrors(loaded.errors)); throw new CliError(`${opts.run}: the plan is invalid; nothing was started`, 2); }
   }
-  installRuntime({ tags: { worker: 'dev' } });
+  // Worker logs go to a file: the terminal belongs to the live progress view.
+  const workerLog = path.join(DATA_DIR, 'workers.log');
+  installRuntime({ tags: { worker: 'dev' }, logFile: workerLog });
 
   let server: DevServer;
   try {
@@ -55,7 +59,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     workers.push(pool.done);
 
     const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-    await printBanner(client, server, pool.describe());
+    await printBanner(client, server, pool.describe(), workerLog);
 
     const interrupted = new Promise<number>((resolve) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -84,7 +88,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   }
 }
 
-async function printBanner(client: Client, server: DevServer, gpuPool: string): Promise<void> {
+async function printBanner(client: Client, server: DevServer, gpuPool: string, workerLog: string): Promise<void> {
   let earlier = 0; let running = 0;
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'metaOrchestrator'`, pageSize: 500 })) {
     earlier += 1; if (wf.status.name === 'RUNNING') running += 1;
@@ -94,6 +98,7 @@ async function printBanner(client: Client, server: DevServer, gpuPool: string): 
     `  Temporal server  ${server.address}   (SQLite: ${server.dbFile})`,
     `  Web UI           ${server.uiUrl}`,
     `  workers          CPU on task queue "sparky"; ${gpuPool}`,
+    `  logs             workers: ${workerLog}; server: ${server.logFile}; steps: npx sparky logs <run> <workstream>/<step>`,
     `  temporal CLI     export PATH="$PWD/.tools/bin:$PATH"; temporal workflow list --query "WorkflowType='metaOrchestrator'"`,
     earlier ? `  earlier runs     ${earlier} kept (${running} still running: the workers continue them)` : '',
   ].filter(Boolean).join('\n'));
