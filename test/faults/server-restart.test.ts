@@ -1,0 +1,121 @@
+// Fault injection: the Temporal dev server (SQLite file) is stopped and started again in the middle of a
+// step, and again while a gate waits; then the gate is approved. The run completes, every step's side
+// effect happened exactly once (the steps count their runs in files), and no approval is lost.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Plan } from '../../plan/schema.ts';
+import { startCpuWorker } from '../../workers/cpu.ts';
+import { startDevServer, type DevServer } from '../../workers/dev-server.ts';
+import type { RunStatus } from '../../workflows/status.ts';
+import '../helpers/temporal.ts'; // quiet worker logs
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-restart-'));
+const dbFile = path.join(dir, 'temporal.db');
+let port = 0; let uiPort = 0;
+let server: DevServer;
+let worker: Worker;
+let running: Promise<void>;
+let nativeConnection: NativeConnection;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port: p } = srv.address() as net.AddressInfo; srv.close(() => resolve(p)); });
+    srv.on('error', reject);
+  });
+}
+
+const start = () => startDevServer({ port, uiPort, dbFile, logFile: path.join(dir, 'server.log') });
+
+/** A step that counts its runs: appends one line per execution to <dir>/<name>.count. */
+function counted(id: string, name: string, seconds = 0) {
+  const count = path.join(dir, `${name}.count`);
+  return { id, kind: 'shell' as const, run: ['sh', '-c', `sleep ${seconds}; echo "$SPARKY_ATTEMPT" >> ${count}`], timeout: '2m' };
+}
+
+const plan: Plan = {
+  name: 'restart-demo',
+  phases: [
+    {
+      id: 'one',
+      domains: [{ id: 'd1', workstreams: [{ id: 'ws1', steps: [counted('quick', 'quick'), counted('slow', 'slow', 6)] }] }],
+      gate: { id: 'g1', approval: { approvers: ['alice', 'bob'], required: 2 } },
+    },
+    { id: 'two', domains: [{ id: 'd2', workstreams: [{ id: 'ws2', steps: [counted('after', 'after')] }] }] },
+  ],
+};
+
+before(async () => {
+  port = await freePort(); uiPort = await freePort();
+  server = await start();
+  nativeConnection = await NativeConnection.connect({ address: server.address });
+  worker = await startCpuWorker({ connection: nativeConnection, taskQueue: 'sparky', logDir: path.join(dir, 'logs') });
+  running = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  await nativeConnection?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+async function client(): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address: server.address }) });
+}
+
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T | undefined; let lastErr: unknown;
+  while (Date.now() < end) {
+    try { last = await fn(); if (ok(last)) return last; } catch (err) { lastErr = err; }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)?.slice(0, 400)} ${String(lastErr ?? '')}`);
+}
+
+const lines = (name: string) => existsSync(path.join(dir, `${name}.count`))
+  ? readFileSync(path.join(dir, `${name}.count`), 'utf8').split('\n').filter(Boolean) : [];
+
+test('the run survives dev server restarts mid-step and while a gate waits; nothing runs twice, no approval is lost', async () => {
+  const workflowId = 'sparky-restart-demo-1';
+  let c = await client();
+  const handle = c.workflow.getHandle((await c.workflow.start('metaOrchestrator', {
+    taskQueue: 'sparky', workflowId, args: [{ plan }],
+  })).workflowId);
+
+  // Restart 1: while the slow step runs (it sleeps 6 s before counting).
+  await until('the slow step to start', () => handle.query<RunStatus>('status'),
+    (s) => s.phases[0].domains[0].workstreams[0].steps[1].state === 'running');
+  await server.stop();
+  server = await start();
+
+  // One approval before the second restart, one after: neither may be lost.
+  c = await client();
+  const h2 = c.workflow.getHandle(workflowId);
+  await until('the gate to wait', () => h2.query<RunStatus>('status'), (s) => s.phases[0].gate?.state === 'waiting');
+  await h2.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'alice', decision: 'approve' }] });
+
+  // Restart 2: while the gate waits.
+  await server.stop();
+  server = await start();
+  c = await client();
+  const h3 = c.workflow.getHandle(workflowId);
+  const s = await until('the gate to wait again after the restart', () => h3.query<RunStatus>('status'), (x) => x.phases[0].gate?.state === 'waiting');
+  assert.deepEqual(s.phases[0].gate?.approvals, ['alice'], 'the approval given before the restart is kept');
+  await h3.signal('approveGate', { gate: 'g1', approver: 'bob' });
+
+  await h3.result();
+  const final = await h3.query<RunStatus>('status');
+  assert.equal(final.state, 'completed');
+  assert.deepEqual([...final.phases[0].gate!.approvals].sort(), ['alice', 'bob']);
+  assert.deepEqual(lines('quick'), ['1'], 'quick ran exactly once');
+  assert.deepEqual(lines('slow'), ['1'], 'slow ran exactly once, on its first attempt');
+  assert.deepEqual(lines('after'), ['1'], 'the step after the gate ran exactly once');
+});
