@@ -76,3 +76,29 @@ export async function killTree(root: number, graceMs: number, known: Map<number,
   }
   return { signalled: first.length, forced };
 }
+
+/**
+ * Processes on this machine whose environment carries `name=value`. Every process of a step attempt
+ * inherits SPARKY_IDEMPOTENCY_KEY, so this finds what an earlier attempt left running when its worker
+ * died (a SIGKILLed worker cannot end its children) — on Linux, for processes we may read.
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  if (!hasProc) return [];
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${entry}/environ`), Buffer.from([0])]);
+      if (environ.includes(needle) && readProc(entry)?.state !== 'Z') pids.push(Number(entry));
+    } catch { /* gone, or not ours to read */ }
+  }
+  return pids;
+}
+
+/** Ends every process tree left by earlier attempts of the step with this idempotency key. */
+export async function endEarlierAttempts(idempotencyKey: string, graceMs: number): Promise<number> {
+  const pids = processesWithEnv('SPARKY_IDEMPOTENCY_KEY', idempotencyKey);
+  await Promise.all(pids.map((pid) => killTree(pid, graceMs)));
+  return pids.length;
+}

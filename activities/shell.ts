@@ -9,7 +9,8 @@ import { attemptInfo } from './context.ts';
 import { durationMs, formatMs } from './durations.ts';
 import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
-import { runProcess, type ProcessOutcome } from './run-process.ts';
+import { endEarlierAttempts } from './process-tree.ts';
+import { DEFAULT_KILL_GRACE_MS, runProcess, type ProcessOutcome } from './run-process.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { resolveSecrets } from './secrets.ts';
 import { stepEnv, stepLabel } from './step-env.ts';
@@ -56,8 +57,14 @@ export function createShellRunner(deps: RunnerDeps) {
     const logPath = stepLogPath(deps.logDir, ctx);
     const log = new StepLog(logPath);
     let outcome: ProcessOutcome;
+    let endedEarlier = 0;
     try {
       log.write(attemptHeader(attempt, ctx.compensation ? '(compensation)' : undefined));
+      // Same machine, same step, earlier attempt whose worker died: its processes still run. End them
+      // first, so two attempts never work on the same files at once.
+      const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
+      endedEarlier = leftovers;
       outcome = await runProcess({
         file, args, cwd, log,
         env: stepEnv(input, attempt, secrets.env),
@@ -80,7 +87,8 @@ export function createShellRunner(deps: RunnerDeps) {
       taskQueue,
       pinnedTaskQueue: deps.pinnedTaskQueue,
       viaShell: step.shell === true ? true : undefined,
-      details: { lines: outcome.lines, bytes: outcome.bytes, attempt, ...(outcome.leftovers > 0 ? { leftoverProcessesEnded: outcome.leftovers } : {}) },
+      details: { lines: outcome.lines, bytes: outcome.bytes, attempt, ...(outcome.leftovers > 0 ? { leftoverProcessesEnded: outcome.leftovers } : {}),
+        ...(endedEarlier > 0 ? { earlierAttemptProcessesEnded: endedEarlier } : {}) },
     };
   };
 }

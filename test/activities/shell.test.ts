@@ -9,7 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createActivities } from '../../activities/index.ts';
 import { stepLogPath } from '../../activities/logs.ts';
+import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { alivePids, startRunnerHarness, waitFor, type RunnerHarness } from './harness.ts';
 
 let h: RunnerHarness;
@@ -78,6 +82,31 @@ test('a timeout ends the whole process tree and fails the step as StepTimeout', 
   const pids = pidsIn(dir);
   assert.ok(pids.length >= 3, `the tree had started: ${pids}`);
   assert.deepEqual(alivePids(pids), [], 'no process of the step survives its timeout');
+});
+
+test('a retry after the worker was SIGKILLed ends the processes the dead attempt left running', async () => {
+  const dir = tmp();
+  const activityQueue = uniqueTaskQueue('shell-activities');
+  const script = fileURLToPath(new URL('../fixtures/step-worker.ts', import.meta.url));
+  const doomed = spawn(process.execPath, ['--import', 'tsx', script, h.env.address, h.env.namespace ?? 'default', activityQueue, h.logDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitFor('the worker process to start', () => new Promise<boolean>((resolve) => {
+    doomed.stdout!.once('data', (d) => resolve(String(d).includes('worker ready')));
+  }), 60_000);
+  // Attempt 1 starts a SIGTERM-ignoring tree and waits forever; attempt 2 just finishes.
+  writeFileSync(path.join(dir, 'tree.sh'), stubbornTree(dir)[2]);
+  const run = ['sh', '-c', `if [ "$SPARKY_ATTEMPT" = 1 ]; then sh ${dir}/tree.sh; fi; echo '{"done": true}'`];
+  const { workflowId } = await h.startStep({ id: 'orphaned', kind: 'shell', run, outputs: { from: 'stdout-json' } },
+    { heartbeatTimeout: '3s', maximumAttempts: 2, taskQueue: activityQueue });
+  await waitFor('attempt 1 to start its tree', () => existsSync(path.join(dir, 'ready')));
+  doomed.kill('SIGKILL');
+  await new Promise((r) => doomed.once('exit', r));
+  const pids = pidsIn(dir);
+  assert.deepEqual(alivePids(pids), pids, 'killing the worker did not end the step\'s processes');
+  const rescuer = await createWorker(h.env, { taskQueue: activityQueue, activities: createActivities({ logDir: h.logDir, killGraceMs: 500 }) });
+  const result = await rescuer.runUntil(h.env.client.workflow.getHandle(workflowId).result());
+  assert.deepEqual(result.outputs, { done: true });
+  assert.ok(Number(result.details?.earlierAttemptProcessesEnded) >= 3, `ended ${result.details?.earlierAttemptProcessesEnded}`);
+  assert.deepEqual(alivePids(pids), [], 'the retry ended every process of the dead attempt');
 });
 
 test('arguments reach the program as literal text: nothing is executed by a shell', async () => {
