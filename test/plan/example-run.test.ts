@@ -1,0 +1,44 @@
+// The DGX-Pixels example, end to end on the real stack: `sparky dev --run … --exit-when-done`
+// starts a Temporal dev server, the CPU worker and the GPU pool (a CPU-backed inference server
+// here), runs all three phases, and the three gates pass their checks and get their approvals.
+// Runs on a copy of examples/ with its own ports and data directory, so it collides with nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { freePort } from '../../workers/inference-server.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../workers/paths.ts';
+
+test('sparky dev --run examples/dgx-pixels.plan.yaml completes with every gate approved', { timeout: 420_000 }, async (t) => {
+  if (!existsSync(TEMPORAL_BIN) || !existsSync(VENV_PYTHON)) { t.skip('run `npm run setup` first: the Temporal CLI or the Python venv is missing'); return; }
+  const root = await mkdtemp(path.join(os.tmpdir(), 'sparky-example-run-'));
+  await cp(path.join(PROJECT_ROOT, 'examples'), path.join(root, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
+  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  const plan = path.join(root, 'examples', 'dgx-pixels.plan.yaml');
+  const run = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'dev', '--run', plan,
+    '--auto-approve', 'alice,bob,carol', '--exit-when-done'], {
+    cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', timeout: 400_000,
+    env: {
+      SPARKY_DATA_DIR: path.join(root, 'data'), SPARKY_TEMPORAL_PORT: String(await freePort()), SPARKY_UI_PORT: String(await freePort()),
+      SPARKY_TEMPORAL_BIN: TEMPORAL_BIN,
+    },
+  });
+  const log = run.all ?? '';
+  t.diagnostic(log.split('\n').filter((l) => /skipped|gate .*: (approved|failed|rejected)|completed|failed/.test(l)).join('\n'));
+  assert.equal(run.exitCode, 0, log.slice(-4000));
+  assert.match(log, /sparky-dgx-pixels-\S+ completed/);
+  for (const gate of ['gate-1', 'gate-2', 'gate-3']) assert.match(log, new RegExp(`gate ${gate}: approved`), gate);
+  // Skips only where this machine lacks the thing, each with its reason.
+  assert.match(log, /WS-16\/gpu-metrics: skipped: .*GPU/);
+  assert.match(log, /WS-18\/sign: skipped: .*SPARKY_CI_TOKEN/);
+  // The artifacts are real: pixelized sprites, side-by-side comparisons, the deployable archive.
+  const out = path.join(root, 'examples', 'dgx-pixels', 'out');
+  assert.equal((await readdir(path.join(out, 'pixelized'))).filter((f) => f.endsWith('.png')).length, 4);
+  assert.equal((await readdir(path.join(out, 'compare'))).length, 4);
+  assert.equal(JSON.parse(await readFile(path.join(out, 'repro.json'), 'utf8')).identical, true);
+  assert.ok(existsSync(path.join(out, 'deploy', 'sprites.tar.gz')));
+  await rm(root, { recursive: true, force: true });
+});
