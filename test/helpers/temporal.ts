@@ -8,8 +8,9 @@ import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 import { TEMPORAL_BIN, TEMPORAL_TEST_SERVER_BIN } from '../../workers/paths.ts';
 import { workflowBundle } from '../../workers/workflow-bundle.ts';
 
-// Workers log every state change at INFO; tests only want problems.
-Runtime.install({ logger: new DefaultLogger((process.env.SPARKY_TEST_LOG_LEVEL ?? 'WARN') as 'WARN') });
+// Workers log every state change at INFO and every failed workflow at WARN, which tests cause on
+// purpose: only errors by default (SPARKY_TEST_LOG_LEVEL=WARN to see more).
+Runtime.install({ logger: new DefaultLogger((process.env.SPARKY_TEST_LOG_LEVEL ?? 'ERROR') as 'ERROR') });
 
 function requireBinary(bin: string): string {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run setup\` (scripts/setup) to install it`);
