@@ -70,20 +70,26 @@ async function build(input: Input, run: Run, cwd: string, label: string): Promis
   return { outcome, outputs: { image: tag, imageId }, details: { image: tag, imageId } };
 }
 
+/** `docker run` argv: names and labels from the run and step, env by name only, the pinned GPU. */
+export function dockerRunArgs(input: Input, name: string, envNames: string[], cwd: string): string[] {
+  const { step, ctx } = input;
+  return ['run', '--name', name,
+    ...stepLabels(ctx).flatMap((l) => ['--label', l]),
+    ...(step.network ? ['--network', step.network] : []),
+    ...(ctx.gpu ? ['--gpus', `device=${ctx.gpu.index}`] : []),
+    // Values travel in the CLI's environment, not its argv: `ps` never shows a secret.
+    ...envNames.flatMap((k) => ['-e', k]),
+    ...(step.volumes ?? []).flatMap((v) => ['-v', resolveVolume(v, cwd)]),
+    step.image!, ...(step.command ?? [])];
+}
+
 async function runContainer(input: Input, run: Run, cwd: string, label: string, env: Record<string, string>, logPath: string): Promise<ActionResult> {
   const { step, ctx } = input;
   if (!step.image) throw invalid(label, 'action run needs `image`');
   const name = stepResourceName(ctx);
   // A container of an earlier attempt (its worker crashed, or it timed out) is replaced, not reused.
   const replaced = await removeContainer(run, name);
-  const args = ['run', '--name', name,
-    ...stepLabels(ctx).flatMap((l) => ['--label', l]),
-    ...(step.network ? ['--network', step.network] : []),
-    ...(ctx.gpu ? ['--gpus', `device=${ctx.gpu.index}`] : []),
-    // Values travel in the CLI's environment, not its argv: `ps` never shows a secret.
-    ...Object.keys(env).flatMap((k) => ['-e', k]),
-    ...(step.volumes ?? []).flatMap((v) => ['-v', resolveVolume(v, cwd)]),
-    step.image, ...(step.command ?? [])];
+  const args = dockerRunArgs(input, name, Object.keys(env), cwd);
   let outcome: ProcessOutcome;
   try {
     outcome = await run('docker', args, { env });
