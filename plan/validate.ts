@@ -3,7 +3,7 @@
 // plus semantic errors (semantic.ts), all at once, each naming the field. Pure, and never throws.
 import type { z } from 'zod';
 import { Plan } from './schema.ts';
-import { semanticErrors, getAt, type PlanError } from './semantic.ts';
+import { semanticErrors, getAt, suggest, type PlanError } from './semantic.ts';
 import { formatPath, ROOT_PATH } from './path.ts';
 
 export type { PlanError } from './semantic.ts';
@@ -35,7 +35,7 @@ function fromIssue(issue: z.core.$ZodIssue, input: unknown): PlanError[] {
   const path = issue.path;
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: `unknown field "${key}"` }));
+      return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: `unknown field "${key}"${suggest(key, FIELD_NAMES)}` }));
     case 'invalid_type': {
       const parent = getAt(input, path.slice(0, -1) as (string | number)[]);
       const key = path[path.length - 1];
@@ -58,6 +58,25 @@ function fromIssue(issue: z.core.$ZodIssue, input: unknown): PlanError[] {
       return [{ path: formatPath(path), message: issue.message.replace(/^Invalid input: /, '') }];
   }
 }
+
+/** Every field name the schema knows, for "did you mean" on an unknown field. */
+const FIELD_NAMES: string[] = (() => {
+  const names = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (schema: unknown): void => {
+    if (!schema || typeof schema !== 'object' || seen.has(schema)) return;
+    seen.add(schema);
+    const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (!def) return;
+    if (def.type === 'object') {
+      for (const [key, child] of Object.entries(def.shape as Record<string, unknown>)) { names.add(key); walk(child); }
+    }
+    for (const k of ['element', 'innerType', 'valueType', 'in', 'out']) walk(def[k]);
+    for (const option of (def.options as unknown[] | undefined) ?? []) walk(option);
+  };
+  walk(Plan);
+  return [...names];
+})();
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
