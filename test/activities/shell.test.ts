@@ -238,6 +238,25 @@ test('results carry the task queue, a bounded tail and the log path; the tail ke
   assert.match(readFileSync(result.logPath!, 'utf8'), /line 0 x/);
 });
 
+test('heartbeats carry progress (lines, bytes, elapsed) and keep a silent step alive past its heartbeat timeout', async () => {
+  const { workflowId } = await h.startStep({
+    id: 'progress', kind: 'shell',
+    run: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do echo "step $i"; sleep 0.5; done; sleep 2'],
+  }, { heartbeatTimeout: '2s' });
+  const handle = h.env.client.workflow.getHandle(workflowId);
+  const details = await waitFor('a heartbeat with progress', async () => {
+    const pending = (await handle.describe()).raw.pendingActivities?.[0];
+    const payload = pending?.heartbeatDetails?.payloads?.[0];
+    if (!payload?.data) return undefined;
+    const progress = JSON.parse(Buffer.from(payload.data).toString('utf8')) as { lines: number; bytes: number; elapsedMs: number };
+    return progress.lines >= 2 ? progress : undefined;
+  }, 10_000);
+  assert.ok(details.bytes >= details.lines * 7 && details.elapsedMs > 0, JSON.stringify(details));
+  const result = await handle.result(); // 6s in all, 2s of them silent, with a 2s heartbeat timeout
+  assert.equal(result.status, 'succeeded');
+  assert.equal(result.details?.lines, 8);
+});
+
 test('a step whose `when` is false is skipped with a reason a person reads', async () => {
   const result = await h.runStep({ id: 'gated', kind: 'shell', when: { env: 'SPARKY_TEST_NEVER_SET', platform: 'linux' }, run: ['false'] });
   assert.equal(result.status, 'skipped');
