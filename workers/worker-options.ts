@@ -15,9 +15,16 @@ export const stampAttempt: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
-/** Shared defaults: a grace period so a SIGTERM lets running steps finish or notice cancellation. */
-export function sparkyWorkerOptions(): Pick<WorkerOptions, 'interceptors' | 'shutdownGraceTime' | 'maxConcurrentActivityTaskExecutions'> {
+/**
+ * Shared defaults: a grace period so a SIGTERM lets running steps finish or notice cancellation, and
+ * heartbeats sent within a second or two even for steps without a heartbeatTimeout (Temporal would
+ * otherwise throttle them to 30s, and a cancelled run would wait that long for its steps to stop).
+ */
+export function sparkyWorkerOptions(): Pick<WorkerOptions, 'interceptors' | 'shutdownGraceTime' | 'maxConcurrentActivityTaskExecutions'
+  | 'defaultHeartbeatThrottleInterval' | 'maxHeartbeatThrottleInterval'> {
   return {
+    defaultHeartbeatThrottleInterval: '1s',
+    maxHeartbeatThrottleInterval: '5s',
     interceptors: { activity: [stampAttempt] },
     shutdownGraceTime: process.env.SPARKY_SHUTDOWN_GRACE ?? '10s',
     maxConcurrentActivityTaskExecutions: Number(process.env.SPARKY_MAX_ACTIVITIES ?? 32),

@@ -170,14 +170,17 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   };
 }
 
+/** First line: what failed; then what was undone; then the original error in full (step output tails). */
 function failureSummary(error: string, report: CompensationReport | undefined, onFailure: string, sagaSize: number, id: string): string {
-  const parts = [`run ${id} failed: ${error}`];
+  const [headline, ...rest] = error.split('\n');
+  const parts = [`run ${id} failed: ${headline}`];
   if (onFailure === 'halt') parts.push(`onFailure halt: no compensation ran (${sagaSize} finished step(s) with a compensation left as they are)`);
   else if (!report) parts.push('nothing to compensate');
   else {
     parts.push(`compensated (newest first): ${report.compensated.join(', ') || 'none'}`);
     if (report.skipped.length) parts.push(`compensations skipped: ${report.skipped.join(', ')}`);
-    if (report.failed.length) parts.push(`compensations FAILED: ${report.failed.map((f) => `${f.of} (${f.error})`).join('; ')}`);
+    if (report.failed.length) parts.push(`compensations FAILED: ${report.failed.map((f) => `${f.of} (${f.error.split('\n')[0]})`).join('; ')}`);
   }
-  return parts.join('. ');
+  if (rest.length) parts.push(`\n${error}`);
+  return parts.join('\n');
 }

@@ -2,7 +2,7 @@
 // resume, halt), sent one after another by a background loop so signal handlers never block. A
 // relay for a phase waits until that phase's children have all started: a child is never signalled
 // before it exists. A child that already closed cannot be signalled; that is fine (it needs nothing).
-import { condition, getExternalWorkflowHandle, log, type SignalDefinition } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, log, type SignalDefinition } from '@temporalio/workflow';
 
 type AnySignal = SignalDefinition<any[]>;
 interface Relayed { phaseId: string; targets: string[]; signal: AnySignal; payload: unknown }
@@ -12,7 +12,8 @@ export class Relay {
   private readonly startedPhases = new Set<string>();
 
   constructor() {
-    void this.loop();
+    // Outside the run's cancellation: a cancelled run must not die of its idle relay loop.
+    void CancellationScope.nonCancellable(() => this.loop());
   }
 
   phaseStarted(phaseId: string): void {
