@@ -6,20 +6,34 @@
 import { z } from 'zod';
 import * as S from './schema.ts';
 
-// Named definitions make the file readable and editor hovers say what a thing is.
-const NAMED: [z.ZodType, string][] = [
-  [S.Duration, 'Duration'], [S.Estimate, 'Estimate'], [S.RetryPolicy, 'RetryPolicy'], [S.PinnedPool, 'PinnedPool'],
-  [S.When, 'When'], [S.Outputs, 'Outputs'], [S.ShellStep, 'ShellStep'], [S.DockerStep, 'DockerStep'],
-  [S.InferenceStep, 'InferenceStep'], [S.Compensation, 'Compensation'], [S.Step, 'Step'], [S.Workstream, 'Workstream'],
-  [S.Domain, 'Domain'], [S.GateCheck, 'GateCheck'], [S.ApproverList, 'ApproverList'], [S.Approval, 'Approval'],
-  [S.Gate, 'Gate'], [S.Phase, 'Phase'], [S.Defaults, 'Defaults'],
+// Named definitions make the file readable; descriptions are what an editor shows on hover.
+const NAMED: [z.ZodType, string, string][] = [
+  [S.Duration, 'Duration', 'A duration: a number and a unit (ms, s, m, h, d), combinable: 30s, 20m, 4h, 3d, 1h30m.'],
+  [S.Estimate, 'Estimate', 'How long the workstream takes: 3d, or a range 3-4d (one unit, after the upper bound).'],
+  [S.RetryPolicy, 'RetryPolicy', 'Temporal retry policy for a step (durations as strings).'],
+  [S.PinnedPool, 'PinnedPool', 'One GPU: task queue sparky-gpu-<host>-<gpu>.'],
+  [S.When, 'When', 'Run the step only if every condition holds; otherwise it is skipped with the reason.'],
+  [S.Outputs, 'Outputs', 'Where the step\'s outputs come from; use them as ${{ outputs.<workstream>.<step>.<key> }}.'],
+  [S.ShellStep, 'ShellStep', 'Runs argv (no shell unless shell: true) in cwd (default: the plan\'s directory).'],
+  [S.DockerStep, 'DockerStep', 'A docker CLI action: build, run, compose-up, compose-down, rm, rmi.'],
+  [S.InferenceStep, 'InferenceStep', 'A job for the GPU inference server (falls back to the CPU): op, params, inputs.'],
+  [S.Compensation, 'Compensation', 'A step that undoes this one, run newest first when a phase fails or a gate is rejected.'],
+  [S.Step, 'Step', 'One step of a workstream: kind shell, docker or inference.'],
+  [S.Workstream, 'Workstream', 'A sequence of steps; starts when every workstream in dependsOn has finished.'],
+  [S.Domain, 'Domain', 'A group of workstreams run by one child workflow, at most maxParallel at once.'],
+  [S.GateCheck, 'GateCheck', 'A gate check: command exits 0, file exists (JSON field), metric from outputs, or HTTP answers.'],
+  [S.ApproverList, 'ApproverList', 'Who may approve, and how many approvals are required.'],
+  [S.Approval, 'Approval', 'People who must approve the gate; onTimeout: reject (default), approve or escalate.'],
+  [S.Gate, 'Gate', 'Ends a phase: checks must pass and the approval be given before the next phase starts.'],
+  [S.Phase, 'Phase', 'Phases run in order; the domains of a phase run side by side.'],
+  [S.Defaults, 'Defaults', 'Defaults for every step (timeout, retry, pool) and domain (maxParallel).'],
 ];
 
 export const PLAN_SCHEMA_ID = 'https://sparky.dev/schemas/plan.schema.json';
 
 export function planJsonSchema(): Record<string, unknown> {
-  const metadata = z.registry<{ id: string }>();
-  for (const [schema, id] of NAMED) metadata.add(schema, { id });
+  const metadata = z.registry<{ id: string; description: string }>();
+  for (const [schema, id, description] of NAMED) metadata.add(schema, { id, description });
   const schema = z.toJSONSchema(S.Plan, { target: 'draft-2020-12', unrepresentable: 'any', metadata }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
