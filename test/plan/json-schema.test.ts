@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
+import { parse } from 'yaml';
 import { planJsonSchema, planJsonSchemaText } from '../../plan/json-schema.ts';
 import { PROJECT_ROOT } from '../../workers/paths.ts';
 
@@ -20,4 +22,26 @@ test('the JSON Schema names the plan\'s parts and is strict like the validator',
     assert.ok(name in schema.$defs, `$defs.${name}`);
   }
   assert.equal(schema.$defs.Step.oneOf?.length, 3);
+});
+
+test('a standard JSON Schema validator (python jsonschema, draft 2020-12) accepts the examples and rejects a broken plan', async (t) => {
+  const probe = await execa('python3', ['-c', 'import jsonschema'], { reject: false });
+  if (probe.exitCode !== 0) { t.skip('python3 has no jsonschema module here'); return; }
+  const examples = [
+    parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'dgx-pixels.plan.yaml'), 'utf8')),
+    JSON.parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'hello.plan.json'), 'utf8')),
+    { name: 'x', phases: [{ id: 'p', domains: [{ id: 'd', workstreams: [{ id: 'w', estimat: '3d', steps: [{ id: 's', kind: 'shell', run: [] }] }] }] }] },
+  ];
+  const script = [
+    'import json, sys, jsonschema',
+    'schema = json.load(open(sys.argv[1]))',
+    'validator = jsonschema.Draft202012Validator(schema)',
+    'for doc in json.load(sys.stdin):',
+    '    print(json.dumps(sorted(".".join(map(str, e.absolute_path)) for e in validator.iter_errors(doc))))',
+  ].join('\n');
+  const run = await execa('python3', ['-c', script, path.join(PROJECT_ROOT, 'plan', 'plan.schema.json')], { input: JSON.stringify(examples) });
+  const [dgx, hello, broken] = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  assert.deepEqual(dgx, []);
+  assert.deepEqual(hello, []);
+  assert.ok(broken.length > 0, 'the broken plan passed the JSON Schema');
 });
