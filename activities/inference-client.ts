@@ -89,7 +89,8 @@ export class InferenceClient {
     this.opts = {
       progressEndpoint: options.progressEndpoint ?? defaultProgressEndpoint(options.endpoint),
       requestTimeoutMs: 30_000, retries: 5, backoffInitialMs: 200, backoffMaxMs: 5_000, reconnectMs: 100, reconnectMaxMs: 2_000,
-      ...options,
+      // An option given as undefined keeps its default.
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as InferenceClientOptions,
     };
     const common = {
       linger: 0, reconnectInterval: this.opts.reconnectMs, reconnectMaxInterval: this.opts.reconnectMaxMs,

@@ -334,13 +334,14 @@ class Server:
             payload = proto.pack(reply)
         if error is None or error[0] not in proto.RETRYABLE:
             self.cache.put(job.id, job.fingerprint, reply, len(payload))
-        for envelope in job.waiters:
-            self._send(envelope, payload)
         outcome = "ok" if error is None else error[0]
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
+        # The final event goes out before the reply, so a subscriber usually sees it before it unsubscribes.
         self._publish(job, {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}.get(outcome, "failed"),
                       None, None)
+        for envelope in job.waiters:
+            self._send(envelope, payload)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
 
     def _post(self, event) -> None:
         """Called from the worker thread: queue the event, then wake the socket thread."""

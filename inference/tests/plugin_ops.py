@@ -9,3 +9,21 @@ def echo(ctx):
 
 
 register_op("echo", echo, description="upper-cases inputs.data")
+
+
+RUNS: dict[str, int] = {}
+
+
+def sleep(ctx):
+    """Waits params.ms without progress events (a model that reports nothing), checking for cancel;
+    returns how often this job id has started on this server (dedup tests)."""
+    import time
+    RUNS[ctx.id] = RUNS.get(ctx.id, 0) + 1
+    end = time.monotonic() + ctx.params.get("ms", 100) / 1000
+    while time.monotonic() < end:
+        ctx.check()
+        time.sleep(0.01)
+    return {"runs": RUNS[ctx.id], "device": ctx.device.label}
+
+
+register_op("sleep", sleep, description="waits params.ms, no progress")

@@ -1,0 +1,103 @@
+// The TypeScript client against a real inference server process: round trips, many in flight,
+// progress, cancel, retries on BUSY and on its own timeout with the same id (the server dedups).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { InferenceClient, InferenceError, type ProgressEvent } from '../../activities/inference-client.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+
+let server: InferenceServerHandle;
+let client: InferenceClient;
+const PLUGIN = ['--ops-module', 'inference.tests.plugin_ops'];
+
+before(async () => {
+  server = await startInferenceServer({ serverId: 'ts-client', extraArgs: PLUGIN });
+  client = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 10_000 });
+});
+after(async () => { client?.close(); await server?.stop(); });
+
+test('ping, status and ops round trips', async () => {
+  assert.equal((await client.ping()).server_id, 'ts-client');
+  const status = await client.status();
+  assert.equal(status.protocol, 1);
+  assert.ok((status.ops as string[]).includes('pixelize'));
+  const ops = (await client.ops()).ops as { name: string }[];
+  assert.ok(ops.some((o) => o.name === 'sleep'));
+  assert.match(server.endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+});
+
+test('many requests in flight on one DEALER, matched by id', async () => {
+  const jobs = Array.from({ length: 16 }, (_, i) => client.submit({ id: `many-${Date.now()}-${i}`, op: 'gemm', params: { size: 16 + i, iterations: 2 } }));
+  const replies = await Promise.all(jobs);
+  replies.forEach((r, i) => assert.equal(r.result.size, 16 + i));
+});
+
+test('progress events arrive in sequence and end with done', async () => {
+  const events: ProgressEvent[] = [];
+  const reply = await client.submit({ id: `progress-${Date.now()}`, op: 'gemm', params: { size: 256, iterations: 300 }, onProgress: (e) => events.push(e) });
+  assert.ok((reply.result.tflops as number) > 0);
+  assert.ok(events.length >= 2, `only ${events.length} events`);
+  // Every multiply reports; the last one of a stage is never throttled away.
+  assert.ok(events.some((e) => e.stage === 'running' && e.done === 300 && e.total === 300), JSON.stringify(events.slice(-3)));
+  for (let i = 1; i < events.length; i++) assert.ok(events[i].seq > events[i - 1].seq);
+});
+
+test('aborting a submit cancels the job on the server', async () => {
+  const controller = new AbortController();
+  const id = `abort-${Date.now()}`;
+  const running = client.submit({ id, op: 'sleep', params: { ms: 60_000 }, signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 300));
+  controller.abort();
+  await assert.rejects(running, (err: InferenceError) => err.code === 'CANCELLED' && !err.retryable);
+  // The server stopped it: nothing is in flight a moment later, and the id answers CANCELLED.
+  for (let i = 0; i < 50 && (await client.status()).in_flight !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await client.status()).in_flight, 0);
+  assert.equal(await client.cancel(id), 'finished');
+});
+
+test('a client timeout retries with the same id and joins the running job (it runs once)', async () => {
+  const short = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 400, backoffInitialMs: 50 });
+  try {
+    const reply = await short.submit({ id: `dedup-${Date.now()}`, op: 'sleep', params: { ms: 1500 } });
+    assert.ok(reply.attempts >= 2, `attempts ${reply.attempts}`);
+    assert.equal(reply.result.runs, 1);
+  } finally {
+    short.close();
+  }
+});
+
+test('BUSY is retried with backoff until the queue has room', async () => {
+  const busyServer = await startInferenceServer({ serverId: 'busy', extraArgs: [...PLUGIN, '--max-queue', '1'] });
+  const c = new InferenceClient({ endpoint: busyServer.endpoint, progressEndpoint: busyServer.progressEndpoint, backoffInitialMs: 100, retries: 10 });
+  try {
+    const first = c.submit({ id: 'busy-0', op: 'sleep', params: { ms: 600 } });
+    await new Promise((r) => setTimeout(r, 100));
+    const rest = await Promise.all([1, 2, 3].map((i) => c.submit({ id: `busy-${i}`, op: 'sleep', params: { ms: 50 } })));
+    await first;
+    assert.ok(rest.some((r) => r.attempts > 1), 'some submits met BUSY and were retried');
+    const noRetry = new InferenceClient({ endpoint: busyServer.endpoint, progressEndpoint: busyServer.progressEndpoint, retries: 0 });
+    const hold = c.submit({ id: 'busy-hold', op: 'sleep', params: { ms: 500 } });
+    await new Promise((r) => setTimeout(r, 100));
+    const queued = c.submit({ id: 'busy-queued', op: 'sleep', params: { ms: 10 } });
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(noRetry.submit({ id: 'busy-x', op: 'sleep', params: { ms: 10 } }), (err: InferenceError) => err.code === 'BUSY' && err.retryable);
+    await Promise.all([hold, queued]);
+    noRetry.close();
+  } finally {
+    c.close();
+    await busyServer.stop();
+  }
+});
+
+test('non-retryable errors come back at once with their code', async () => {
+  await assert.rejects(client.submit({ id: `unknown-${Date.now()}`, op: 'no-such-op' }), (err: InferenceError) => err.code === 'UNKNOWN_OP' && !err.retryable);
+  await assert.rejects(client.submit({ id: `bad-${Date.now()}`, op: 'gemm', params: { size: 'big' } }), (err: InferenceError) => err.code === 'BAD_REQUEST');
+});
+
+test('an unreachable server fails with UNREACHABLE after the retries', async () => {
+  const c = new InferenceClient({ endpoint: 'tcp://127.0.0.1:1', progressEndpoint: 'tcp://127.0.0.1:2', requestTimeoutMs: 150, retries: 1, backoffInitialMs: 10 });
+  try {
+    await assert.rejects(c.submit({ id: 'nowhere', op: 'gemm' }), (err: InferenceError) => err.code === 'UNREACHABLE' && err.retryable);
+  } finally {
+    c.close();
+  }
+});
