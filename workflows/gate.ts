@@ -24,7 +24,9 @@ export class GateKeeper {
 
   /** Why this decision must be refused, or undefined when it counts. */
   refusal(input: Partial<DecideGateInput> | undefined): string | undefined {
-    if (input === null || typeof input !== 'object') return 'no input: expected {"gate": "...", "approver": "..."}';
+    if (input === null || typeof input !== 'object' || (input.gate === undefined && input.approver === undefined)) {
+      return 'no input: expected {"gate": "...", "approver": "..."}';
+    }
     if (typeof input.gate !== 'string' || input.gate === '') return 'missing "gate"';
     if (typeof input.approver !== 'string' || input.approver === '') return 'missing "approver"';
     if (input.decision !== 'approve' && input.decision !== 'reject') return `decision must be "approve" or "reject", not ${JSON.stringify(input.decision)}`;
