@@ -45,6 +45,43 @@ async function removeContainer(run: Run, name: string): Promise<boolean> {
   throw ApplicationFailure.create({ message: `docker rm -f ${name} failed (exit ${outcome.exitCode})\n${shortTail(outcome.tail)}`, type: 'DockerRemoveFailed' });
 }
 
+async function dockerLines(args: string[]): Promise<string[]> {
+  const result = await execa('docker', args, { reject: false, timeout: 30_000, stdin: 'ignore' });
+  return result.exitCode === 0 ? String(result.stdout).split('\n').map((l) => l.trim()).filter(Boolean) : [];
+}
+
+/** The compose files and working directory a project's containers were created from. */
+async function composeLabels(project: string): Promise<{ files: string[]; workdir?: string } | undefined> {
+  const [id] = await dockerLines(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]);
+  if (!id) return undefined;
+  const [json] = await dockerLines(['inspect', '--format', '{{json .Config.Labels}}', id]);
+  const labels = JSON.parse(json ?? '{}') as Record<string, string>;
+  const files = (labels['com.docker.compose.project.config_files'] ?? '').split(',').filter(Boolean);
+  return files.length > 0 ? { files, workdir: labels['com.docker.compose.project.working_dir'] } : undefined;
+}
+
+/**
+ * An empty volume whose labels record which compose project (and files) a compose-up step brought up:
+ * state kept by the engine itself, so a compensation on any worker using it finds the project even
+ * when the plan named it explicitly.
+ */
+async function writeComposeMarker(name: string, ctx: Input['ctx'], record: { project: string; files: string[]; workdir: string }): Promise<void> {
+  await execa('docker', ['volume', 'rm', '-f', name], { reject: false, timeout: 30_000 });
+  await execa('docker', ['volume', 'create', ...stepLabels(ctx).flatMap((l) => ['--label', l]),
+    '--label', `sparky.compose=${JSON.stringify(record)}`, name], { timeout: 30_000 });
+}
+
+async function readComposeMarker(name: string): Promise<{ project: string; files: string[]; workdir: string } | undefined> {
+  const [json] = await dockerLines(['volume', 'inspect', '--format', '{{index .Labels "sparky.compose"}}', name]);
+  try { return json ? JSON.parse(json) : undefined; } catch { return undefined; }
+}
+
+async function removeProjectNetworks(project: string): Promise<number> {
+  const networks = await dockerLines(['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]);
+  if (networks.length > 0) await execa('docker', ['network', 'rm', ...networks], { reject: false, timeout: 30_000 });
+  return networks.length;
+}
+
 async function build(input: Input, run: Run, cwd: string, label: string): Promise<ActionResult> {
   const { step, ctx } = input;
   const tag = step.tag ?? `${stepResourceName(ctx)}:latest`;
@@ -110,16 +147,34 @@ async function compose(input: Input, run: Run, cwd: string, label: string, env: 
   if (!command) {
     throw ApplicationFailure.create({ message: `${label}: neither \`docker compose\` nor \`docker-compose\` is installed on this worker (apt-get install docker-compose)`, type: 'DockerComposeMissing' });
   }
-  const project = step.project ?? stepResourceName(ctx);
-  const base = [...command.slice(1), ...(step.file ? ['-f', path.resolve(cwd, step.file)] : []), '-p', project];
+  const marker = `${stepResourceName(ctx)}-compose`;
+  // The compensation of a compose-up names neither project nor file: compose-up left a marker.
+  const recorded = step.action === 'compose-down' && !step.project && !step.file ? await readComposeMarker(marker) : undefined;
+  const project = step.project ?? recorded?.project ?? stepResourceName(ctx);
+  let files = step.file ? [path.resolve(cwd, step.file)] : [];
+  let workdir = cwd;
+  if (files.length === 0 && step.action === 'compose-down') {
+    // Compose labels every container with the files and directory it came from. No container left
+    // means nothing is up; its networks may remain.
+    const labels = await composeLabels(project);
+    if (!labels) {
+      const removedNetworks = await removeProjectNetworks(project);
+      await execa('docker', ['volume', 'rm', '-f', marker], { reject: false, timeout: 30_000 });
+      return { outputs: { project }, details: { project, containers: 0, removedNetworks } };
+    }
+    files = labels.files;
+    workdir = labels.workdir ?? cwd;
+  }
+  const base = [...command.slice(1), ...files.flatMap((f) => ['-f', f]), '-p', project];
   const services = step.services ?? [];
   const args = step.action === 'compose-up' ? [...base, 'up', '-d', '--build', '--remove-orphans', ...services]
     : services.length > 0 ? [...base, 'rm', '--stop', '--force', ...services]
       : [...base, 'down', '--remove-orphans'];
-  const outcome = await run(command[0], args, { env });
+  const outcome = await run(command[0], args, { env, cwd: workdir });
   if (outcome.exitCode !== 0) throw processFailure(`${label} (${command.join(' ')} ${step.action === 'compose-up' ? 'up' : 'down'}, project ${project})`, outcome, logPath);
-  const ps = await execa(command[0], [...base, 'ps', '-q'], { reject: false, cwd, env, timeout: 30_000, stdin: 'ignore' });
-  const containers = ps.exitCode === 0 ? String(ps.stdout).split('\n').filter((l) => l.trim() !== '').length : undefined;
+  const containers = (await dockerLines(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).length;
+  if (step.action === 'compose-up') await writeComposeMarker(marker, ctx, { project, files, workdir });
+  else if (!step.services?.length) await execa('docker', ['volume', 'rm', '-f', marker], { reject: false, timeout: 30_000 });
   return { outcome, outputs: { project }, details: { project, compose: command.join(' '), containers } };
 }
 
@@ -166,11 +221,17 @@ export function createDockerRunner(deps: RunnerDeps) {
           break;
         }
         case 'rmi': {
-          const image = step.tag ?? step.image ?? `${stepResourceName(ctx)}:latest`;
-          const outcome = await run('docker', ['rmi', '-f', image], { timeoutMs: 120_000 });
-          const missing = /No such image/i.test(outcome.tail);
-          if (outcome.exitCode !== 0 && !missing) throw processFailure(`${label} (docker rmi ${image})`, outcome, logPath);
-          result = { outcome, details: { image, removed: !missing } };
+          // Without a tag (the compensation of a build), the images labelled with this run and step.
+          const named = step.tag ?? step.image;
+          const images = named ? [named] : [...new Set(await dockerLines(['images', '-q', ...stepLabels(ctx).flatMap((l) => ['--filter', `label=${l}`])]))];
+          let removed = 0;
+          for (const image of images) {
+            const outcome = await run('docker', ['rmi', '-f', image], { timeoutMs: 120_000 });
+            const missing = /No such image/i.test(outcome.tail);
+            if (outcome.exitCode !== 0 && !missing) throw processFailure(`${label} (docker rmi ${image})`, outcome, logPath);
+            if (!missing) removed += 1;
+          }
+          result = { details: { images, removed: removed > 0 } };
           break;
         }
       }

@@ -56,7 +56,9 @@ test('build a real image with build args, then run a container from it with env,
   if (needsDocker(t)) return;
   const dir = contextDir({ 'app/Dockerfile': 'FROM sparky-busybox:latest\nARG GREETING\nRUN echo "$GREETING" > /greeting\nCMD ["cat", "/greeting"]\n' });
   const tag = `sparky-test-app:${Date.now()}`;
-  const built = await h.runStep({ id: 'build', kind: 'docker', action: 'build', cwd: dir, context: 'app', tag, buildArgs: { GREETING: 'hello from the build' } });
+  const buildDef = { id: 'build', kind: 'docker' as const, action: 'build' as const, cwd: dir, context: 'app', tag, buildArgs: { GREETING: 'hello from the build' } };
+  const buildCtx = stepInput(buildDef).ctx;
+  const built = await h.runStep(buildDef, {}, buildCtx);
   assert.equal(built.outputs?.image, tag);
   assert.match(String(built.outputs?.imageId), /^sha256:[0-9a-f]{64}$/);
   const label = String((await execa('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "sparky.step"}}', tag])).stdout);
@@ -81,9 +83,11 @@ test('build a real image with build args, then run a container from it with env,
   assert.equal((await h.runStep(rmDef, {}, { ...ctx, compensation: true })).details?.removed, true);
   assert.equal((await h.runStep(rmDef, {}, { ...ctx, compensation: true })).details?.removed, false);
   assert.deepEqual(await containersOf(`sparky.run=${ctx.runWorkflowId}`), []);
-  const rmi = await h.runStep({ id: 'rmi', kind: 'docker', action: 'rmi', tag });
+  // The compensation of the build names no tag: the image is found by its run and step labels.
+  const rmi = await h.runStep({ id: 'drop-image', kind: 'docker', action: 'rmi' }, {}, { ...buildCtx, compensation: true });
   assert.equal(rmi.details?.removed, true);
-  const again = await h.runStep({ id: 'rmi', kind: 'docker', action: 'rmi', tag });
+  assert.equal((await execa('docker', ['image', 'inspect', tag], { reject: false })).exitCode, 1, 'the image is gone');
+  const again = await h.runStep({ id: 'drop-image', kind: 'docker', action: 'rmi', tag });
   assert.equal(again.details?.removed, false);
 });
 
@@ -142,12 +146,30 @@ test('compose up and down on services built from local Dockerfiles', async (t) =
   // Up again (a retry) is idempotent: still the same two containers.
   const again = await h.runStep(step, { startToCloseTimeout: '5m' }, input.ctx);
   assert.equal(again.details?.containers, 2);
-  // The compensation of the same step brings the same project down.
-  const down = await h.runStep({ ...step, action: 'compose-down' }, { startToCloseTimeout: '5m' }, { ...input.ctx, compensation: true });
+  // The compensation of the same step names nothing: it finds the project and its file itself.
+  const down = await h.runStep({ id: 'down', kind: 'docker', action: 'compose-down' }, { startToCloseTimeout: '5m' }, { ...input.ctx, compensation: true });
   assert.equal(down.details?.project, project);
   assert.deepEqual(await containersOf(`com.docker.compose.project=${project}`), []);
   const images = String((await execa('docker', ['images', '-q', '--filter', `reference=${project}*`])).stdout).split('\n').filter(Boolean);
   if (images.length > 0) await execa('docker', ['rmi', '-f', ...images]);
+});
+
+test('a compose project the plan named explicitly is found again by the compensation that names nothing', async (t) => {
+  if (needsDocker(t)) return;
+  const dir = contextDir({
+    'compose.yml': 'version: "3.8"\nservices:\n  web:\n    image: sparky-busybox:latest\n    command: ["sh", "-c", "trap \'exit 0\' TERM; sleep 300 & wait"]\n    network_mode: none\n',
+  });
+  const project = `sparky-test-${Date.now()}`;
+  const step = { id: 'up', kind: 'docker' as const, action: 'compose-up' as const, cwd: dir, file: 'compose.yml', project };
+  const { ctx } = stepInput(step);
+  await h.runStep(step, { startToCloseTimeout: '5m' }, ctx);
+  assert.equal((await containersOf(`com.docker.compose.project=${project}`)).length, 1);
+  const down = await h.runStep({ id: 'down', kind: 'docker', action: 'compose-down' }, { startToCloseTimeout: '5m' }, { ...ctx, compensation: true });
+  assert.equal(down.details?.project, project);
+  assert.deepEqual(await containersOf(`com.docker.compose.project=${project}`), []);
+  // Downing again finds nothing to do, and says so.
+  const twice = await h.runStep({ id: 'down', kind: 'docker', action: 'compose-down', project }, {}, { ...ctx, compensation: true });
+  assert.equal(twice.details?.containers, 0);
 });
 
 test('with no engine at DOCKER_HOST a docker step fails retryably, naming DOCKER_HOST and dockerd', async () => {
