@@ -30,6 +30,11 @@ test('2,000 workstreams: validation under a second (measured, best of 3)', (t) =
   t.diagnostic(`analyzePlan: ${analysis.toFixed(1)} ms`);
   assert.ok(analysis < 1000, `analysis took ${analysis.toFixed(0)} ms`);
   assert.equal(analyzePlan(plan).order.length, 2000);
+  // A generated plan is usually JSON: read without the YAML position parse unless there are errors.
+  const json = JSON.stringify(plan, null, 2);
+  const load = best(() => assert.equal(loadPlanText(json, '/plans/big.plan.json').ok, true));
+  t.diagnostic(`loadPlanText(${(json.length / 1024).toFixed(0)} KiB JSON): ${load.toFixed(1)} ms`);
+  assert.ok(load < 1000, `loading took ${load.toFixed(0)} ms`);
 });
 
 test('2,000 workstreams with errors: all reported, still fast; loading from YAML keeps positions', (t) => {
