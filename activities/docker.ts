@@ -136,6 +136,13 @@ async function runContainer(input: Input, run: Run, cwd: string, label: string, 
     throw error;
   }
   if (outcome.timedOut) await removeContainer(run, name).catch(() => undefined);
+  if (outcome.exitCode === 125 && ctx.gpu && /could not select device driver/i.test(outcome.tail)) {
+    // Retrying cannot help: this engine has no GPU runtime.
+    throw ApplicationFailure.nonRetryable(
+      `${label}: the Docker engine cannot give containers a GPU (--gpus device=${ctx.gpu.index}): install the NVIDIA Container Toolkit on ${ctx.gpu.host} and restart dockerd\n${shortTail(outcome.tail, 2048)}`,
+      'DockerGpuUnavailable',
+    );
+  }
   if (outcome.exitCode !== 0) throw processFailure(`${label} (container ${name})`, outcome, logPath);
   const containerId = await inspect('container', name, '{{.Id}}');
   return { outcome, outputs: { container: name, containerId }, details: { container: name, containerId, image: step.image, replacedLeftover: replaced } };
