@@ -19,8 +19,8 @@ export async function probeDocker(timeoutMs = 5_000): Promise<DockerProbe> {
   if (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message ?? ''))) {
     return { ok: false, host, reason: 'the docker CLI is not installed on this worker (apt-get install docker.io)' };
   }
-  const why = result.timedOut ? `did not answer within ${timeoutMs / 1000}s` : 'does not answer';
-  return { ok: false, host, reason: `no Docker engine answers at ${host} (${why}; set DOCKER_HOST or start dockerd)` };
+  const why = result.timedOut ? `no answer within ${timeoutMs / 1000}s; ` : '';
+  return { ok: false, host, reason: `no Docker engine answers at ${host} (${why}set DOCKER_HOST or start dockerd)` };
 }
 
 let composeCommand: Promise<string[] | undefined> | undefined;
