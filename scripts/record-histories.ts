@@ -1,0 +1,130 @@
+// Re-records the workflow histories the determinism guard replays (test/workflows/replay.test.ts):
+// real runs of representative plans on a real dev server with a real CPU worker, every run of the
+// metaOrchestrator and its domain children (continue-as-new runs included), written to
+// test/fixtures/histories/<scenario>.json. Run it after an intended change to workflow code:
+//   npx tsx scripts/record-histories.ts
+// and commit the fixtures with the change (a nondeterministic change is then a conscious one).
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Client } from '@temporalio/client';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../workers/paths.ts';
+import { startDevServer } from '../test/helpers/temporal.ts';
+import { append, cpuWorker, eventually, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
+import type { RunStatus } from '../workflows/status.ts';
+
+export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
+
+interface Scenario { name: string; run(client: Client, taskQueue: string, dir: string): Promise<string> }
+
+const start = (client: Client, taskQueue: string, workflowId: string, plan: object, options: object = {}) =>
+  client.workflow.start('metaOrchestrator', { taskQueue, workflowId, args: [{ plan, options: { cpuTaskQueue: taskQueue, ...options } }] });
+
+const gateWaiting = (client: Client, id: string, gate: string) => eventually(`${gate} waiting`,
+  () => client.workflow.getHandle(id).query<RunStatus>('status'), (s) => s.phases.some((p) => p.gate?.id === gate && p.gate.state === 'waiting'));
+
+const scenarios: Scenario[] = [
+  {
+    // Two phases, three domains, a cross-domain dependency with an output reference, a checked gate
+    // approved by quorum (signal + update) with an ignored vote in between.
+    name: 'approved',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-approved';
+      const plan = { name: 'history-approved', phases: [
+        { id: 'build', domains: [
+          { id: 'model', workstreams: [{ id: 'M1', steps: [{ id: 'train', kind: 'shell', run: ['sh', '-c', 'echo \'{"value": 7}\''], outputs: { from: 'stdout-last-line' },
+            compensate: append('untrain', `${dir}/undo.log`, 'untrain') }] }] },
+          { id: 'interface', workstreams: [{ id: 'I1', dependsOn: ['M1'], steps: [append('wire', `${dir}/out.log`, '${{ outputs.M1.train.value }}')] }] },
+        ], gate: { id: 'gate-1', checks: [{ id: 'ok', kind: 'command', run: ['true'] }], approval: { approvers: ['alice', 'bob', 'carol'], required: 2 } } },
+        { id: 'ship', domains: [{ id: 'integration', workstreams: [{ id: 'X1', dependsOn: ['I1'], steps: [append('release', `${dir}/out.log`, 'X1')] }] }] },
+      ] };
+      const handle = await start(client, taskQueue, id, plan);
+      await gateWaiting(client, id, 'gate-1');
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'mallory' });
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'alice', comment: 'ok' });
+      await handle.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: 'bob', decision: 'approve' }] });
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // A step fails after its retries: the phase fails and the finished steps are undone newest first.
+    name: 'compensated',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-compensated';
+      const plan = { name: 'history-compensated', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [
+        { id: 'A', steps: [undoable('a', `${dir}/done.log`, 'A', `${dir}/undo.log`)] },
+        { id: 'B', dependsOn: ['A'], steps: [undoable('b', `${dir}/done.log`, 'B', `${dir}/undo.log`),
+          { id: 'boom', kind: 'shell', run: ['false'], retry: { maximumAttempts: 2, initialInterval: '100ms' } }] },
+      ] }] }] };
+      await start(client, taskQueue, id, plan).then((h) => h.result()).catch(() => undefined);
+      return id;
+    },
+  },
+  {
+    // A domain bigger than continueAsNewAfter, paused and resumed on the way.
+    name: 'continued-as-new',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-continued';
+      const ws = Array.from({ length: 7 }, (_, i) => ({ id: `W${i}`, ...(i ? { dependsOn: [`W${i - 1}`] } : {}),
+        steps: [{ id: 's', kind: 'shell', run: ['sh', '-c', `sleep 0.3; echo W${i} >> ${dir}/w.log`] }] }));
+      const handle = await start(client, taskQueue, id, { name: 'history-continued', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: ws }] }] },
+        { continueAsNewAfter: 3 });
+      await eventually('W1 done', () => lines(`${dir}/w.log`), (l) => l.includes('W1'));
+      await handle.signal('pause', {});
+      await new Promise((r) => setTimeout(r, 1000));
+      await handle.signal('resume', {});
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // Cancelled while a step runs: the step is cancelled, then the finished step is undone.
+    name: 'cancelled',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-cancelled';
+      const plan = { name: 'history-cancelled', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [
+        { id: 'A', steps: [undoable('a', `${dir}/done.log`, 'A', `${dir}/undo.log`),
+          { id: 'slow', kind: 'shell', run: ['sh', '-c', `echo slow >> ${dir}/done.log; sleep 30`] }] },
+      ] }] }] };
+      const handle = await start(client, taskQueue, id, plan);
+      await eventually('slow step running', () => lines(`${dir}/done.log`), (l) => l.includes('slow'));
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      return id;
+    },
+  },
+];
+
+/** Every run (continue-as-new included) of the workflow and its children, oldest first. */
+async function collect(client: Client, rootId: string): Promise<{ workflowId: string; runId: string; history: unknown }[]> {
+  const out: { workflowId: string; runId: string; history: unknown; start: number }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${rootId}"` })) {
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    out.push({ workflowId: wf.workflowId, runId: wf.runId, history: JSON.parse(historyToJSON(history)), start: wf.startTime.getTime() });
+  }
+  return out.sort((a, b) => a.start - b.start || a.workflowId.localeCompare(b.workflowId)).map(({ start: _s, ...rest }) => rest);
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const env = await startDevServer();
+  const { worker, taskQueue } = await cpuWorker(env);
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  try {
+    await worker.runUntil(async () => {
+      for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s.name))) {
+        const dir = await tempDir(`sparky-history-${scenario.name}-`);
+        const id = await scenario.run(env.client, taskQueue, dir);
+        const runs = await eventually('visibility of every run', () => collect(env.client, id), (r) => r.length > 0 && r.every((x) => x.history), 15_000);
+        const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
+        writeFileSync(file, `${JSON.stringify({ recordedWith: '@temporalio/* 1.24', scenario: scenario.name, runs }, null, 1)}\n`);
+        console.log(`${path.relative(PROJECT_ROOT, file)}: ${runs.length} run(s)`);
+      }
+    });
+  } finally {
+    await env.teardown();
+  }
+}
+
+await main();
