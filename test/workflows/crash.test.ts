@@ -47,7 +47,7 @@ test('SIGKILL of the worker process mid-step: a restarted worker completes the r
   await eventually('the step started', () => lines(log), (l) => l.includes('start'), 90_000);
   first.kill('SIGKILL');
   const killed = await first;
-  assert.equal(killed.signal, 'SIGKILL', killed.all);
+  assert.equal(killed.signal, 'SIGKILL', String(killed.all));
   const before = await status(env, handle.workflowId).catch(() => undefined);
   if (before) assert.notEqual(workstreamOf(before, 'W1').state, 'succeeded');
 
