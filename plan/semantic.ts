@@ -112,6 +112,7 @@ export function semanticErrors(input: unknown): PlanError[] {
     }
   };
   checkPool(obj(plan.defaults)?.pool, ['defaults', 'pool']);
+  checkEnv(plan.env, ['env'], err);
   for (const ws of workstreams.values()) {
     const raw = obj(getAt(input, ws.path))!;
     const est = str(raw.estimate);
@@ -148,6 +149,10 @@ export function semanticErrors(input: unknown): PlanError[] {
           err([...at, 'outputs'], 'outputs from json-file needs "file" (the JSON file the step writes)');
         }
         if (st.kind === 'docker') checkDocker(st, at, compensated, err);
+        checkEnv(st.env, [...at, 'env'], err);
+        for (const name of Object.keys(obj(st.secrets) ?? {})) {
+          if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);
+        }
         scanRefs(st, (text, ref, sub) => {
           if (sub[0] === 'compensate') return; // checked as its own step
           if (!ref) { err([...at, ...sub], `malformed output reference ${text}: expected \${{ outputs.<workstream>.<step>.<key> }}`); return; }
@@ -205,6 +210,17 @@ export function semanticErrors(input: unknown): PlanError[] {
     }
   });
   return errors;
+}
+
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+/** A literal value under a secret-looking name is a secret in the plan (and in workflow history). */
+function checkEnv(env: unknown, at: PathSegment[], err: (p: PathSegment[], m: string) => void) {
+  for (const [name, value] of Object.entries(obj(env) ?? {})) {
+    if (SECRET_NAME.test(name) && typeof value === 'string' && value !== '' && !value.includes('${{')) {
+      err([...at, name], `"${name}" looks like a secret: never put its value in a plan; use secrets: { ${name}: { fromEnv: <variable on the worker> } }`);
+    }
+  }
 }
 
 function checkApprovers(list: Obj, at: PathSegment[], err: (p: PathSegment[], m: string) => void) {

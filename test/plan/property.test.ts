@@ -79,7 +79,7 @@ const validPlan = fc.record({
   deps: fc.array(fc.array(fc.nat(), { maxLength: 3 }), { minLength: 1, maxLength: 40 }),
   estimates: fc.array(fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 3 }), fc.constantFrom('h', 'd')), { minLength: 1 }),
   approvers: fc.uniqueArray(id, { minLength: 1, maxLength: 4 }),
-  env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,6}$/), text, { maxKeys: 3 }).map((d) => ({ ...d })),
+  env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,6}$/).filter((n) => !/TOKEN|SECRET|PASSW|KEY|CREDENTIAL/.test(n)), text, { maxKeys: 3 }).map((d) => ({ ...d })),
 }).map((g): Plan => {
   let n = 0;
   const phases: Plan['phases'] = g.shape.map((domains, p) => ({

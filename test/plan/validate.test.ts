@@ -177,3 +177,15 @@ test('non-objects and hostile inputs give errors, never exceptions', () => {
   }
   assert.deepEqual(validatePlan(null).errors, [{ path: '(plan)', message: 'expected object, got null' }]);
 });
+
+test('secrets stay references: a literal value under a secret-looking name, or a name in both env and secrets, is an error', () => {
+  const errors = errorsOf((p) => {
+    p.env = { HF_TOKEN: 'hf_abc123', MODE: 'fast' };
+    ws(p, 0, 0).steps[0] = { id: 'build', kind: 'shell', run: ['x'], env: { DB_PASSWORD: 'hunter2', KEY: 'k' },
+      secrets: { KEY: { fromEnv: 'WORKER_KEY' } }, outputs: { from: 'stdout-json' } };
+  });
+  has(errors, 'env.HF_TOKEN', /"HF_TOKEN" looks like a secret: never put its value in a plan; use secrets: \{ HF_TOKEN: \{ fromEnv: <variable on the worker> \} \}/);
+  has(errors, 'phases[0].domains[0].workstreams[0].steps[0].env.DB_PASSWORD', /looks like a secret/);
+  has(errors, 'phases[0].domains[0].workstreams[0].steps[0].secrets.KEY', /"KEY" is set both in env and in secrets/);
+  assert.ok(!errors.some((e) => e.path === 'env.MODE'));
+});
