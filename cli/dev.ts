@@ -61,15 +61,28 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     const client = new Client({ connection: await Connection.connect({ address: server.address }) });
     await printBanner(client, server, pool.describe(), workerLog);
 
+    // `on`, not `once`: log-update's cursor restorer (signal-exit) re-raises a signal that no other
+    // listener is left to handle, which would kill us before the stack is stopped. A second Ctrl-C
+    // stops waiting for a clean shutdown.
+    // (One Ctrl-C can arrive twice: from the terminal and relayed by tsx; so "again" means a second later.)
+    let firstInterrupt = 0;
     const interrupted = new Promise<number>((resolve) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => { console.log(`\n${signal}: stopping the stack …`); resolve(130); });
+        process.on(signal, () => {
+          if (firstInterrupt && Date.now() - firstInterrupt > 1000) { console.log('\nstopping now'); process.exit(130); }
+          if (firstInterrupt) return;
+          firstInterrupt = Date.now();
+          console.log(`\n${signal}: stopping the stack … (again to force)`);
+          resolve(130);
+        });
       }
     });
     let code = 0;
     if (opts.run) {
       const { runCommand } = await import('./run.ts');
-      const run = runCommand(opts.run, { wait: true, autoApprove: opts.autoApprove, interactive: true, client });
+      // After Ctrl-C the stack goes down under the run's watcher: its errors no longer matter.
+      const run = runCommand(opts.run, { wait: true, autoApprove: opts.autoApprove, interactive: true, client })
+        .catch((err: Error) => { if (!firstInterrupt) throw err; return 130; });
       code = await Promise.race([run, interrupted]);
       if (code !== 130 && !opts.exitWhenDone) {
         console.log(`\nThe stack keeps running: browse ${server.uiUrl}, or start more runs with \`npx sparky run <plan>\`. Ctrl-C stops it.`);

@@ -71,6 +71,8 @@ async function decide(handle: WorkflowHandle, gate: string, approver: string, de
  */
 async function promptForDecision(handle: WorkflowHandle, gate: string, approvers: string[]): Promise<void> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  // In raw mode Ctrl-C reaches readline, not the process: pass it on so the stack stops as usual.
+  rl.on('SIGINT', () => { rl.close(); process.emit('SIGINT'); });
   const answer = await new Promise<string | undefined>((resolve) => {
     rl.question(`\nApprove ${gate}? Type your name (${approvers.join('/')}) to approve, "reject NAME reason" to reject, Enter to keep waiting: `, resolve);
     const poll = setInterval(async () => {
