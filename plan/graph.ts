@@ -130,3 +130,27 @@ export class MinHeap<T> {
     return top;
   }
 }
+
+/**
+ * `isAncestor(node, target)`: does `node` depend on `target`, directly or transitively? A depth-first
+ * search that skips nodes ordered before `target` topologically (they cannot depend on it), so a
+ * 2,000-workstream chain stays fast; nodes on cycles have no order and are searched.
+ */
+export function ancestorQuery(graph: DepGraph): (node: string, target: string) => boolean {
+  const topo = new Map(topologicalOrder(graph).map((id, i) => [id, i]));
+  return (ws, target) => {
+    const deps = graph.get(ws) ?? [];
+    if (deps.includes(target)) return true;
+    const limit = topo.get(target) ?? -1;
+    const seen = new Set<string>([ws]);
+    const stack = [...deps];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n === target) return true;
+      if (seen.has(n) || (topo.get(n) ?? Infinity) < limit) continue;
+      seen.add(n);
+      stack.push(...(graph.get(n) ?? []));
+    }
+    return false;
+  };
+}

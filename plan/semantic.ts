@@ -1,17 +1,15 @@
 // Checks that need the whole plan, beyond its shape: ids, dependencies, cycles, pools, output
 // references, approvals, compensations. They read the raw input defensively (it may be any JSON),
 // so a plan with shape errors still gets its semantic errors too: all problems at once. Pure.
-import { cycleIn, stronglyConnected, topologicalOrder, type DepGraph } from './graph.ts';
+import { ancestorQuery, cycleIn, stronglyConnected, type DepGraph } from './graph.ts';
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
-import { formatPath, type PathSegment } from './path.ts';
+import { formatPath, getAt, type PathSegment } from './field-path.ts';
+import { arr, checkApprovers, checkDocker, checkEnv, obj, str, type Obj } from './semantic-rules.ts';
+import { suggest } from './suggest.ts';
 
 export interface PlanError { path: string; message: string }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Obj : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export const PINNED_POOL_RE = /^gpu:[A-Za-z0-9._-]+:\d+$/;
 
@@ -102,7 +100,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   }
 
   // Pass 3: steps.
-  const isAncestor = ancestorQuery(workstreams, graph);
+  const isAncestor = ancestorQuery(graph);
   const poolOk = (pool: string) => pool === 'cpu' || pool === 'gpu' || declaredPools.has(pool) || PINNED_POOL_RE.test(pool);
   const checkPool = (value: unknown, path: PathSegment[]) => {
     const pool = str(value);
@@ -210,112 +208,4 @@ export function semanticErrors(input: unknown): PlanError[] {
     }
   });
   return errors;
-}
-
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
-
-/** A literal value under a secret-looking name is a secret in the plan (and in workflow history). */
-function checkEnv(env: unknown, at: PathSegment[], err: (p: PathSegment[], m: string) => void) {
-  for (const [name, value] of Object.entries(obj(env) ?? {})) {
-    if (SECRET_NAME.test(name) && typeof value === 'string' && value !== '' && !value.includes('${{')) {
-      err([...at, name], `"${name}" looks like a secret: never put its value in a plan; use secrets: { ${name}: { fromEnv: <variable on the worker> } }`);
-    }
-  }
-}
-
-function checkApprovers(list: Obj, at: PathSegment[], err: (p: PathSegment[], m: string) => void) {
-  const approvers = arr(list.approvers);
-  const unique = new Set<string>();
-  approvers.forEach((a, i) => {
-    if (typeof a !== 'string') return;
-    if (unique.has(a)) err([...at, 'approvers', i], `approver "${a}" is listed twice`);
-    unique.add(a);
-  });
-  const required = list.required;
-  if (typeof required === 'number' && approvers.length > 0 && required > unique.size) {
-    err([...at, 'required'], `required is ${required} but only ${unique.size} approver${unique.size === 1 ? ' is' : 's are'} listed`);
-  }
-}
-
-/** Docker actions that name nothing to act on (and where nothing can be inferred) are mistakes. */
-function checkDocker(st: Obj, at: PathSegment[], compensated: Obj | undefined, err: (p: PathSegment[], m: string) => void) {
-  const undoes = (action: string) => compensated?.kind === 'docker' && compensated.action === action;
-  const where = compensated ? ' (it can only be inferred when compensating a docker ' : '';
-  switch (st.action) {
-    case 'rm':
-      if (st.container === undefined && !undoes('run')) err(at, `docker rm needs "container"${compensated ? `${where}run step)` : ''}`);
-      break;
-    case 'rmi':
-      if (st.tag === undefined && st.image === undefined && !undoes('build')) err(at, `docker rmi needs "tag"${compensated ? `${where}build step)` : ''}`);
-      break;
-    case 'compose-down':
-      if (st.file === undefined && st.project === undefined && !undoes('compose-up')) err(at, `docker compose-down needs "file" or "project"${compensated ? `${where}compose-up step)` : ''}`);
-      break;
-    case 'run':
-      if (st.image === undefined) err(at, 'docker run needs "image"');
-      break;
-    case 'compose-up':
-      if (st.file === undefined) err(at, 'docker compose-up needs "file"');
-      break;
-  }
-}
-
-/**
- * `isAncestor(ws, target)`: does `ws` depend on `target`, directly or transitively? A depth-first
- * search that skips nodes ordered before `target` topologically (they cannot depend on it), so a
- * 2,000-workstream chain stays fast; nodes on cycles have no order and are searched.
- */
-function ancestorQuery(workstreams: Map<string, WsInfo>, graph: DepGraph): (ws: string, target: string) => boolean {
-  const topo = new Map(topologicalOrder(graph).map((id, i) => [id, i]));
-  return (ws, target) => {
-    const deps = workstreams.get(ws)?.deps ?? [];
-    if (deps.includes(target)) return true;
-    const limit = topo.get(target) ?? -1;
-    const seen = new Set<string>([ws]);
-    const stack = [...deps];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      if (n === target) return true;
-      if (seen.has(n) || (topo.get(n) ?? Infinity) < limit) continue;
-      seen.add(n);
-      stack.push(...(workstreams.get(n)?.deps ?? []));
-    }
-    return false;
-  };
-}
-
-export function getAt(root: unknown, path: PathSegment[]): unknown {
-  let cur = root;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
-}
-
-/** ` (did you mean "WS-09"?)` when a known id is one or two edits away. */
-export function suggest(word: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const c of candidates) {
-    if (Math.abs(c.length - word.length) >= bestDist) continue;
-    const d = editDistance(word, c, bestDist);
-    if (d < bestDist) { best = c; bestDist = d; }
-  }
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
-
-function editDistance(a: string, b: string, cap: number): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      rowMin = Math.min(rowMin, cur[j]);
-    }
-    if (rowMin >= cap) return cap;
-    prev = cur;
-  }
-  return prev[b.length];
 }

@@ -3,11 +3,12 @@
 // plus semantic errors (semantic.ts), all at once, each naming the field. Pure, and never throws.
 import type { z } from 'zod';
 import { Plan } from './schema.ts';
-import { semanticErrors, getAt, suggest, type PlanError } from './semantic.ts';
-import { formatPath, ROOT_PATH } from './path.ts';
+import { semanticErrors, type PlanError } from './semantic.ts';
+import { formatPath, getAt, ROOT_PATH } from './field-path.ts';
+import { suggest } from './suggest.ts';
 
 export type { PlanError } from './semantic.ts';
-export { formatPath, parsePath, ROOT_PATH } from './path.ts';
+export { formatPath, parsePath, ROOT_PATH } from './field-path.ts';
 
 export type ValidationResult =
   | { ok: true; plan: Plan; errors: [] }

@@ -32,3 +32,13 @@ export function parsePath(text: string): PathSegment[] {
   }
   return segs;
 }
+
+/** The value at a path, or undefined where the path leads nowhere. */
+export function getAt(root: unknown, path: PathSegment[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
