@@ -90,9 +90,10 @@ export function createInferenceRunner(deps: InferenceDeps): (input: StepActivity
       const outputDir = step.outputDir
         ? path.resolve(workdir, step.outputDir)
         : path.join(logDir, safeSegment(input.ctx.runWorkflowId), safeSegment(input.ctx.workstreamId), `${safeSegment(input.ctx.stepId)}.out`);
-      const outputs = await writeBinaryResults(reply.result, outputDir);
       const device = String(reply.result.device ?? reply.meta.device ?? 'unknown');
       const serverId = String(reply.meta.server_id ?? deps.serverId ?? 'unknown');
+      // Which server answered is an output too: later steps, gate checks and the run's status see it.
+      const outputs = { ...await writeBinaryResults(reply.result, outputDir), device, serverId };
       note(`done on ${serverId} (${device}) after ${reply.attempts} attempt(s)${reply.meta.dedup ? `, ${reply.meta.dedup} result` : ''}`);
       return {
         status: 'succeeded', outputs, logPath, durationMs: Date.now() - started, taskQueue, pinnedTaskQueue: deps.pinnedTaskQueue,

@@ -1,7 +1,8 @@
-// GPU worker pools: per GPU one inference server (`--gpu N`) and one pair of Temporal workers sharing
-// its activities, one polling the pinned queue `sparky-gpu-<host>-<index>` and one the pool queue
-// `sparky-gpu`, each with `slotsPerGpu` activity slots (default 1: one job per GPU at a time per queue).
-// With no GPU, one CPU-backed server and worker pair (index 0) so that every plan still runs.
+// GPU worker pools: per GPU one inference server (`--gpu N`) and a worker on its pinned queue
+// `sparky-gpu-<host>-<index>`, plus one worker on the shared pool queue `sparky-gpu` (Temporal allows
+// one worker per queue per process) that runs each step on a GPU with a free slot. Each GPU has
+// `slotsPerGpu` slots (default 1) shared by both queues (workers/gpu-leases.ts).
+// With no GPU, one CPU-backed server (index 0) and the same two queues, so that every plan still runs.
 //   tsx workers/gpu.ts   (TEMPORAL_ADDRESS, SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS, SPARKY_LOG_DIR)
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { InferenceClient } from '../activities/inference-client.ts';
 import type { InferenceDeps } from '../activities/inference.ts';
 import { GPU_POOL_TASK_QUEUE, pinnedGpuTaskQueue } from '../common/task-queues.ts';
+import type { SparkyActivities } from '../common/activity-types.ts';
+import { GpuSlots, takeSlot } from './gpu-leases.ts';
 import { discoverGpus, hostName, type GpuInfo } from './gpus.ts';
 import { startInferenceServer, type InferenceServerHandle, type InferenceServerOptions } from './inference-server.ts';
 import { DATA_DIR } from './paths.ts';
@@ -43,7 +46,26 @@ export interface GpuPoolMember {
   taskQueue: string;
   server: InferenceServerHandle;
   client: InferenceClient;
+  activities: SparkyActivities;
+  /** This GPU's slots, shared by its pinned queue and the pool queue. */
+  slots: GpuSlots;
+  /** Its pinned-queue worker and the (shared) pool-queue worker. */
   workers: Worker[];
+}
+
+/** runStep takes a GPU slot among `members` first, then runs on that GPU's activities. */
+function leased(members: GpuPoolMember[], checks: SparkyActivities): SparkyActivities {
+  return {
+    async runStep(input) {
+      const member = await takeSlot(members);
+      try {
+        return await member.activities.runStep(input);
+      } finally {
+        member.slots.release();
+      }
+    },
+    runGateCheck: (input) => checks.runGateCheck(input),
+  };
 }
 
 export interface GpuPool {
@@ -62,6 +84,7 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
   const logDir = opts.logDir ?? path.join(DATA_DIR, 'logs');
   const targets: (GpuInfo | null)[] = gpus.length > 0 ? gpus : [null];
   const members: GpuPoolMember[] = [];
+  const workers: Worker[] = [];
   try {
     // One at a time: each server start imports numpy (and torch), which is slow enough on its own.
     for (const gpu of targets) {
@@ -72,8 +95,6 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
         logFile: opts.server?.logFile ?? path.join(DATA_DIR, 'inference', `${host}-${index}.log`),
       });
       const client = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, ...opts.inference });
-      const member: GpuPoolMember = { gpu, host, index, taskQueue, server, client, workers: [] };
-      members.push(member);
       const activities = createActivities({
         logDir, workdir: opts.workdir, ...opts.activityDeps,
         pinned: { host, index, taskQueue },
@@ -82,26 +103,37 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
           logDir, workdir: opts.workdir, pinnedTaskQueue: taskQueue, ...opts.inference, client,
         },
       });
-      const queues = opts.poolQueue === false ? [taskQueue] : [taskQueue, GPU_POOL_TASK_QUEUE];
-      for (const queue of queues) {
-        member.workers.push(await Worker.create({
-          connection: opts.connection, namespace: opts.namespace ?? 'default', taskQueue: queue, activities,
-          ...sparkyWorkerOptions(), maxConcurrentActivityTaskExecutions: slots, ...opts.workerOptions,
-        }));
-      }
+      members.push({ gpu, host, index, taskQueue, server, client, activities, slots: new GpuSlots(slots), workers: [] });
+    }
+    const common = { connection: opts.connection, namespace: opts.namespace ?? 'default', ...sparkyWorkerOptions() };
+    for (const member of members) {
+      member.workers.push(await Worker.create({
+        ...common, taskQueue: member.taskQueue, maxConcurrentActivityTaskExecutions: slots, ...opts.workerOptions,
+        activities: leased([member], member.activities),
+      }));
+      workers.push(...member.workers);
+    }
+    if (opts.poolQueue !== false) {
+      // One worker for the shared queue (one per queue per process): it runs each step on a free GPU.
+      const poolWorker = await Worker.create({
+        ...common, taskQueue: GPU_POOL_TASK_QUEUE, maxConcurrentActivityTaskExecutions: slots * members.length, ...opts.workerOptions,
+        activities: leased(members, members[0].activities),
+      });
+      workers.push(poolWorker);
+      for (const m of members) m.workers.push(poolWorker);
     }
   } catch (err) {
     await stopMembers(members);
     throw err;
   }
   // The workers start polling now; `done` settles once they have all stopped and the servers are down.
-  const done = Promise.allSettled(members.flatMap((m) => m.workers.map((w) => w.run())))
-    .then(() => stopMembers(members, false));
+  const done = Promise.allSettled(workers.map((w) => w.run()))
+    .then(() => stopMembers(members));
   return {
     members,
     done,
     async stop() {
-      for (const w of members.flatMap((m) => m.workers)) {
+      for (const w of workers) {
         if (w.getState() === 'RUNNING') w.shutdown();
       }
       await done;
@@ -112,11 +144,8 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
   };
 }
 
-async function stopMembers(members: GpuPoolMember[], workersToo = true): Promise<void> {
+async function stopMembers(members: GpuPoolMember[]): Promise<void> {
   for (const m of members) {
-    if (workersToo) {
-      for (const w of m.workers) if (w.getState() === 'RUNNING') w.shutdown();
-    }
     m.client.close();
     await m.server.stop();
   }
