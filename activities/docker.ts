@@ -19,7 +19,7 @@ import { processFailure, stepDeadlineMs } from './shell.ts';
 import { stepEnv, stepLabel } from './step-env.ts';
 
 type Input = StepActivityInput & { step: DockerStep };
-type Run = (file: string, args: string[], extra?: Partial<ProcessSpec>) => Promise<ProcessOutcome>;
+type Run = (file: string, args: string[], extra?: Partial<ProcessSpec> & { ignoreDeadline?: boolean }) => Promise<ProcessOutcome>;
 interface ActionResult { outcome?: ProcessOutcome; outputs?: Record<string, unknown>; details: Record<string, unknown> }
 
 const invalid = (label: string, what: string) =>
@@ -37,9 +37,12 @@ async function inspect(kind: 'container' | 'image', name: string, format: string
   return result.exitCode === 0 ? String(result.stdout).trim() : undefined;
 }
 
-/** `docker rm -f`, tolerating a container that is not there (older engines exit 1 for that). */
-async function removeContainer(run: Run, name: string): Promise<boolean> {
-  const outcome = await run('docker', ['rm', '-f', name], { timeoutMs: 60_000 });
+/**
+ * `docker rm -f`, tolerating a container that is not there (older engines exit 1 for that). As a
+ * clean-up after cancellation or timeout it runs on its own clock, past the step's deadline.
+ */
+async function removeContainer(run: Run, name: string, cleanup = false): Promise<boolean> {
+  const outcome = await run('docker', ['rm', '-f', name], { timeoutMs: 60_000, ignoreCancellation: cleanup, ignoreDeadline: cleanup });
   if (outcome.exitCode === 0) return !/No such container/i.test(outcome.tail);
   if (/No such container/i.test(outcome.tail)) return false;
   throw ApplicationFailure.create({ message: `docker rm -f ${name} failed (exit ${outcome.exitCode})\n${shortTail(outcome.tail)}`, type: 'DockerRemoveFailed' });
@@ -132,10 +135,10 @@ async function runContainer(input: Input, run: Run, cwd: string, label: string, 
     outcome = await run('docker', args, { env });
   } catch (error) {
     // Cancelled: ending the CLI does not end the container.
-    await removeContainer(run, name).catch(() => undefined);
+    await removeContainer(run, name, true).catch(() => undefined);
     throw error;
   }
-  if (outcome.timedOut) await removeContainer(run, name).catch(() => undefined);
+  if (outcome.timedOut) await removeContainer(run, name, true).catch(() => undefined);
   if (outcome.exitCode === 125 && ctx.gpu && /could not select device driver/i.test(outcome.tail)) {
     // Retrying cannot help: this engine has no GPU runtime.
     throw ApplicationFailure.nonRetryable(
@@ -207,11 +210,12 @@ export function createDockerRunner(deps: RunnerDeps) {
     const started = Date.now();
     const run: Run = (file, args, extra) => {
       // All CLI calls of one attempt share the step's deadline.
-      const remaining = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
-      const limits = [extra?.timeoutMs, remaining].filter((n): n is number => n !== undefined);
+      const { ignoreDeadline, ...spec } = extra ?? {};
+      const remaining = deadline === undefined || ignoreDeadline ? undefined : Math.max(1, deadline - Date.now());
+      const limits = [spec.timeoutMs, remaining].filter((n): n is number => n !== undefined);
       return runProcess({
         file, args, cwd, log, redact: secrets.redact, killGraceMs: deps.killGraceMs,
-        ...extra,
+        ...spec,
         timeoutMs: limits.length > 0 ? Math.min(...limits) : undefined,
       });
     };

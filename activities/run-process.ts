@@ -27,6 +27,8 @@ export interface ProcessSpec {
   killGraceMs?: number;
   /** Keep up to 1 MiB of stdout in the outcome (for CLI calls whose answer we need). */
   captureStdout?: boolean;
+  /** Clean-up after a cancellation (e.g. `docker rm -f`): must not be cut short by that cancellation. */
+  ignoreCancellation?: boolean;
 }
 
 export interface ProcessProgress { lines: number; bytes: number; elapsedMs: number }
@@ -123,7 +125,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const kill = () => { if (pid !== undefined) killing ??= killTree(pid, grace, known); };
 
   const onAbort = () => { cancelled = true; kill(); };
-  const signal = activity?.cancellationSignal;
+  const signal = spec.ignoreCancellation ? undefined : activity?.cancellationSignal;
   if (signal?.aborted) onAbort(); else signal?.addEventListener('abort', onAbort);
   const timer = spec.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; kill(); }, spec.timeoutMs) : undefined;
   activity?.heartbeat(progress());
@@ -168,7 +170,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     spec.log.write(line);
     tail.push(line);
     outcome.tail = tail.toString();
-    if (cancelled && activity) throw await activity.cancelled.catch((e: unknown) => e);
+    if (cancelled && activity && !spec.ignoreCancellation) throw await activity.cancelled.catch((e: unknown) => e);
     return outcome;
   } finally {
     clearInterval(ticker);

@@ -127,6 +127,30 @@ test('killing the worker after `docker run` started: the retry on a new worker r
   await execa('docker', ['rm', '-f', name]);
 });
 
+test('cancelling a running container step removes the container; `when: {docker: true}` lets it run', async (t) => {
+  if (needsDocker(t)) return;
+  const step = {
+    id: 'long', kind: 'docker' as const, action: 'run' as const, image: 'sparky-busybox:latest', network: 'none',
+    when: { docker: true }, command: ['sleep', '300'],
+  };
+  const { workflowId, input } = await h.startStep(step, { heartbeatTimeout: '3s' });
+  const name = stepResourceName(input.ctx);
+  await waitFor('the container to run', async () => (await containersOf(`sparky.run=${input.ctx.runWorkflowId}`)).includes(`${name} running`), 30_000);
+  const handle = h.env.client.workflow.getHandle(workflowId);
+  await handle.cancel();
+  await assert.rejects(handle.result(), WorkflowFailedError);
+  assert.deepEqual(await containersOf(`sparky.run=${input.ctx.runWorkflowId}`), [], 'no container of the cancelled step is left');
+});
+
+test('a container step past its timeout fails as StepTimeout and leaves no container', async (t) => {
+  if (needsDocker(t)) return;
+  const step = { id: 'stuck', kind: 'docker' as const, action: 'run' as const, image: 'sparky-busybox:latest', network: 'none', timeout: '3s', command: ['sleep', '300'] };
+  const { ctx } = stepInput(step);
+  const failure = await failureOf(h.runStep(step, {}, ctx));
+  assert.equal(failure.type, 'StepTimeout');
+  assert.deepEqual(await containersOf(`sparky.run=${ctx.runWorkflowId}`), []);
+});
+
 test('compose up and down on services built from local Dockerfiles', async (t) => {
   if (needsDocker(t)) return;
   const service = (n: string) => `FROM sparky-busybox:latest\nRUN echo ${n} > /name\nCMD ["sh", "-c", "trap 'exit 0' TERM; cat /name; sleep 300 & wait"]\n`;
