@@ -1,9 +1,12 @@
-// "Did you mean …?" for unknown ids and field names: the closest candidate within two edits. Pure.
+// "Did you mean …?" for unknown ids and field names: the closest candidate within a few edits. Pure.
 
-/** ` (did you mean "WS-09"?)` when a known id is one or two edits away. */
+/**
+ * ` (did you mean "WS-09"?)` when a known name is close: one edit for words up to 5 characters, two
+ * for longer ones (so "zz" suggests nothing rather than "w").
+ */
 export function suggest(word: string, candidates: Iterable<string>): string {
   let best: string | undefined;
-  let bestDist = 3;
+  let bestDist = word.length > 5 ? 3 : 2;
   for (const c of candidates) {
     if (Math.abs(c.length - word.length) >= bestDist) continue;
     const d = editDistance(word, c, bestDist);
