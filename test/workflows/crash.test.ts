@@ -61,3 +61,15 @@ test('SIGKILL of the worker process mid-step: a restarted worker completes the r
   const s = await status(env, handle.workflowId);
   assert.ok((workstreamOf(s, 'W1').steps[0].attempts ?? 0) >= 2, 'the status shows the retry');
 });
+
+test('SIGTERM shuts the worker process down gracefully (exit 0)', async () => {
+  const dir = await tempDir();
+  const child = spawnWorker(uniqueTaskQueue('term'), path.join(dir, 'logs'));
+  let out = '';
+  child.all?.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+  await eventually('the worker serving', async () => out, (o) => o.includes('sparky cpu worker:'), 90_000);
+  child.kill('SIGTERM');
+  const result = await child;
+  assert.equal(result.exitCode, 0, out);
+  assert.match(out, /sparky cpu worker: stopped/);
+});

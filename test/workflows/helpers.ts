@@ -6,7 +6,6 @@ import { execa } from 'execa';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { SparkyActivities } from '../../common/activity-types.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { TEMPORAL_BIN } from '../../workers/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
@@ -16,24 +15,10 @@ export async function tempDir(prefix = 'sparky-wf-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
-/** The real activities (activities/index.ts); if a sibling module is not there yet, the shell + check runners alone. */
-async function realActivities(logDir: string): Promise<SparkyActivities | undefined> {
-  try {
-    await import('../../activities/index.ts');
-    return undefined; // startCpuWorker builds them itself
-  } catch {
-    const { createShellRunner } = await import('../../activities/shell.ts');
-    const { createGateCheckRunner } = await import('../../activities/checks.ts');
-    const shell = createShellRunner({ logDir });
-    return { runStep: (input) => shell(input as never), runGateCheck: createGateCheckRunner({ logDir }) };
-  }
-}
-
-/** A CPU worker (workers/cpu.ts) on its own task queue, in this process. */
+/** A CPU worker (workers/cpu.ts, real activities from activities/index.ts) on its own task queue, in this process. */
 export async function cpuWorker(env: TestWorkflowEnvironment, taskQueue = uniqueTaskQueue('cpu')): Promise<{ worker: Worker; taskQueue: string; logDir: string }> {
   const logDir = await tempDir('sparky-logs-');
-  const activities = await realActivities(logDir);
-  const worker = await startCpuWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, logDir, activities });
+  const worker = await startCpuWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, logDir });
   return { worker, taskQueue, logDir };
 }
 
