@@ -29,8 +29,13 @@ function allProcs(): Proc[] {
 export function treeMembers(root: number, known: Map<number, string> = new Map()): Proc[] {
   const procs = allProcs().filter((p) => p.state !== 'Z' && p.pid !== process.pid);
   const members = new Map<number, Proc>();
+  // Linux never hands out a pid still used as a group or session id, so the root's pid can only
+  // have been reused once its whole group is gone; a different start time then means a stranger.
+  const rootStart = known.get(root);
+  const reused = rootStart !== undefined && procs.some((p) => p.pid === root && p.start !== rootStart);
   for (const p of procs) {
-    if (p.pid === root || p.pgid === root || p.sid === root || known.get(p.pid) === p.start) members.set(p.pid, p);
+    const inGroup = !reused && (p.pid === root || p.pgid === root || p.sid === root);
+    if (inGroup || known.get(p.pid) === p.start) members.set(p.pid, p);
   }
   // Descendants by parent pid, to any depth (a grandchild may have called setsid).
   let grew = true;

@@ -116,6 +116,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
 
   const pid = child.pid;
   const known = new Map<number, string>();
+  if (pid !== undefined) treeMembers(pid, known); // remember the leader's start time at once
   let killing: Promise<unknown> | undefined;
   let cancelled = false;
   let timedOut = false;
