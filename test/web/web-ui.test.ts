@@ -3,7 +3,7 @@
 // waits. Saves the screenshot the README shows (docs/images/web-ui.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,12 @@ import { startRun } from '../../cli/run.ts';
 import '../helpers/temporal.ts'; // quiet worker logs
 
 const CHROMIUM = process.env.SPARKY_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOT = path.join(PROJECT_ROOT, 'docs', 'images', 'web-ui.png');
+// Every run saves its screenshots under test-results/; the README's copies in docs/images/ are
+// replaced when they are missing or when SPARKY_UPDATE_SCREENSHOTS=1 (so a test run leaves git clean).
+const RESULTS = path.join(PROJECT_ROOT, 'test-results');
+const SCREENSHOT = path.join(RESULTS, 'web-ui.png');
+const CHILDREN_SCREENSHOT = path.join(RESULTS, 'web-ui-children.png');
+const DOC_IMAGES = path.join(PROJECT_ROOT, 'docs', 'images');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -118,6 +123,10 @@ test('the Web UI finds the run by search attribute and shows its children and th
   for (const domain of ['model', 'interface']) {
     await page.getByText(new RegExp(`build/${domain}`)).first().waitFor({ timeout: 60_000 });
   }
-  await page.screenshot({ path: path.join(path.dirname(SCREENSHOT), 'web-ui-children.png'), fullPage: false });
+  await page.screenshot({ path: CHILDREN_SCREENSHOT, fullPage: false });
+  for (const shot of [SCREENSHOT, CHILDREN_SCREENSHOT]) {
+    const doc = path.join(DOC_IMAGES, path.basename(shot));
+    if (process.env.SPARKY_UPDATE_SCREENSHOTS === '1' || !existsSync(doc)) { mkdirSync(DOC_IMAGES, { recursive: true }); copyFileSync(shot, doc); }
+  }
   assert.ok(existsSync(SCREENSHOT));
 });
