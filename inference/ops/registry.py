@@ -74,7 +74,7 @@ def list_ops() -> list[OpSpec]:
 
 
 def load_builtin_ops() -> None:
-    from . import gemm, pixelize  # noqa: F401  (importing registers them)
+    from . import echo, gemm, pixelize  # noqa: F401  (importing registers them)
 
 
 def load_ops_module(module: str) -> None:

@@ -2,13 +2,13 @@
 from inference.ops.registry import register_op
 
 
-def echo(ctx):
+def upper(ctx):
     ctx.check()
     ctx.progress(1, 1)
     return {"data": ctx.inputs["data"][0].upper(), "params": ctx.params}
 
 
-register_op("echo", echo, description="upper-cases inputs.data")
+register_op("upper", upper, description="upper-cases inputs.data")
 
 
 RUNS: dict[str, int] = {}

@@ -213,10 +213,12 @@ def test_batching_runs_compatible_jobs_together(start_server):
 def test_plugin_op_module_and_metrics(start_server):
     server = start_server("--cpu", "--port", "0", "--ops-module", "inference.tests.plugin_ops", "--metrics-port", "0")
     c = Client(server.bind)
-    reply = c.request({"type": "submit", "id": "echo-1", "op": "echo", "inputs": {"data": b"abc"}})
+    reply = c.request({"type": "submit", "id": "upper-1", "op": "upper", "inputs": {"data": b"abc"}})
     assert reply["ok"] and reply["result"] == {"data": b"ABC", "params": {}}
+    echo = c.request({"type": "submit", "id": "echo-1", "op": "echo", "params": {"k": [1]}, "inputs": {"data": b"\0" * 1024}})
+    assert echo["result"]["inputs"]["data"] == b"\0" * 1024 and echo["result"]["params"] == {"k": [1]}
     text = urllib.request.urlopen(server.ready["metrics"], timeout=5).read().decode()
-    assert 'sparky_inference_jobs_total{op="echo",outcome="ok"' in text
+    assert 'sparky_inference_jobs_total{op="upper",outcome="ok"' in text
     assert "sparky_inference_queue_depth" in text and "sparky_inference_device_memory_bytes" in text
     c.close()
 
