@@ -4,7 +4,7 @@
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import { analyzePlan, type PlanAnalysis, type Span } from '../plan/analyze.ts';
 import { planToMermaid } from '../plan/mermaid.ts';
-import { formatMs } from '../plan/durations.ts';
+import { DAY_MS, formatMs } from '../plan/durations.ts';
 import type { Plan } from '../plan/schema.ts';
 
 export async function planCommand(file: string, opts: { json?: boolean; mermaid?: boolean } = {}): Promise<number> {
@@ -20,6 +20,8 @@ export async function planCommand(file: string, opts: { json?: boolean; mermaid?
   return 0;
 }
 
+/** A point in the schedule, as the day it falls on (midpoint estimates). */
+const day = (ms: number) => `day ${+(ms / DAY_MS).toFixed(2)}`;
 const span = (s: Span) => (s.low === s.high ? formatMs(s.mid) : `${formatMs(s.low)} / ${formatMs(s.mid)} / ${formatMs(s.high)}`);
 
 /** Columns padded to their widest cell. */
@@ -36,12 +38,12 @@ export function renderPlan(plan: Plan, a: PlanAnalysis): string {
   if (plan.description) out.push(plan.description);
   plan.phases.forEach((phase, p) => {
     const info = a.phases[p];
-    out.push('', `Phase ${phase.id}${phase.name ? ` — ${phase.name}` : ''}  (starts at ${info.start.mid === 0 ? '0d' : formatMs(info.start.mid)}, lasts ${span(info.length)}, `
+    out.push('', `Phase ${phase.id}${phase.name ? ` — ${phase.name}` : ''}  (starts ${day(info.start.mid)}, lasts ${span(info.length)}, `
       + `up to ${info.maxParallel} workstream${info.maxParallel === 1 ? '' : 's'} at once)`);
-    const rows = [['WORKSTREAM', 'NAME', 'DOMAIN', 'DEPENDS ON', 'ESTIMATE', 'STEPS', 'POOLS']];
+    const rows = [['WORKSTREAM', 'NAME', 'DOMAIN', 'DEPENDS ON', 'ESTIMATE', 'STARTS', 'STEPS', 'POOLS']];
     for (const ws of a.workstreams.filter((w) => w.phaseId === phase.id)) {
       rows.push([`${ws.id}${critical.has(ws.id) ? ' *' : ''}`, ws.name ?? '', ws.domainId, ws.dependsOn.join(', ') || '-',
-        ws.estimate ?? '-', String(ws.steps), ws.pools.join(', ')]);
+        ws.estimate ?? '-', day(ws.start.mid), String(ws.steps), ws.pools.join(', ')]);
     }
     out.push(...table(rows));
     const gate = phase.gate;

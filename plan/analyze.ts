@@ -21,6 +21,8 @@ export interface WorkstreamSummary {
   dependsOn: string[];
   estimate?: string;
   span: Span;
+  /** When it starts in the barrier schedule (unlimited workers). */
+  start: Span;
   pools: string[];
   steps: number;
 }
@@ -65,6 +67,7 @@ export function analyzePlan(plan: Plan): PlanAnalysis {
         workstreams.push({
           id: ws.id, name: ws.name, phaseId: phase.id, domainId: domain.id, dependsOn: ws.dependsOn ?? [],
           estimate: ws.estimate, span: range ? { low: range.low, mid: range.mid, high: range.high } : { low: 0, mid: 0, high: 0 },
+          start: { low: 0, mid: 0, high: 0 },
           pools: [...new Set(ws.steps.map((s) => s.pool ?? defaultPool))], steps: ws.steps.length,
         });
       }
@@ -106,6 +109,7 @@ export function analyzePlan(plan: Plan): PlanAnalysis {
       clock = phaseEndAt;
     });
   });
+  for (const w of workstreams) w.start = spanOf((k) => starts[KEYS.indexOf(k)].get(w.id) ?? 0);
   const scheduled = spanOf((k) => (plan.phases.length ? phaseEnd[KEYS.indexOf(k)][plan.phases.length - 1] : 0));
 
   const phases: PhaseSummary[] = plan.phases.map((phase, p) => {

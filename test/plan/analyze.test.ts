@@ -21,6 +21,8 @@ test('the example: critical path WS-01→04→05→10→13→14 and its duration
   assert.deepEqual(days(a.scheduled), [43, 49, 55]);             // phases back to back, gates as barriers
   assert.deepEqual(a.phases.map((p) => days(p.length)), [[7, 8, 9], [21, 24, 27], [15, 17, 19]]);
   assert.deepEqual(a.phases.map((p) => p.maxParallel), [2, 4, 3]);
+  const start = (id: string) => a.workstreams.find((w) => w.id === id)!.start.mid / DAY_MS;
+  assert.deepEqual(['WS-01', 'WS-04', 'WS-10', 'WS-13', 'WS-18'].map(start), [0, 8, 18.5, 32, 42]);
   assert.deepEqual(a.counts, { phases: 3, domains: 4, workstreams: 18, steps: 33, gates: 3 });
   // Topological: every workstream after all of its dependencies.
   const at = new Map(a.order.map((id, i) => [id, i]));
