@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compare, dig } from '../../activities/compare.ts';
+import { createActivities } from '../../activities/index.ts';
 import { dockerRunArgs, resolveVolume } from '../../activities/docker.ts';
 import { stepResourceName } from '../../activities/docker-names.ts';
 import { durationMs } from '../../activities/durations.ts';
@@ -115,6 +116,17 @@ test('docker run argv: the pinned GPU, env by name only, bind mounts made absolu
   assert.deepEqual(args.slice(-4), ['img:1', 'serve', '--port', '80']);
   assert.ok(!dockerRunArgs(stepInput({ id: 's', kind: 'docker', action: 'run', image: 'i' }) as never, 'c', [], '/').includes('--gpus'));
   assert.equal(resolveVolume('/abs:/x', '/w'), '/abs:/x');
+});
+
+test('createActivities outside a worker: results name the pinned queue; skipped steps too', async () => {
+  const activities = createActivities({
+    logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')),
+    pinned: { host: 'dgx1', index: 0, taskQueue: 'sparky-gpu-dgx1-0' },
+  });
+  const ran = await activities.runStep(stepInput({ id: 'echo', kind: 'shell', run: ['echo', '{"ok": 1}'], outputs: { from: 'stdout-json' } }));
+  assert.deepEqual([ran.status, ran.taskQueue, ran.pinnedTaskQueue, ran.outputs], ['succeeded', 'local', 'sparky-gpu-dgx1-0', { ok: 1 }]);
+  const skipped = await activities.runStep(stepInput({ id: 'skip', kind: 'shell', run: ['false'], when: { env: 'SPARKY_TEST_NEVER_SET' } }));
+  assert.deepEqual([skipped.status, skipped.pinnedTaskQueue], ['skipped', 'sparky-gpu-dgx1-0']);
 });
 
 test('comparisons and dotted paths; durations', () => {
