@@ -27,7 +27,8 @@ export async function loadPlanFile(file: string): Promise<LoadResult> {
  * Parses and validates plan text. `fileName` names the source in errors; relative paths in the plan
  * resolve against `baseDir` (default: the directory of `fileName`, or the plan's own `baseDir`).
  */
-export function loadPlanText(text: string, fileName: string, opts: { baseDir?: string } = {}): LoadResult {
+export function loadPlanText(rawText: string, fileName: string, opts: { baseDir?: string } = {}): LoadResult {
+  const text = rawText.replace(/^\uFEFF/, ''); // editors on some systems save a byte-order mark
   const jsonLike = fileName.endsWith('.json') || (!/\.ya?ml$/.test(fileName) && /^\s*[{[]/.test(text));
   let data: unknown;
   let source: Source | undefined;

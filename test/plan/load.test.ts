@@ -122,6 +122,8 @@ test('syntax errors carry line and column: JSON, YAML, and a missing file', asyn
   const dup = loadPlanText('name: x\nname: y\nphases: []\n', 'p.yaml');
   assert.deepEqual(dup.errors.map((e) => [e.line, e.path]), [[2, '(syntax)']]);
   assert.match(dup.errors[0].message, /unique/);
+  const bom = loadPlanText(`\uFEFF${await readFile(HELLO, 'utf8')}`, 'bom.plan.json');
+  assert.equal(bom.ok, true, formatErrors(bom.errors));
   const empty = loadPlanText('', 'empty.yaml');
   assert.deepEqual(empty.errors.map((e) => [e.line, e.col, e.path]), [[1, 1, '(plan)']]);
   const missing = await capture(() => validateCommand('/nonexistent/plan.yaml'));
