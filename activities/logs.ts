@@ -49,11 +49,19 @@ export class StepLog {
     mkdirSync(pathDir(path), { recursive: true });
     this.fd = openSync(path, 'a');
   }
+  /** The first write error (a full disk, say): the step goes on, its log stops, the tail says why. */
+  error?: string;
   write(text: string): void {
-    if (text.length > 0) writeSync(this.fd, text);
+    if (text.length === 0 || this.error) return;
+    try {
+      writeSync(this.fd, text);
+    } catch (error) {
+      // Throwing here would be an uncaught exception in a stream handler: it would kill the worker.
+      this.error = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    }
   }
   close(): void {
-    closeSync(this.fd);
+    try { closeSync(this.fd); } catch { /* already closed or the disk is gone: nothing to keep */ }
   }
 }
 

@@ -57,8 +57,8 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const started = Date.now();
   const redact = spec.redact ?? ((text: string) => text);
   const tail = new Tail();
-  const progress = () => ({ lines: counts.lines, bytes: counts.bytes, elapsedMs: Date.now() - started });
   const counts = { lines: 0, bytes: 0 };
+  const progress = () => ({ lines: counts.lines, bytes: counts.bytes, elapsedMs: Date.now() - started });
   let lastStdoutLine: string | undefined;
   let stdoutLine = '';
   let captured = '';
@@ -166,7 +166,8 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       : timedOut ? `timed out after ${formatMs(spec.timeoutMs ?? 0)}: process tree ended`
         : outcome.spawnError ? `could not start: ${outcome.spawnError}`
           : outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : `killed by ${outcome.signal}`;
-    const extra = leftovers > 0 ? `; ended ${leftovers} leftover process(es)` : '';
+    const extra = (leftovers > 0 ? `; ended ${leftovers} leftover process(es)` : '')
+      + (spec.log.error ? `; the log file stopped: ${spec.log.error}` : '');
     const line = `[${ending}; ran ${formatMs(outcome.elapsedMs)}${extra}]\n`;
     spec.log.write(line);
     tail.push(line);

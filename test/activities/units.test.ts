@@ -70,6 +70,15 @@ test('killTree ends a group whose leader already exited and a SIGTERM-ignoring g
   assert.deepEqual(alivePids([gc]), []);
 });
 
+test('a log file that cannot be written (a full disk) does not crash the worker; the tail says so', async (t) => {
+  if (!existsSync('/dev/full')) return t.skip('no /dev/full on this system');
+  const log = new StepLog('/dev/full');
+  const outcome = await runProcess({ file: 'sh', args: ['-c', 'echo one; echo two'], cwd: os.tmpdir(), log });
+  log.close();
+  assert.equal(outcome.exitCode, 0);
+  assert.match(outcome.tail, /one\ntwo\n\[exit code 0; ran .*; the log file stopped: ENOSPC\]/);
+});
+
 test('a program that does not exist is a spawn error, not a crash', async () => {
   const log = tmpLog();
   const outcome = await runProcess({ file: 'sparky-no-such-program', args: [], cwd: os.tmpdir(), log });
