@@ -92,6 +92,7 @@ test('a step whose `when` is false is skipped with its reason; maxParallel bound
     { id: 'S', steps: [
       { id: 'needs-env', kind: 'shell', run: ['true'], when: { env: 'SPARKY_SURELY_UNSET_VARIABLE' } },
       append('after', path.join(dir, 'after.log'), 'ran'),
+      { id: 'via-sh', kind: 'shell', shell: true, run: ['echo "$0" > "$1"', path.join(dir, 'sh.txt')] },
     ] },
   ] }] }] };
   const handle = await start(plan, 'sparky-when-par');
@@ -103,6 +104,9 @@ test('a step whose `when` is false is skipped with its reason; maxParallel bound
   assert.equal(skipped.state, 'skipped');
   assert.match(skipped.skippedReason ?? '', /SPARKY_SURELY_UNSET_VARIABLE/);
   assert.equal((await readFile(path.join(dir, 'after.log'), 'utf8')).trim(), 'ran');
+  // A step the plan runs through /bin/sh says so in the status.
+  assert.equal(workstreamOf(s, 'S').steps[2].viaShell, true);
+  assert.equal(workstreamOf(s, 'S').steps[1].viaShell ?? false, false);
   // Never more than 2 probes between a start and an end.
   let level = 0; let max = 0;
   for (const l of await lines(log)) { level += l === 'start' ? 1 : -1; max = Math.max(max, level); }

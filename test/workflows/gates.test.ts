@@ -112,3 +112,17 @@ test('approveGate sent with no input (temporal workflow signal without --input) 
   await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
   assert.equal((await handle.result()).state, 'completed');
 });
+
+test('decideGate can reject too: it answers "rejected" and the run compensates with the reason', async () => {
+  const dir = await tempDir();
+  const handle = await start(gatedPlan('gate-update-reject', dir, { approval: { approvers: ['alice', 'bob'], required: 2 } }), 'sparky-gate-update-reject');
+  await eventually('gate waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
+  await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
+  const answer = await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'bob', decision: 'reject', comment: 'not yet' }] });
+  assert.equal(answer.state, 'rejected');
+  const err = await handle.result().then(() => assert.fail('should be rejected'), (e) => e);
+  assert.match((err.cause as Error).message, /gate g1 rejected by bob: not yet/);
+  assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-W1']);
+  const audit = gateOf(await status(env, handle.workflowId), 'g1').audit;
+  assert.deepEqual(audit.map((a) => [a.approver, a.surface, a.decision, a.reason ?? a.comment]), [['alice', 'signal', 'approve', undefined], ['bob', 'update', 'reject', 'not yet']]);
+});
