@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { startDevServer } from '../helpers/temporal.ts';
+import { decideGateUpdate } from '../../workflows/messages.ts';
 import { append, cpuWorker, eventually, gateOf, lines, status, tempDir, temporal, undoable } from './helpers.ts';
 
 let env: TestWorkflowEnvironment;
@@ -118,7 +119,7 @@ test('decideGate can reject too: it answers "rejected" and the run compensates w
   const handle = await start(gatedPlan('gate-update-reject', dir, { approval: { approvers: ['alice', 'bob'], required: 2 } }), 'sparky-gate-update-reject');
   await eventually('gate waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
   await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
-  const answer = await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'bob', decision: 'reject', comment: 'not yet' }] });
+  const answer = await handle.executeUpdate(decideGateUpdate, { args: [{ gate: 'g1', approver: 'bob', decision: 'reject', comment: 'not yet' }] });
   assert.equal(answer.state, 'rejected');
   const err = await handle.result().then(() => assert.fail('should be rejected'), (e) => e);
   assert.match((err.cause as Error).message, /gate g1 rejected by bob: not yet/);
