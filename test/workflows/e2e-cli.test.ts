@@ -10,6 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import { startDevServer } from '../helpers/temporal.ts';
 import { cpuWorker, eventually, gateOf, lines, status, tempDir, temporal, workstreamOf } from './helpers.ts';
 import type { RunStatus } from '../../workflows/status.ts';
+import { SparkyGate, SparkyPhase, SparkyPlan, SparkyState } from '../../common/search-attributes.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -145,6 +146,12 @@ test('a two-phase, three-domain plan runs to completion, approved through the te
   assert.deepEqual(await lines(path.join(dir, 'order.log')).then((l) => l.slice(-1)), ['X1']);
   const desc = await temporal(env, ['workflow', 'describe', '--workflow-id', workflowId]);
   assert.match(desc.stdout, /COMPLETED/i);
+  // No gate waits any more; the state and phase say where the run ended.
+  const attrs = (await env.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+  assert.equal(attrs.get(SparkyGate), '');
+  assert.equal(attrs.get(SparkyState), 'completed');
+  assert.equal(attrs.get(SparkyPhase), 'ship');
+  assert.equal(attrs.get(SparkyPlan), name);
   // Children ids derive from the run id and the domain.
   const child = await env.client.workflow.getHandle(`${workflowId}/build/model`).describe();
   assert.equal(child.status.name, 'COMPLETED');
