@@ -27,3 +27,9 @@ export interface RunContext {
 export const DEFAULT_MAX_PARALLEL = 4;
 export const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
 export const DEFAULT_STEP_TIMEOUT = '30m';
+/**
+ * Every runner heartbeats about once a second (shell/docker process watch, inference progress), so a
+ * minute without one means the worker is gone: the step is retried elsewhere instead of waiting out
+ * its startToClose timeout.
+ */
+export const DEFAULT_HEARTBEAT_TIMEOUT = '1m';

@@ -6,7 +6,7 @@ import type { RetryPolicy, StepBody } from '../plan/schema.ts';
 import { substituteOutputs } from '../plan/outputs.ts';
 import { durationMs } from './durations.ts';
 import type { RunContext } from './run-context.ts';
-import { DEFAULT_STEP_TIMEOUT } from './run-context.ts';
+import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_TIMEOUT } from './run-context.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
 
@@ -25,7 +25,7 @@ export function activityOptions(step: StepBody, run: RunContext, taskQueue: stri
   return {
     taskQueue,
     startToCloseTimeout: durationMs(step.timeout ?? run.defaults.timeout ?? DEFAULT_STEP_TIMEOUT),
-    heartbeatTimeout: durationMs(step.heartbeatTimeout ?? run.defaults.heartbeatTimeout),
+    heartbeatTimeout: durationMs(step.heartbeatTimeout ?? run.defaults.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT),
     retry: retryOptions(step.retry ?? run.defaults.retry),
     // A cancelled run waits until its running steps have really stopped before compensating them.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
