@@ -162,9 +162,8 @@ export async function runGate(def: Gate, gate: GateStatus, deps: GateDeps): Prom
       continue;
     }
     const approve = onTimeout === 'approve';
-    gate.audit.push({ at: now(), surface: 'timeout', approver: '(timeout)', decision: approve ? 'approve' : 'reject',
-      automatic: approve || undefined, reason: `no decision within ${waited}: onTimeout ${onTimeout}` });
-    if (!approve) gate.audit[gate.audit.length - 1] = clean(gate.audit[gate.audit.length - 1]);
+    gate.audit.push(clean({ at: now(), surface: 'timeout', approver: '(timeout)', decision: approve ? 'approve' : 'reject',
+      automatic: approve || undefined, reason: `no decision within ${waited}: onTimeout ${onTimeout}` }));
     gate.state = approve ? 'approved' : 'rejected';
     gate.decidedAt = now();
     break;
