@@ -96,7 +96,9 @@ export class InferenceClient {
       linger: 0, reconnectInterval: this.opts.reconnectMs, reconnectMaxInterval: this.opts.reconnectMaxMs,
       ...(options.curve ? { curveServerKey: options.curve.serverPublicKey, curvePublicKey: options.curve.publicKey, curveSecretKey: options.curve.secretKey } : {}),
     };
-    this.dealer = new Dealer({ ...common, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 });
+    // sendTimeout: a send that cannot even be queued (no usable connection, e.g. a CURVE handshake
+    // that keeps failing) fails instead of blocking every later send behind it.
+    this.dealer = new Dealer({ ...common, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000, sendTimeout: this.opts.requestTimeoutMs });
     this.sub = new Subscriber(common);
     this.dealer.connect(options.endpoint);
     this.sub.connect(this.opts.progressEndpoint);
@@ -152,30 +154,25 @@ export class InferenceClient {
   }
 
   /** Sends one request and waits for its reply; rejects with TIMEOUT when none comes in time. */
-  private async exchange(msg: Record<string, unknown> & { type: string; id: string }, timeoutMs: number): Promise<Reply> {
-    if (this.closed) throw new InferenceError('UNREACHABLE', 'client closed', false);
+  private exchange(msg: Record<string, unknown> & { type: string; id: string }, timeoutMs: number): Promise<Reply> {
+    if (this.closed) return Promise.reject(new InferenceError('UNREACHABLE', 'client closed', false));
     const key = `${msg.type}\u0000${msg.id}`;
     let timer: NodeJS.Timeout | undefined;
     let waiter!: Waiter;
+    let fail!: (err: InferenceError) => void;
     const reply = new Promise<Reply>((resolve, reject) => {
+      fail = (err) => { clearTimeout(timer); this.removeWaiter(key, waiter); reject(err); };
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => {
-          this.removeWaiter(key, waiter);
-          reject(new InferenceError('TIMEOUT', `no reply to ${msg.type} ${msg.id} within ${timeoutMs} ms`, true, undefined, true));
-        }, timeoutMs);
+        timer = setTimeout(() => fail(new InferenceError('TIMEOUT', `no reply to ${msg.type} ${msg.id} within ${timeoutMs} ms`, true, undefined, true)), timeoutMs);
       };
       waiter = { resolve: (r) => { clearTimeout(timer); resolve(r); }, touch: arm };
       arm();
     });
     this.waiters.set(key, [...(this.waiters.get(key) ?? []), waiter]);
-    try {
-      await this.send({ v: PROTOCOL_VERSION, ...msg });
-    } catch (err) {
-      clearTimeout(timer);
-      this.removeWaiter(key, waiter);
-      throw new InferenceError('UNREACHABLE', `send failed: ${(err as Error).message}`, true);
-    }
+    // The timeout covers the send too: a send stuck behind a dead connection does not hold the caller.
+    this.send({ v: PROTOCOL_VERSION, ...msg })
+      .catch((err: Error) => fail(new InferenceError('UNREACHABLE', `send failed: ${err.message}`, true)));
     return reply;
   }
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { InferenceClient } from '../activities/inference-client.ts';
+import { InferenceClient, type CurveKeys } from '../activities/inference-client.ts';
 import { PROJECT_ROOT, VENV_PYTHON } from './paths.ts';
 
 export interface InferenceServerOptions {
@@ -24,6 +24,8 @@ export interface InferenceServerOptions {
   extraArgs?: string[];
   env?: Record<string, string>;
   python?: string;
+  /** Turn CURVE on: the server's Z85 secret key, and the client keys the readiness ping uses. */
+  curve?: { serverSecretKey: string; client: CurveKeys };
   /** Append the server's stderr here (default: kept in memory for error messages only). */
   logFile?: string;
   readyTimeoutMs?: number;
@@ -84,7 +86,9 @@ export async function startInferenceServer(opts: InferenceServerOptions = {}): P
       logFd = openSync(opts.logFile, 'a');
     }
     const proc = spawn(python, args, {
-      cwd: PROJECT_ROOT, env: { ...process.env, PYTHONPATH: PROJECT_ROOT, PYTHONUNBUFFERED: '1', ...opts.env },
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, PYTHONPATH: PROJECT_ROOT, PYTHONUNBUFFERED: '1', ...opts.env,
+        ...(opts.curve ? { SPARKY_INFERENCE_CURVE_SECRET: opts.curve.serverSecretKey } : {}) },
       stdio: ['ignore', 'pipe', logFd ?? 'pipe'],
     });
     if (logFd !== undefined) closeSync(logFd);
@@ -101,7 +105,7 @@ export async function startInferenceServer(opts: InferenceServerOptions = {}): P
       });
     }).catch((err) => { proc.kill('SIGKILL'); throw err; });
     const info = JSON.parse(line) as Ready;
-    const client = new InferenceClient({ endpoint: endpointFor(info.bind, host), progressEndpoint: endpointFor(info.pub, host) });
+    const client = new InferenceClient({ endpoint: endpointFor(info.bind, host), progressEndpoint: endpointFor(info.pub, host), curve: opts.curve?.client });
     try {
       await client.waitReady(timeoutMs);
     } finally {

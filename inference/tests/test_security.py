@@ -88,3 +88,13 @@ def test_curve_with_an_allow_list_of_client_certificates(start_server, tmp_path)
     allowed = Client(server.bind, ctx=zmq.Context(), curve={"server_public": server_public, "public": ok_pub, "secret": ok_sec})
     assert allowed.request({"type": "ping", "id": "allowed"}, timeout=5)["ok"]
     allowed.close()
+
+
+def test_gpu_flag_pins_cuda_visible_devices_before_torch(start_server):
+    # No CUDA here: the server says so and computes on the CPU, but the pinning is in place.
+    server = start_server("--gpu", "3", "--port", "0", "--id", "pinned")
+    c = Client(server.bind, ctx=zmq.Context())
+    device = c.request({"type": "status", "id": "s"})["result"]["devices"][0]
+    assert device["cuda_visible_devices"] == "3"
+    assert device["kind"] in ("cpu", "cuda")
+    c.close()

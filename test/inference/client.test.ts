@@ -2,6 +2,7 @@
 // progress, cancel, retries on BUSY and on its own timeout with the same id (the server dedups).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { curveKeyPair } from 'zeromq';
 import { InferenceClient, InferenceError, type ProgressEvent } from '../../activities/inference-client.ts';
 import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
 
@@ -100,4 +101,26 @@ test('an unreachable server fails with UNREACHABLE after the retries', async () 
   } finally {
     c.close();
   }
+});
+
+test('CURVE: the client with keys is served, one without gets nothing', async () => {
+  const serverKeys = curveKeyPair();
+  const mine = curveKeyPair();
+  const keys = { serverPublicKey: serverKeys.publicKey, publicKey: mine.publicKey, secretKey: mine.secretKey };
+  const secure = await startInferenceServer({ serverId: 'curve', curve: { serverSecretKey: serverKeys.secretKey, client: keys } });
+  const keyed = new InferenceClient({ endpoint: secure.endpoint, progressEndpoint: secure.progressEndpoint, curve: keys });
+  const plain = new InferenceClient({ endpoint: secure.endpoint, progressEndpoint: secure.progressEndpoint });
+  try {
+    assert.equal((await keyed.ping()).server_id, 'curve');
+    assert.equal((await keyed.submit({ id: 'curve-job', op: 'echo', inputs: { data: new Uint8Array([1, 2]) } })).result.device !== undefined, true);
+    await assert.rejects(plain.ping(1_000), (err: InferenceError) => err.code === 'TIMEOUT' || err.code === 'UNREACHABLE');
+  } finally {
+    keyed.close();
+    plain.close();
+    await secure.stop();
+  }
+});
+
+test('a missing venv python is reported with the fix', async () => {
+  await assert.rejects(startInferenceServer({ python: '/nonexistent/python' }), /npm run setup/);
 });
