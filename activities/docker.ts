@@ -53,14 +53,14 @@ async function dockerLines(args: string[]): Promise<string[]> {
   return result.exitCode === 0 ? String(result.stdout).split('\n').map((l) => l.trim()).filter(Boolean) : [];
 }
 
-/** The compose files and working directory a project's containers were created from. */
-async function composeLabels(project: string): Promise<{ files: string[]; workdir?: string } | undefined> {
-  const [id] = await dockerLines(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]);
-  if (!id) return undefined;
-  const [json] = await dockerLines(['inspect', '--format', '{{json .Config.Labels}}', id]);
+/** A project's containers, and the compose files and working directory they were created from. */
+async function composeLabels(project: string): Promise<{ ids: string[]; files: string[]; workdir?: string }> {
+  const ids = await dockerLines(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]);
+  if (ids.length === 0) return { ids, files: [] };
+  const [json] = await dockerLines(['inspect', '--format', '{{json .Config.Labels}}', ids[0]]);
   const labels = JSON.parse(json ?? '{}') as Record<string, string>;
   const files = (labels['com.docker.compose.project.config_files'] ?? '').split(',').filter(Boolean);
-  return files.length > 0 ? { files, workdir: labels['com.docker.compose.project.working_dir'] } : undefined;
+  return { ids, files, workdir: labels['com.docker.compose.project.working_dir'] };
 }
 
 /**
@@ -70,8 +70,9 @@ async function composeLabels(project: string): Promise<{ files: string[]; workdi
  */
 async function writeComposeMarker(name: string, ctx: Input['ctx'], record: { project: string; files: string[]; workdir: string }): Promise<void> {
   await execa('docker', ['volume', 'rm', '-f', name], { reject: false, timeout: 30_000 });
+  // Best effort: the project is up either way; without the marker only an unnamed compensation suffers.
   await execa('docker', ['volume', 'create', ...stepLabels(ctx).flatMap((l) => ['--label', l]),
-    '--label', `sparky.compose=${JSON.stringify(record)}`, name], { timeout: 30_000 });
+    '--label', `sparky.compose=${JSON.stringify(record)}`, name], { reject: false, timeout: 30_000 });
 }
 
 async function readComposeMarker(name: string): Promise<{ project: string; files: string[]; workdir: string } | undefined> {
@@ -166,14 +167,16 @@ async function compose(input: Input, run: Run, cwd: string, label: string, env: 
   if (files.length === 0 && step.action === 'compose-down') {
     // Compose labels every container with the files and directory it came from. No container left
     // means nothing is up; its networks may remain.
-    const labels = await composeLabels(project);
-    if (!labels) {
+    const found = await composeLabels(project);
+    if (found.files.length === 0) {
+      // Nothing left, or containers of a compose too old to label its files: remove them by label.
+      if (found.ids.length > 0) await run('docker', ['rm', '-f', ...found.ids], { timeoutMs: 120_000 });
       const removedNetworks = await removeProjectNetworks(project);
       await execa('docker', ['volume', 'rm', '-f', marker], { reject: false, timeout: 30_000 });
-      return { outputs: { project }, details: { project, containers: 0, removedNetworks } };
+      return { outputs: { project }, details: { project, containers: 0, removedContainers: found.ids.length, removedNetworks } };
     }
-    files = labels.files;
-    workdir = labels.workdir ?? cwd;
+    files = found.files;
+    workdir = found.workdir ?? cwd;
   }
   const base = [...command.slice(1), ...files.flatMap((f) => ['-f', f]), '-p', project];
   const services = step.services ?? [];
