@@ -6,16 +6,14 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createActivities } from '../../activities/index.ts';
 import { stepResourceName } from '../../activities/docker-names.ts';
 import { dockerForTests } from '../helpers/docker.ts';
 import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { startRunnerHarness, stepInput, waitFor, type RunnerHarness } from './harness.ts';
+import { spawnStepWorker, startRunnerHarness, stepInput, waitFor, type RunnerHarness } from './harness.ts';
 
 let h: RunnerHarness;
 let docker: Awaited<ReturnType<typeof dockerForTests>>;
@@ -103,11 +101,7 @@ test('a failed build fails the step with the tail of the build log in the error'
 test('killing the worker after `docker run` started: the retry on a new worker replaces the container, exactly one is left', async (t) => {
   if (needsDocker(t)) return;
   const activityQueue = uniqueTaskQueue('docker-activities');
-  const script = fileURLToPath(new URL('../fixtures/step-worker.ts', import.meta.url));
-  const doomed = spawn(process.execPath, ['--import', 'tsx', script, h.env.address, h.env.namespace ?? 'default', activityQueue, h.logDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await waitFor('the worker process to start', () => new Promise<boolean>((resolve) => {
-    doomed.stdout!.once('data', (d) => resolve(String(d).includes('worker ready')));
-  }), 60_000);
+  const doomed = await spawnStepWorker(h, activityQueue);
   const step = {
     id: 'serve', kind: 'docker' as const, action: 'run' as const, image: 'sparky-busybox:latest', network: 'none', outputs: { from: 'stdout-json' as const },
     // The first attempt would run for a minute: it is still running when the retry starts.

@@ -2,6 +2,7 @@
 // with the real activities, and step inputs with a fresh run id each.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -83,6 +84,20 @@ export function alivePids(pids: number[]): number[] {
       return false;
     }
   });
+}
+
+/** A worker in its own process (test/fixtures/step-worker.ts) on `taskQueue`, once it is polling. */
+export async function spawnStepWorker(h: RunnerHarness, taskQueue: string): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('../fixtures/step-worker.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, h.env.address, h.env.namespace ?? 'default', taskQueue, h.logDir],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += String(d); });
+  await waitFor('the worker process to start', () => {
+    if (child.exitCode !== null) throw new Error(`the worker process exited with ${child.exitCode}: ${output}`);
+    return output.includes('worker ready');
+  }, 60_000);
+  return child;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,12 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createActivities } from '../../activities/index.ts';
 import { stepLogPath } from '../../activities/logs.ts';
 import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { alivePids, startRunnerHarness, waitFor, type RunnerHarness } from './harness.ts';
+import { alivePids, spawnStepWorker, startRunnerHarness, waitFor, type RunnerHarness } from './harness.ts';
 
 let h: RunnerHarness;
 before(async () => { h = await startRunnerHarness(); });
@@ -87,11 +85,7 @@ test('a timeout ends the whole process tree and fails the step as StepTimeout', 
 test('a retry after the worker was SIGKILLed ends the processes the dead attempt left running', async () => {
   const dir = tmp();
   const activityQueue = uniqueTaskQueue('shell-activities');
-  const script = fileURLToPath(new URL('../fixtures/step-worker.ts', import.meta.url));
-  const doomed = spawn(process.execPath, ['--import', 'tsx', script, h.env.address, h.env.namespace ?? 'default', activityQueue, h.logDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await waitFor('the worker process to start', () => new Promise<boolean>((resolve) => {
-    doomed.stdout!.once('data', (d) => resolve(String(d).includes('worker ready')));
-  }), 60_000);
+  const doomed = await spawnStepWorker(h, activityQueue);
   // Attempt 1 starts a SIGTERM-ignoring tree and waits forever; attempt 2 just finishes.
   writeFileSync(path.join(dir, 'tree.sh'), stubbornTree(dir)[2]);
   const run = ['sh', '-c', `if [ "$SPARKY_ATTEMPT" = 1 ]; then sh ${dir}/tree.sh; fi; echo '{"done": true}'`];
