@@ -3,6 +3,7 @@
 // once a second (which is also how Temporal delivers cancellation); and on cancellation, on the
 // local deadline, or when the main process exits and leaves others behind, the whole tree is ended.
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { currentActivity } from './context.ts';
 import { formatMs } from './durations.ts';
@@ -154,7 +155,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       ...progress(),
       exitCode: result.exitCode,
       signal: result.signal,
-      spawnError: result.exitCode === undefined && !result.signal && result.failed ? result.originalMessage || result.shortMessage : undefined,
+      spawnError: result.exitCode === undefined && !result.signal && result.failed
+        // Node reports a missing cwd as the program missing (spawn … ENOENT): say which it was.
+        ? (existsSync(spec.cwd) ? result.originalMessage || result.shortMessage : `the working directory ${spec.cwd} does not exist`)
+        : undefined,
       timedOut,
       timeoutMs: spec.timeoutMs,
       tail: '',

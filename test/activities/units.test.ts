@@ -85,6 +85,10 @@ test('a program that does not exist is a spawn error, not a crash', async () => 
   log.close();
   assert.equal(outcome.exitCode, undefined);
   assert.match(outcome.spawnError ?? '', /ENOENT/);
+  const log2 = tmpLog();
+  const nowhere = await runProcess({ file: 'true', args: [], cwd: '/nonexistent/sparky-dir', log: log2 });
+  log2.close();
+  assert.equal(nowhere.spawnError, 'the working directory /nonexistent/sparky-dir does not exist');
 });
 
 test('`when`: GPUs from CUDA_VISIBLE_DEVICES when nvidia-smi lists none; reasons name what is missing', async () => {
