@@ -12,7 +12,8 @@ import { findCompose, probeDocker } from './docker-engine.ts';
 import { stepLabels, stepResourceName } from './docker-names.ts';
 import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
-import { runProcess, type ProcessOutcome, type ProcessSpec } from './run-process.ts';
+import { endEarlierAttempts } from './process-tree.ts';
+import { DEFAULT_KILL_GRACE_MS, runProcess, type ProcessOutcome, type ProcessSpec } from './run-process.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { resolveSecrets } from './secrets.ts';
 import { processFailure, stepDeadlineMs } from './shell.ts';
@@ -219,12 +220,17 @@ export function createDockerRunner(deps: RunnerDeps) {
       return runProcess({
         file, args, cwd, log, redact: secrets.redact, killGraceMs: deps.killGraceMs,
         ...spec,
+        // Every CLI call carries the key, so a later attempt can find and end this one's leftovers.
+        env: { SPARKY_IDEMPOTENCY_KEY: ctx.idempotencyKey, ...spec.env },
         timeoutMs: limits.length > 0 ? Math.min(...limits) : undefined,
       });
     };
     let result: ActionResult;
     try {
       log.write(attemptHeader(attempt, `docker ${step.action}${ctx.compensation ? ' (compensation)' : ''}`));
+      // A CLI call of an attempt whose worker died (a build still streaming, say) is ended first.
+      const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
       switch (step.action) {
         case 'build': result = await build(input, run, cwd, label); break;
         case 'run': result = await runContainer(input, run, cwd, label, env, logPath); break;
