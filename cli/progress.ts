@@ -89,7 +89,7 @@ function flatten(status: RunStatus): Flat {
 }
 
 function describeStep(s: StepStatus): string {
-  if (s.state === 'skipped') return `skipped: ${s.skippedReason ?? ''}`;
+  if (s.state === 'skipped') return s.skippedReason?.startsWith('skipped') ? s.skippedReason : `skipped: ${s.skippedReason ?? ''}`;
   if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}`;
   if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}`;
   return s.state;

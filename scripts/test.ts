@@ -54,7 +54,10 @@ const files = findTests(path.join(PROJECT_ROOT, 'test')).filter((f) => !only || 
 if (files.length > 0) {
   // Two files at a time: each starts its own dev server and workers, and these machines have 2 cores.
   await stage('node tests (node --test)', process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.SPARKY_TEST_CONCURRENCY ?? 2}`, ...files],
+    // --test-force-exit: a file whose tests all finished but left a handle open must not hang CI;
+    // --test-timeout: no single test may take more than 5 minutes.
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=300000',
+      `--test-concurrency=${process.env.SPARKY_TEST_CONCURRENCY ?? 2}`, ...files],
     (out) => {
       totals.passed += num(out, /ℹ pass (\d+)/);
       totals.failed += num(out, /ℹ fail (\d+)/) + num(out, /ℹ cancelled (\d+)/);
