@@ -218,7 +218,7 @@ export function createDockerRunner(deps: RunnerDeps) {
       const remaining = deadline === undefined || ignoreDeadline ? undefined : Math.max(1, deadline - Date.now());
       const limits = [spec.timeoutMs, remaining].filter((n): n is number => n !== undefined);
       return runProcess({
-        file, args, cwd, log, redact: secrets.redact, killGraceMs: deps.killGraceMs,
+        file, args, cwd, log, redact: secrets.redact, killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes,
         ...spec,
         // Every CLI call carries the key, so a later attempt can find and end this one's leftovers.
         env: { SPARKY_IDEMPOTENCY_KEY: ctx.idempotencyKey, ...spec.env },

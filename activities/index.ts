@@ -24,10 +24,14 @@ export interface ActivityDeps {
   workdir?: string;
   /** SIGTERM → SIGKILL grace when a step's process tree is ended (default 5s). */
   killGraceMs?: number;
+  /** How much of a step's output its result keeps (default 64 KiB; results enter history). */
+  tailBytes?: number;
 }
 
 export function createActivities(deps: ActivityDeps): SparkyActivities {
-  const runnerDeps = { logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, pinnedTaskQueue: deps.pinned?.taskQueue };
+  const runnerDeps = {
+    logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes, pinnedTaskQueue: deps.pinned?.taskQueue,
+  };
   const shell = createShellRunner(runnerDeps);
   const docker = createDockerRunner(runnerDeps);
   const inference = deps.inference ? createInferenceRunner(deps.inference) : undefined;

@@ -28,6 +28,8 @@ export interface ProcessSpec {
   killGraceMs?: number;
   /** Keep up to 1 MiB of stdout in the outcome (for CLI calls whose answer we need). */
   captureStdout?: boolean;
+  /** How much of the output's end the outcome keeps (default 64 KiB). */
+  tailBytes?: number;
   /** Clean-up after a cancellation (e.g. `docker rm -f`): must not be cut short by that cancellation. */
   ignoreCancellation?: boolean;
 }
@@ -57,7 +59,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const activity = currentActivity();
   const started = Date.now();
   const redact = spec.redact ?? ((text: string) => text);
-  const tail = new Tail();
+  const tail = new Tail(spec.tailBytes);
   const counts = { lines: 0, bytes: 0 };
   const progress = () => ({ lines: counts.lines, bytes: counts.bytes, elapsedMs: Date.now() - started });
   let lastStdoutLine: string | undefined;

@@ -6,6 +6,11 @@ export interface RunnerDeps {
   workdir?: string;
   /** SIGTERM → SIGKILL grace when a step's process tree is ended. */
   killGraceMs?: number;
+  /**
+   * How much of a step's output its result keeps (default 64 KiB). Results enter workflow history:
+   * a plan with thousands of chatty steps may want less.
+   */
+  tailBytes?: number;
   /** The worker's pinned GPU queue, reported in results. */
   pinnedTaskQueue?: string;
 }

@@ -71,6 +71,7 @@ export function createShellRunner(deps: RunnerDeps) {
         redact: secrets.redact,
         timeoutMs: stepDeadlineMs(step.timeout, deadlineMs),
         killGraceMs: deps.killGraceMs,
+        tailBytes: deps.tailBytes,
       });
     } finally {
       log.close();

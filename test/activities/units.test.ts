@@ -138,6 +138,10 @@ test('createActivities outside a worker: results name the pinned queue; skipped 
   });
   const ran = await activities.runStep(stepInput({ id: 'echo', kind: 'shell', run: ['echo', '{"ok": 1}'], outputs: { from: 'stdout-json' } }));
   assert.deepEqual([ran.status, ran.taskQueue, ran.pinnedTaskQueue, ran.outputs], ['succeeded', 'local', 'sparky-gpu-dgx1-0', { ok: 1 }]);
+  const small = createActivities({ logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')), tailBytes: 100 });
+  const chatty = await small.runStep(stepInput({ id: 'chatty', kind: 'shell', run: ['sh', '-c', 'seq 1 1000'] }));
+  assert.ok(Buffer.byteLength(chatty.tail ?? '') <= 100, `tail of ${Buffer.byteLength(chatty.tail ?? '')} bytes`);
+  assert.match(chatty.tail ?? '', /1000\n\[exit code 0/);
   const skipped = await activities.runStep(stepInput({ id: 'skip', kind: 'shell', run: ['false'], when: { env: 'SPARKY_TEST_NEVER_SET' } }));
   assert.deepEqual([skipped.status, skipped.pinnedTaskQueue], ['skipped', 'sparky-gpu-dgx1-0']);
 });
