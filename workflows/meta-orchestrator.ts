@@ -48,7 +48,6 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   const dependents = new Map<string, string[]>();
   let paused = false;
   let base: RunState = 'running';
-  let compensating: { done: number; total: number } | undefined;
 
   const refresh = () => {
     const terminal = TERMINAL.includes(base);
@@ -56,12 +55,17 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     status.paused = paused;
     status.state = paused && !terminal && base !== 'compensating' ? 'paused' : base === 'running' && gate ? 'waiting' : base;
     status.waitingFor = terminal ? `${base}${status.error ? `: ${status.error.split('\n')[0]}` : ''}`
-      : base === 'compensating' ? `compensating: undoing finished steps newest first (${compensating?.done ?? 0} of ${compensating?.total ?? 0})`
+      : base === 'compensating' ? compensatingText()
         : paused ? `paused: no new steps start; resume with: temporal workflow signal --workflow-id ${runWorkflowId} --name resume`
           : gate ? waitText(gate, runWorkflowId)
             : runningText();
     visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !terminal ? gate.id : '', state: status.state });
     visibility.setDetails(status.waitingFor);
+  };
+  const compensatingText = () => {
+    const done = status.compensations.filter((c) => c.state !== 'pending' && c.state !== 'running').length;
+    const current = status.compensations.find((c) => c.state === 'running');
+    return `compensating: undoing finished steps newest first (${done} of ${saga.size} done${current ? `; now undoing ${current.of}` : ''})`;
   };
   const runningText = () => {
     const phase = status.phases.find((p) => p.id === status.currentPhase);
@@ -144,9 +148,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     let report: CompensationReport | undefined;
     if (status.onFailure === 'compensate' && saga.size > 0) {
       base = 'compensating';
-      compensating = { done: 0, total: saga.size };
       refresh();
-      report = await CancellationScope.nonCancellable(() => saga.compensate(runCtx, index.outputs, status.compensations));
+      report = await CancellationScope.nonCancellable(() => saga.compensate(runCtx, index.outputs, status.compensations, refresh));
     }
     base = cancelled ? 'cancelled' : 'failed';
     status.finishedAt = now();

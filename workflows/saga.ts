@@ -40,7 +40,7 @@ export class Saga {
    * having happened). A failing compensation is recorded and the rest still run.
    */
   compensate(run: Omit<RunContext, 'phaseId'>, outputs: Record<string, Record<string, unknown>>,
-    statuses: CompensationStatus[]): Promise<CompensationReport> {
+    statuses: CompensationStatus[], onChange: () => void = () => undefined): Promise<CompensationReport> {
     return CancellationScope.nonCancellable(async () => {
       const report: CompensationReport = { compensated: [], skipped: [], failed: [] };
       const order = this.newestFirst();
@@ -54,6 +54,7 @@ export class Saga {
           row.taskQueue = entry.compensate.pool ? resolvePool(entry.compensate.pool, run, run.cpuTaskQueue).taskQueue : entry.taskQueue;
           row.state = 'running';
           row.startedAt = now();
+          onChange();
           const result = await runStepActivity({
             step: substituteStep(entry.compensate, outputs),
             ctx: stepContext(ctxRun, entry.domainId, entry.workstreamId, { ...entry.compensate, id: entry.stepId }, { compensation: true }),
@@ -66,6 +67,7 @@ export class Saga {
           report.failed.push({ of: entry.of, error: row.error });
         }
         row.finishedAt = now();
+        onChange();
       }
       return report;
     });
