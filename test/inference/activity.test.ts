@@ -51,7 +51,7 @@ function start(input: StepActivityInput, options: InferenceFixtureOptions = {}) 
   return env.client.workflow.start('inferenceStepFixture', { taskQueue, workflowId: `${input.ctx.runWorkflowId}-wf`, args: [{ input, options }] });
 }
 
-test('pixelize: glob inputs in, PNG files and palette out, details name the server', async () => {
+test('pixelize: glob inputs in, PNG files and palette out, details name the server', { timeout: 60_000 }, async () => {
   writeSprites(path.join(work, 'sprites'), 3);
   const input = inferenceInput({ id: 'pixelize', op: 'pixelize', params: { width: 16, colors: 4 }, inputs: { images: 'sprites/*.png' } });
   const result: StepResult = await (await start(input)).result();
@@ -71,7 +71,7 @@ test('pixelize: glob inputs in, PNG files and palette out, details name the serv
   assert.match(readFileSync(result.logPath!, 'utf8'), /done on activity-test/);
 });
 
-test('progress becomes heartbeats; cancelling the workflow cancels the job on the server', async () => {
+test('progress becomes heartbeats; cancelling the workflow cancels the job on the server', { timeout: 60_000 }, async () => {
   const input = inferenceInput({ id: 'long-gemm', op: 'gemm', params: { size: 384, iterations: 100000 } });
   const handle = await start(input, { heartbeatTimeout: '2s' });
   const details = await eventually('a heartbeat with progress', async () => {

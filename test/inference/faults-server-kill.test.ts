@@ -42,7 +42,7 @@ after(async () => {
   await env?.teardown();
 });
 
-test('SIGKILL of the inference server mid-job: the activity retries and the step completes', async () => {
+test('SIGKILL of the inference server mid-job: the activity retries and the step completes', { timeout: 120_000 }, async () => {
   const probe = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 1_000 });
   try {
     const firstPid = (await probe.ping()).pid;

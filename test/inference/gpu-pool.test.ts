@@ -68,7 +68,7 @@ async function runOn(taskQueue: string, id: string): Promise<StepResult> {
   });
 }
 
-test('a step on a pinned queue runs on that GPU\'s worker and server', async () => {
+test('a step on a pinned queue runs on that GPU\'s worker and server', { timeout: 60_000 }, async () => {
   for (const index of [1, 0, 1]) {
     const queue = pinnedGpuTaskQueue(host, index);
     const result = await runOn(queue, `pinned-${index}`);
@@ -82,7 +82,7 @@ test('a step on a pinned queue runs on that GPU\'s worker and server', async () 
   assert.equal(anyGpu.details?.serverId, String(anyGpu.pinnedTaskQueue).endsWith('-0') ? `${host}-gpu0` : `${host}-gpu1`);
 });
 
-test('a plan spread over two pinned GPUs: each step runs on the queue it names, visible in the status', async (t) => {
+test('a plan spread over two pinned GPUs: each step runs on the queue it names, visible in the status', { timeout: 120_000 }, async (t) => {
   let startCpuWorker: typeof import('../../workers/cpu.ts').startCpuWorker;
   try {
     ({ startCpuWorker } = await import('../../workers/cpu.ts'));
