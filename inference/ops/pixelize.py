@@ -48,6 +48,7 @@ def _load(ctx: JobContext, params: dict):
         opaque = small[:, :, 3] >= params["alpha_threshold"]
         grids.append((h, w, opaque, small[:, :, :3]))
         pixels.append(small[:, :, :3][opaque])
+        ctx.progress(i + 1, len(images), "decode")
     return np.concatenate(pixels) if pixels else np.zeros((0, 3), np.float32), grids
 
 
