@@ -122,7 +122,8 @@ export class InferenceClient {
         for (const w of list) w.resolve(reply);
       }
     } catch (err) {
-      if (!this.closed) throw err;
+      // Never an unhandled rejection in a worker process: requests then time out and are retried.
+      if (!this.closed) console.error(`inference client ${this.opts.endpoint}: receive loop ended: ${(err as Error).message}`);
     }
   }
 
@@ -142,7 +143,8 @@ export class InferenceClient {
         for (const listener of entry.listeners) listener({ ...event, gap });
       }
     } catch (err) {
-      if (!this.closed) throw err;
+      // Never an unhandled rejection in a worker process: requests then time out and are retried.
+      if (!this.closed) console.error(`inference client ${this.opts.endpoint}: receive loop ended: ${(err as Error).message}`);
     }
   }
 
