@@ -101,6 +101,14 @@ export function processesWithEnv(name: string, value: string): number[] {
   return pids;
 }
 
+/** Counts every live process carrying `name=value` in its environment as a member of the tree. */
+export function adoptByEnv(known: Map<number, string>, name: string, value: string): void {
+  for (const pid of processesWithEnv(name, value)) {
+    const proc = readProc(pid);
+    if (proc) known.set(pid, proc.start);
+  }
+}
+
 /** Ends every process tree left by earlier attempts of the step with this idempotency key. */
 export async function endEarlierAttempts(idempotencyKey: string, graceMs: number): Promise<number> {
   const pids = processesWithEnv('SPARKY_IDEMPOTENCY_KEY', idempotencyKey);

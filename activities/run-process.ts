@@ -9,7 +9,7 @@ import { currentActivity } from './context.ts';
 import { formatMs } from './durations.ts';
 import type { StepLog } from './logs.ts';
 import { Tail } from './logs.ts';
-import { killTree, treeMembers } from './process-tree.ts';
+import { adoptByEnv, killTree, treeMembers } from './process-tree.ts';
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
 const LINE_FLUSH_CHARS = 8 * 1024;
@@ -126,7 +126,11 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   let leftovers = 0;
   let mainExited = false;
   const grace = spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  const kill = () => { if (pid !== undefined) killing ??= killTree(pid, grace, known); };
+  // A descendant that left the session after its parent died is invisible to /proc's family tree,
+  // but it still carries the step's idempotency key in its environment.
+  const marker = spec.env?.SPARKY_IDEMPOTENCY_KEY;
+  const adopt = () => { if (marker) adoptByEnv(known, 'SPARKY_IDEMPOTENCY_KEY', marker); };
+  const kill = () => { if (pid !== undefined) { adopt(); killing ??= killTree(pid, grace, known); } };
 
   const onAbort = () => { cancelled = true; kill(); };
   const signal = spec.ignoreCancellation ? undefined : activity?.cancellationSignal;
@@ -143,6 +147,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     mainExited = true;
     if (pid === undefined || killing) return;
     // Background processes the step left behind would hold our pipes open and outlive the step.
+    adopt();
     const rest = treeMembers(pid, known);
     leftovers = rest.length;
     if (rest.length > 0) kill();

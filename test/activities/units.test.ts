@@ -58,6 +58,22 @@ test('background processes a step leaves behind are ended when it exits, and do 
   assert.match(outcome.tail, /ended 1 leftover process/);
 });
 
+test('a grandchild that left the session after its parent died is still ended, found by the step\'s key', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-'));
+  const log = tmpLog();
+  const outcome = await runProcess({
+    // The parent exits only once the grandchild runs in its own session: nothing but the key links them.
+    // (After a pause, so that the runner's first look at the tree, at spawn, cannot see it either.)
+    file: 'sh', args: ['-c', `sleep 0.3; setsid sh -c 'trap "" TERM; echo $$ > ${dir}/escaped.pid; exec sleep 300' & while [ ! -s ${dir}/escaped.pid ]; do sleep 0.05; done`],
+    cwd: dir, log, killGraceMs: 300,
+    env: { SPARKY_IDEMPOTENCY_KEY: `unit/${path.basename(dir)}` },
+  });
+  log.close();
+  const escaped = Number(readFileSync(path.join(dir, 'escaped.pid'), 'utf8'));
+  assert.equal(outcome.leftovers, 1);
+  assert.deepEqual(alivePids([escaped]), []);
+});
+
 test('killTree ends a group whose leader already exited and a SIGTERM-ignoring grandchild', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-'));
   const { spawn } = await import('node:child_process');
