@@ -82,7 +82,7 @@ after(async () => {
   await env?.teardown();
 });
 
-test('the Web UI finds the run by search attribute and shows its children and the waiting gate', async (t) => {
+test('the Web UI finds the run by search attribute, shows its children and the waiting gate, and approves it by signal', async (t) => {
   if (skipReason || !env || !browser) { t.skip(skipReason); return; }
   const workflowId = `sparky-webui-demo-${Date.now().toString(36)}`;
   const handle = await startRun(env.client, plan, workflowId);
@@ -129,4 +129,24 @@ test('the Web UI finds the run by search attribute and shows its children and th
     if (process.env.SPARKY_UPDATE_SCREENSHOTS === '1' || !existsSync(doc)) { mkdirSync(DOC_IMAGES, { recursive: true }); copyFileSync(shot, doc); }
   }
   assert.ok(existsSync(SCREENSHOT));
+
+  // Approve from the page, as docs/operations.md says: More Actions → Send a Signal → approveGate.
+  await page.getByRole('button', { name: /More Actions/ }).first().click();
+  await page.getByRole('menuitem', { name: /Send a Signal/ }).first().click();
+  // With a worker running, the UI knows the workflow's signals and offers them in a list.
+  const picker = page.getByRole('button', { name: /Select a signal/ }).or(page.getByText('Select a signal')).first();
+  await picker.waitFor({ timeout: 30_000 });
+  await picker.click();
+  await page.getByRole('option').filter({ hasText: 'approveGate' }).first().click();
+  // The Data field is a code editor; the page keeps hidden ones for other dialogs.
+  await page.locator('.cm-content:visible').first().click();
+  await page.keyboard.type(JSON.stringify({ gate: 'gate-1', approver: 'alice', comment: 'from the Web UI' }));
+  await page.getByRole('button', { name: /^Submit$/ }).click();
+  for (let i = 0; ; i++) {
+    const s = await handle.query<RunStatus>('status');
+    const entry = s.phases[0].gate?.audit.find((a) => a.approver === 'alice' && !a.ignored);
+    if (entry) { assert.equal(entry.surface, 'signal'); assert.equal(entry.comment, 'from the Web UI'); break; }
+    assert.ok(i < 120, `the Web UI signal did not reach the gate: ${JSON.stringify(s.phases[0].gate)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 });
