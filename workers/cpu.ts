@@ -9,6 +9,7 @@ import type { ActivityDeps } from '../activities/index.ts';
 import type { SparkyActivities } from '../common/activity-types.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import { DATA_DIR } from './paths.ts';
+import { installRuntime } from './runtime.ts';
 import { workflowBundle } from './workflow-bundle.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
 
@@ -39,6 +40,7 @@ export async function startCpuWorker(opts: CpuWorkerOptions): Promise<Worker> {
 }
 
 async function main(): Promise<void> {
+  installRuntime({ tags: { worker: 'cpu' } }); // Prometheus metrics when SPARKY_METRICS_PORT is set
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = process.env.SPARKY_TASK_QUEUE ?? CPU_TASK_QUEUE;

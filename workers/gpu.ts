@@ -16,6 +16,7 @@ import { GpuSlots, takeSlot } from './gpu-leases.ts';
 import { discoverGpus, hostName, type GpuInfo } from './gpus.ts';
 import { startInferenceServer, type InferenceServerHandle, type InferenceServerOptions } from './inference-server.ts';
 import { DATA_DIR } from './paths.ts';
+import { installRuntime } from './runtime.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
 
 export interface GpuPoolOptions {
@@ -35,6 +36,11 @@ export interface GpuPoolOptions {
   inference?: Partial<InferenceDeps>;
   activityDeps?: Partial<ActivityDeps>;
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * An inference server this pool does not start (docker-compose: one container per GPU). Only with
+   * exactly one GPU; env SPARKY_INFERENCE_ENDPOINT / SPARKY_INFERENCE_PROGRESS_ENDPOINT for `tsx workers/gpu.ts`.
+   */
+  external?: { endpoint: string; progressEndpoint: string; serverId?: string };
   /** Also poll the shared pool queue (default true). */
   poolQueue?: boolean;
 }
@@ -90,10 +96,12 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
     for (const gpu of targets) {
       const index = gpu?.index ?? 0;
       const taskQueue = pinnedGpuTaskQueue(host, index);
-      const server = await startInferenceServer({
-        ...opts.server, gpu: gpu ? index : undefined, serverId: opts.server?.serverId ?? `${host}-${gpu ? `gpu${index}` : 'cpu'}`,
-        logFile: opts.server?.logFile ?? path.join(DATA_DIR, 'inference', `${host}-${index}.log`),
-      });
+      const server = opts.external
+        ? externalServer(opts.external, targets.length)
+        : await startInferenceServer({
+          ...opts.server, gpu: gpu ? index : undefined, serverId: opts.server?.serverId ?? `${host}-${gpu ? `gpu${index}` : 'cpu'}`,
+          logFile: opts.server?.logFile ?? path.join(DATA_DIR, 'inference', `${host}-${index}.log`),
+        });
       const client = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, ...opts.inference });
       const activities = createActivities({
         logDir, workdir: opts.workdir, ...opts.activityDeps,
@@ -151,10 +159,25 @@ async function stopMembers(members: GpuPoolMember[]): Promise<void> {
   }
 }
 
+/** A handle on a server someone else runs: never started or stopped by the pool. */
+function externalServer(ext: NonNullable<GpuPoolOptions['external']>, gpus: number): InferenceServerHandle {
+  if (gpus !== 1) throw new Error(`an external inference server (${ext.endpoint}) serves one GPU, but this worker has ${gpus}: set SPARKY_GPUS to one index`);
+  const unsupported = async () => { throw new Error(`the inference server at ${ext.endpoint} is not managed by this worker`); };
+  return {
+    endpoint: ext.endpoint, progressEndpoint: ext.progressEndpoint, serverId: ext.serverId ?? ext.endpoint,
+    device: 'external', metricsUrl: null, pid: undefined, kill: unsupported, restart: unsupported, stop: async () => undefined,
+  };
+}
+
 async function main(): Promise<void> {
+  installRuntime({ tags: { worker: 'gpu' } }); // Prometheus metrics when SPARKY_METRICS_PORT is set
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const connection = await NativeConnection.connect({ address });
-  const pool = await startGpuPool({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', logDir: process.env.SPARKY_LOG_DIR });
+  const endpoint = process.env.SPARKY_INFERENCE_ENDPOINT;
+  const external = endpoint
+    ? { endpoint, progressEndpoint: process.env.SPARKY_INFERENCE_PROGRESS_ENDPOINT ?? endpoint.replace(/:(\d+)$/, (_m, p) => `:${Number(p) + 1}`) }
+    : undefined;
+  const pool = await startGpuPool({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', logDir: process.env.SPARKY_LOG_DIR, external });
   console.log(`sparky gpu worker: ${pool.describe()}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pool.stop());
   try {

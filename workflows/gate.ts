@@ -87,11 +87,14 @@ function clean(entry: AuditEntry): AuditEntry {
   return Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined)) as unknown as AuditEntry;
 }
 
-/** The words the Web UI and `sparky status` show while a gate waits. */
+/**
+ * The words the Web UI and `sparky status` show while a gate waits. The Web UI renders current
+ * details as markdown, so the command sits in backticks (or `--as` would print as an en dash).
+ */
 export function waitText(gate: GateStatus, runWorkflowId: string): string {
   const deadline = gate.deadline ? `; times out at ${gate.deadline}` : '';
   return `waiting for approval of ${gate.id}: ${gate.approvals.length} of ${gate.required} (${gate.approvers.join(', ')})`
-    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: sparky approve ${runWorkflowId} ${gate.id} --as NAME`;
+    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: \`sparky approve ${runWorkflowId} ${gate.id} --as NAME\``;
 }
 
 export interface GateDeps {
