@@ -1,30 +1,18 @@
 // Control of a running plan: pause holds new steps (running ones finish), resume continues; a plan
 // started by hand with bad fields fails at once, non-retryably, naming every field; a step whose
 // `when` is false is recorded as skipped with its reason; maxParallel bounds concurrency.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer } from '../helpers/temporal.ts';
-import { append, cpuWorker, eventually, lines, status, tempDir, temporal, workstreamOf } from './helpers.ts';
+import { append, eventually, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startDevServer();
-  ({ worker, taskQueue } = await cpuWorker(env));
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+useStack((stack) => ({ env, worker, taskQueue } = stack));
 
 async function start(plan: object, id: string) {
   return env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });

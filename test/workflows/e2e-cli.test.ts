@@ -1,32 +1,20 @@
 // The whole path without Sparky's CLI: two phases, three domains, a cross-domain dependency with an
 // output reference, one gate (a file check + quorum 2 of 3), started, approved, queried, described
 // and listed with the real `temporal` CLI against the real dev server and a real CPU worker.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer } from '../helpers/temporal.ts';
-import { cpuWorker, eventually, gateOf, lines, status, tempDir, temporal, workstreamOf } from './helpers.ts';
+import { eventually, gateOf, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { SparkyGate, SparkyPhase, SparkyPlan, SparkyState } from '../../common/search-attributes.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startDevServer();
-  ({ worker, taskQueue } = await cpuWorker(env));
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+useStack((stack) => ({ env, worker, taskQueue } = stack));
 
 function e2ePlan(dir: string, name: string) {
   const order = path.join(dir, 'order.log');

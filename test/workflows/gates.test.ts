@@ -1,31 +1,19 @@
 // Gate timeouts on the real dev server (short real durations): onTimeout reject, approve (recorded as
 // an automatic approval) and escalate (a second approver list with its own timeout); failing checks
 // fail the gate with what they measured; signals with no input are ignored with a reason.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer } from '../helpers/temporal.ts';
 import { decideGateUpdate } from '../../workflows/messages.ts';
-import { append, cpuWorker, eventually, gateOf, lines, status, tempDir, temporal, undoable } from './helpers.ts';
+import { append, eventually, gateOf, lines, status, tempDir, temporal, undoable, useStack } from './helpers.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startDevServer();
-  ({ worker, taskQueue } = await cpuWorker(env));
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+useStack((stack) => ({ env, worker, taskQueue } = stack));
 
 function gatedPlan(name: string, dir: string, gate: Record<string, unknown>) {
   return {

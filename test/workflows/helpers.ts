@@ -9,7 +9,8 @@ import path from 'node:path';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { TEMPORAL_BIN } from '../../workers/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
-import { uniqueTaskQueue } from '../helpers/temporal.ts';
+import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { after, before } from 'node:test';
 
 export async function tempDir(prefix = 'sparky-wf-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
@@ -78,4 +79,26 @@ export function gateOf(run: RunStatus, gateId: string) {
 export function workstreamOf(run: RunStatus, id: string) {
   for (const p of run.phases) for (const d of p.domains) for (const w of d.workstreams) if (w.id === id) return w;
   throw new Error(`no workstream ${id}`);
+}
+
+export interface Stack { env: TestWorkflowEnvironment; worker: Worker; taskQueue: string; logDir: string }
+
+/**
+ * A real dev server and a real CPU worker for one test file: `setup` receives them before the first
+ * test; they are shut down after the last.
+ */
+export function useStack(setup: (stack: Stack) => void, start: () => Promise<TestWorkflowEnvironment> = startDevServer): void {
+  let stack: Stack | undefined;
+  let running: Promise<void> | undefined;
+  before(async () => {
+    const env = await start();
+    stack = { env, ...(await cpuWorker(env)) };
+    running = stack.worker.run();
+    setup(stack);
+  });
+  after(async () => {
+    stack?.worker.shutdown();
+    await running;
+    await stack?.env.teardown();
+  });
 }

@@ -2,12 +2,11 @@
 // `continueAsNewAfter` workstreams, carrying what is done, while the parent's status stays whole.
 // A generated plan of SPARKY_LARGE_N (default 2,000) workstreams of real trivial shell steps (`true`),
 // in 4 domains, with dependencies inside and across domains.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer } from '../helpers/temporal.ts';
-import { cpuWorker } from './helpers.ts';
+import { useStack } from './helpers.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 
 const N = Number(process.env.SPARKY_LARGE_N ?? 2000);
@@ -17,18 +16,7 @@ const CAN_AFTER = 250;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startDevServer();
-  ({ worker, taskQueue } = await cpuWorker(env));
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+useStack((stack) => ({ env, worker, taskQueue } = stack));
 
 export function largePlan(n: number, domains: number) {
   const per = Math.ceil(n / domains);

@@ -1,30 +1,18 @@
 // Sagas on the real dev server with a real worker: a failed step, a rejected gate and a cancelled
 // run each undo the finished steps newest first (the compensations append to a file we read); a
 // failing compensation is recorded without hiding the original error; onFailure: halt undoes nothing.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer } from '../helpers/temporal.ts';
-import { append, cpuWorker, eventually, gateOf, lines, status, tempDir, undoable, workstreamOf } from './helpers.ts';
+import { append, eventually, gateOf, lines, status, tempDir, undoable, useStack, workstreamOf } from './helpers.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startDevServer();
-  ({ worker, taskQueue } = await cpuWorker(env));
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+useStack((stack) => ({ env, worker, taskQueue } = stack));
 
 const once = { retry: { maximumAttempts: 1 } };
 
