@@ -12,23 +12,10 @@ import type { Worker } from '@temporalio/worker';
 import { validatePlan } from '../../plan/validate.ts';
 import { validateRunInput } from '../../workflows/validate-input.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { basePlan } from '../plan/plans.ts';
+import { basePlan, paths, setAt } from '../plan/plans.ts';
 import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 
 type Json = unknown;
-
-function paths(value: Json, at: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== 'object') return [at];
-  const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value as object);
-  return [at, ...entries.flatMap(([k, v]) => paths(v, [...at, k]))];
-}
-
-function setAt(root: Json, path: (string | number)[], value: Json): Json {
-  if (path.length === 0) return value;
-  const copy = (Array.isArray(root) ? [...root] : { ...(root as object) }) as Record<string | number, Json>;
-  copy[path[0]] = setAt(copy[path[0]], path.slice(1), value);
-  return copy;
-}
 
 function deleteAt(root: Json, path: (string | number)[]): Json {
   if (path.length === 0) return undefined;

@@ -49,3 +49,18 @@ export function bigPlan(n: number, phases = 4): Plan {
   }
   return plan;
 }
+
+/** Every container path in a value, so a mutation can hit any depth. */
+export function paths(value: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [at];
+  const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+  return [at, ...entries.flatMap(([k, v]) => paths(v, [...at, k]))];
+}
+
+/** A copy of `root` with the node at `path` replaced by `value`. */
+export function setAt(root: unknown, path: (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const copy = (Array.isArray(root) ? [...root] : { ...(root as object) }) as Record<string | number, unknown>;
+  copy[path[0]] = setAt(copy[path[0]], path.slice(1), value);
+  return copy;
+}

@@ -8,24 +8,10 @@ import { parse, stringify } from 'yaml';
 import { validatePlan } from '../../plan/validate.ts';
 import { loadPlanText } from '../../plan/load.ts';
 import type { Plan } from '../../plan/schema.ts';
-import { basePlan } from './plans.ts';
+import { basePlan, paths, setAt } from './plans.ts';
 
 const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' })).filter((s) => !s.includes('${{'));
 const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,8}$/);
-
-/** Every container path in a value, so a mutation can hit any depth. */
-function paths(value: unknown, at: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== 'object') return [at];
-  const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
-  return [at, ...entries.flatMap(([k, v]) => paths(v, [...at, k]))];
-}
-
-function setAt(root: unknown, path: (string | number)[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  const copy = (Array.isArray(root) ? [...root] : { ...(root as object) }) as Record<string | number, unknown>;
-  copy[path[0]] = setAt(copy[path[0]], path.slice(1), value);
-  return copy;
-}
 
 const allPaths = paths(basePlan());
 
