@@ -1,14 +1,15 @@
 // `npm test`: type check, the workflow determinism lint, the Python tests of inference/, then every
 // test/**/*.test.ts file with Node's test runner against the real parts. Ends with one line CI reads:
 // `N passed, N failed, N skipped`.
-//   tsx scripts/test.ts [--only <substring>] [--skip-static]
+//   tsx scripts/test.ts [--only <substring>[,<substring>…]] [--skip-static]
 import { execa } from 'execa';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, VENV_PYTHON } from '../workers/paths.ts';
 
 const args = process.argv.slice(2);
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined;
+const selected = (name: string) => !only || only.some((o) => name.includes(o));
 const skipStatic = args.includes('--skip-static') || only !== undefined;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
@@ -38,7 +39,7 @@ if (!skipStatic) {
   await stage('lint (workflow determinism)', 'node_modules/.bin/eslint', ['--max-warnings', '0', '.']);
 }
 
-if (!only || 'inference'.includes(only)) {
+if (!only || only.some((o) => 'inference'.includes(o))) {
   const pyTests = path.join(PROJECT_ROOT, 'inference', 'tests');
   if (existsSync(pyTests) && readdirSync(pyTests).some((f) => f.startsWith('test_'))) {
     await stage('inference server (pytest)', VENV_PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', pyTests], (out) => {
@@ -50,7 +51,7 @@ if (!only || 'inference'.includes(only)) {
   }
 }
 
-const files = findTests(path.join(PROJECT_ROOT, 'test')).filter((f) => !only || path.relative(PROJECT_ROOT, f).includes(only));
+const files = findTests(path.join(PROJECT_ROOT, 'test')).filter((f) => selected(path.relative(PROJECT_ROOT, f)));
 if (files.length > 0) {
   // Two files at a time: each starts its own dev server and workers, and these machines have 2 cores.
   await stage('node tests (node --test)', process.execPath,
