@@ -12,7 +12,7 @@ import { DATA_DIR } from '../workers/paths.ts';
 import path from 'node:path';
 import { CliError } from './connection.ts';
 
-export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean }
+export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean; newRun?: boolean }
 
 interface Stoppable { name: string; stop(): Promise<void> }
 
@@ -81,7 +81,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     if (opts.run) {
       const { runCommand } = await import('./run.ts');
       // After Ctrl-C the stack goes down under the run's watcher: its errors no longer matter.
-      const run = runCommand(opts.run, { wait: true, autoApprove: opts.autoApprove, interactive: true, client })
+      const run = runCommand(opts.run, { wait: true, resume: !opts.newRun, autoApprove: opts.autoApprove, interactive: true, client })
         .catch((err: Error) => { if (!firstInterrupt) throw err; return 130; });
       code = await Promise.race([run, interrupted]);
       if (code !== 130 && !opts.exitWhenDone) {

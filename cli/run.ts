@@ -13,6 +13,8 @@ import { watchRun } from './watch.ts';
 
 export interface RunCommandOptions {
   wait?: boolean;
+  /** Follow a run of the same plan that is still running instead of starting another (`sparky dev`). */
+  resume?: boolean;
   autoApprove?: string[];
   id?: string;
   interactive?: boolean;
@@ -53,6 +55,21 @@ export async function startRun(client: Client, plan: Plan, workflowId: string) {
   });
 }
 
+/**
+ * The newest run of this plan that is still running, if any. Steps of one plan share its files (the
+ * example writes to its out/ folder), so `npm start` after a Ctrl-C follows the unfinished run rather
+ * than starting a second one beside it.
+ */
+async function runningRunOf(client: Client, planName: string): Promise<string | undefined> {
+  const query = `WorkflowType = 'metaOrchestrator' AND SparkyPlan = '${planName}' AND ExecutionStatus = 'Running'`;
+  let newest: { id: string; start: number } | undefined;
+  for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
+    const start = wf.startTime.getTime();
+    if (!newest || start > newest.start) newest = { id: wf.workflowId, start };
+  }
+  return newest?.id;
+}
+
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
   const loaded = await loadPlanFile(file);
   if (!loaded.ok || !loaded.plan) {
@@ -61,10 +78,13 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   }
   const plan = loaded.plan;
   const client = opts.client ?? await connectClient();
-  const workflowId = opts.id ?? runWorkflowId(plan.name, newRunId());
-  const handle = await startRun(client, plan, workflowId);
+  const earlier = opts.resume ? await runningRunOf(client, plan.name) : undefined;
+  const workflowId = earlier ?? opts.id ?? runWorkflowId(plan.name, newRunId());
+  const handle = earlier ? client.workflow.getHandle(earlier) : await startRun(client, plan, workflowId);
   rememberLastRun(workflowId);
-  console.log(`started ${workflowId}`);
+  console.log(earlier
+    ? `following ${workflowId}: a run of plan ${plan.name} started earlier and is still running (start another with \`npx sparky run ${file}\`)`
+    : `started ${workflowId}`);
   console.log(`  status:  npx sparky status ${workflowId}`);
   console.log(`  Web UI:  ${process.env.SPARKY_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
   if (!opts.wait) return 0;

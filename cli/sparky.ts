@@ -39,6 +39,7 @@ program.command('dev')
   .option('--run <plan>', 'also start a run of this plan and follow it')
   .addOption(new Option('--auto-approve <names>', 'approve waiting gates as these people (comma-separated or repeated)').argParser(names))
   .option('--exit-when-done', 'stop the stack when the run ends (default: keep serving until Ctrl-C)')
+  .option('--new-run', 'start a new run even if one of the same plan is still running (default: follow that one)')
   .action(action(async (opts) => (await import('./dev.ts')).devCommand(opts)));
 
 program.command('run <plan>')
