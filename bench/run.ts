@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark against its baseline in one run on this machine; prints a table and
 // writes bench/results/<date>.json. Figures are ratios to a baseline measured in the same run, or
 // latency distributions, never absolute claims from another machine.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../test/helpers/temporal.ts';
 import { PROJECT_ROOT } from '../workers/paths.ts';
+import { runInferenceBench } from './inference.ts';
 import { runOrchestrationBench } from './orchestration.ts';
 import type { BenchRow } from './stats.ts';
 
@@ -22,15 +23,8 @@ if (!only || only === 'orchestration') {
 }
 
 if (!only || only === 'inference') {
-  const file = path.join(PROJECT_ROOT, 'bench', 'inference.ts');
-  if (existsSync(file)) {
-    console.log('· inference …');
-    const mod = await import('./inference.ts') as { runInferenceBench?: () => Promise<BenchRow[] | { rows: BenchRow[] }> };
-    if (mod.runInferenceBench) {
-      const result = await mod.runInferenceBench();
-      rows.push(...(Array.isArray(result) ? result : result.rows));
-    }
-  }
+  console.log('· inference …');
+  rows.push(...await runInferenceBench());
 }
 
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version };

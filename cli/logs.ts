@@ -48,24 +48,13 @@ async function printFrom(file: string, start: number, end?: number): Promise<voi
   });
 }
 
-/** Looks through the status query's result for a step with this id and a logPath. */
+/** The log path the worker recorded for this step in the run's status, if the step has run. */
 async function logPathFromStatus(handle: Awaited<ReturnType<typeof resolveRun>>, workstream: string, step: string): Promise<string | undefined> {
   try {
     const status = await handle.query(statusQuery);
-    let found: string | undefined;
-    const visit = (node: unknown, ws?: string): void => {
-      if (found || !node || typeof node !== 'object') return;
-      const obj = node as Record<string, unknown>;
-      const here = typeof obj.workstreamId === 'string' ? obj.workstreamId : ws;
-      if (obj.id === step && typeof obj.logPath === 'string' && (here === workstream || obj.workstreamId === undefined && ws === workstream)) {
-        found = obj.logPath; return;
-      }
-      const nextWs = typeof obj.id === 'string' && Array.isArray(obj.steps) ? obj.id : here;
-      for (const value of Object.values(obj)) visit(value, nextWs);
-    };
-    visit(status);
-    return found;
+    const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.id === workstream);
+    return ws?.steps.find((s) => s.id === step)?.logPath;
   } catch {
-    return undefined;
+    return undefined; // no worker answers the query: fall back to the path convention
   }
 }

@@ -13,7 +13,7 @@ import { createActivities } from '../../activities/index.ts';
 import { stepResourceName } from '../../activities/docker-names.ts';
 import { dockerForTests } from '../helpers/docker.ts';
 import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { spawnStepWorker, startRunnerHarness, stepInput, waitFor, type RunnerHarness } from './harness.ts';
+import { type RunnerHarness, failureOf, spawnStepWorker, startRunnerHarness, stepInput, waitFor } from './harness.ts';
 
 let h: RunnerHarness;
 let docker: Awaited<ReturnType<typeof dockerForTests>>;
@@ -28,15 +28,6 @@ const needsDocker = (t: { skip(message: string): void }) => {
   t.skip(`no Docker engine: ${docker.reason}`);
   return true;
 };
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(() => assert.fail('the step should have failed'), (e: unknown) => e);
-  assert.ok(error instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${error}`);
-  let cause: unknown = error.cause;
-  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
-  assert.ok(cause instanceof ApplicationFailure, `no ApplicationFailure in ${error.cause}`);
-  return cause;
-}
 
 const containersOf = async (label: string) =>
   String((await execa('docker', ['ps', '-a', '--filter', `label=${label}`, '--format', '{{.Names}} {{.State}}'])).stdout).split('\n').filter(Boolean);

@@ -1,5 +1,8 @@
 // Shared setup for the runner tests: a real dev server, a real worker running the fixture workflows
 // with the real activities, and step inputs with a fresh run id each.
+import assert from 'node:assert/strict';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -110,4 +113,14 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** The ApplicationFailure behind a failed fixture workflow (workflow → activity → application). */
+export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(() => assert.fail('the step should have failed'), (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${error}`);
+  let cause: unknown = error.cause;
+  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
+  assert.ok(cause instanceof ApplicationFailure, `no ApplicationFailure in ${error.cause}`);
+  return cause;
 }

@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,23 +11,13 @@ import path from 'node:path';
 import { createActivities } from '../../activities/index.ts';
 import { stepLogPath } from '../../activities/logs.ts';
 import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { alivePids, spawnStepWorker, startRunnerHarness, waitFor, type RunnerHarness } from './harness.ts';
+import { type RunnerHarness, alivePids, failureOf, spawnStepWorker, startRunnerHarness, waitFor } from './harness.ts';
 
 let h: RunnerHarness;
 before(async () => { h = await startRunnerHarness(); });
 after(async () => { await h?.stop(); });
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sparky-shell-'));
-
-/** The ApplicationFailure behind a failed fixture workflow (workflow → activity → application). */
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(() => assert.fail('the step should have failed'), (e: unknown) => e);
-  assert.ok(error instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${error}`);
-  let cause: unknown = error.cause;
-  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
-  assert.ok(cause instanceof ApplicationFailure, `no ApplicationFailure in ${error.cause}`);
-  return cause;
-}
 
 // A tree that ignores SIGTERM at every level: the main shell, a child subshell, its grandchild, and a
 // grandchild that left the session with setsid. Each writes its pid, then `ready` says all are up.

@@ -13,6 +13,7 @@ import { startCpuWorker } from '../../workers/cpu.ts';
 import { PROJECT_ROOT, TOOLS_BIN } from '../../workers/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer } from '../helpers/temporal.ts';
+import { eventually } from '../workflows/helpers.ts';
 
 interface Block { heading: string; lines: string[] }
 
@@ -87,22 +88,13 @@ async function sh(line: string) {
 }
 
 const status = () => env.client.workflow.getHandle(RUN).query<RunStatus>('status');
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    try { last = await fn(); if (ok(last)) return last; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)?.slice(0, 500)}`);
-}
 const gate = (s: RunStatus) => s.phases[0].gate!;
 
 /** What each section must have done, checked after its lines ran. */
 const before_: Record<string, () => Promise<void>> = {
   'Find runs': async () => {
-    await until('the gate to wait', status, (s) => gate(s).state === 'waiting');
-    await until('visibility to show the waiting gate', () => sh(`temporal workflow list --query "SparkyGate='ops-gate'"`), (r) => r.all!.includes(RUN));
+    await eventually('the gate to wait', status, (s) => gate(s).state === 'waiting', 60_000);
+    await eventually('visibility to show the waiting gate', () => sh(`temporal workflow list --query "SparkyGate='ops-gate'"`), (r) => r.all!.includes(RUN), 60_000);
   },
 };
 const checks: Record<string, (outputs: string[]) => Promise<void>> = {
@@ -121,7 +113,7 @@ const checks: Record<string, (outputs: string[]) => Promise<void>> = {
     assert.match(out[3], /waiting for approval of ops-gate/);
   },
   'Approve or reject a gate': async () => {
-    const s = await until('the gate to be approved', status, (x) => gate(x).state === 'approved');
+    const s = await eventually('the gate to be approved', status, (x) => gate(x).state === 'approved', 60_000);
     assert.deepEqual([...gate(s).approvals].sort(), ['alice', 'bob', 'carol']);
     assert.deepEqual(gate(s).audit.filter((a) => !a.ignored).map((a) => a.surface).sort(), ['signal', 'update', 'update']);
   },

@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -12,8 +11,10 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Plan } from '../../plan/schema.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { startDevServer, type DevServer } from '../../workers/dev-server.ts';
+import { freePort } from '../../workers/inference-server.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import '../helpers/temporal.ts'; // quiet worker logs
+import { eventually } from '../workflows/helpers.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-restart-'));
 const dbFile = path.join(dir, 'temporal.db');
@@ -22,14 +23,6 @@ let server: DevServer;
 let worker: Worker;
 let running: Promise<void>;
 let nativeConnection: NativeConnection;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port: p } = srv.address() as net.AddressInfo; srv.close(() => resolve(p)); });
-    srv.on('error', reject);
-  });
-}
 
 const start = () => startDevServer({ port, uiPort, dbFile, logFile: path.join(dir, 'server.log') });
 
@@ -70,16 +63,6 @@ async function client(): Promise<Client> {
   return new Client({ connection: await Connection.connect({ address: server.address }) });
 }
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | undefined; let lastErr: unknown;
-  while (Date.now() < end) {
-    try { last = await fn(); if (ok(last)) return last; } catch (err) { lastErr = err; }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)?.slice(0, 400)} ${String(lastErr ?? '')}`);
-}
-
 const lines = (name: string) => existsSync(path.join(dir, `${name}.count`))
   ? readFileSync(path.join(dir, `${name}.count`), 'utf8').split('\n').filter(Boolean) : [];
 
@@ -91,15 +74,15 @@ test('the run survives dev server restarts mid-step and while a gate waits; noth
   })).workflowId);
 
   // Restart 1: while the slow step runs (it sleeps 6 s before counting).
-  await until('the slow step to start', () => handle.query<RunStatus>('status'),
-    (s) => s.phases[0].domains[0].workstreams[0].steps[1].state === 'running');
+  await eventually('the slow step to start', () => handle.query<RunStatus>('status'),
+    (s) => s.phases[0].domains[0].workstreams[0].steps[1].state === 'running', 90_000);
   await server.stop();
   server = await start();
 
   // One approval before the second restart, one after: neither may be lost.
   c = await client();
   const h2 = c.workflow.getHandle(workflowId);
-  await until('the gate to wait', () => h2.query<RunStatus>('status'), (s) => s.phases[0].gate?.state === 'waiting');
+  await eventually('the gate to wait', () => h2.query<RunStatus>('status'), (s) => s.phases[0].gate?.state === 'waiting', 90_000);
   await h2.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'alice', decision: 'approve' }] });
 
   // Restart 2: while the gate waits.
@@ -107,7 +90,7 @@ test('the run survives dev server restarts mid-step and while a gate waits; noth
   server = await start();
   c = await client();
   const h3 = c.workflow.getHandle(workflowId);
-  const s = await until('the gate to wait again after the restart', () => h3.query<RunStatus>('status'), (x) => x.phases[0].gate?.state === 'waiting');
+  const s = await eventually('the gate to wait again after the restart', () => h3.query<RunStatus>('status'), (x) => x.phases[0].gate?.state === 'waiting', 90_000);
   assert.deepEqual(s.phases[0].gate?.approvals, ['alice'], 'the approval given before the restart is kept');
   await h3.signal('approveGate', { gate: 'g1', approver: 'bob' });
 

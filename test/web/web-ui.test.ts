@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,6 +12,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 import type { Plan } from '../../plan/schema.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
+import { freePort } from '../../workers/inference-server.ts';
 import { PROJECT_ROOT, TEMPORAL_BIN } from '../../workers/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startRun } from '../../cli/run.ts';
@@ -25,14 +25,6 @@ const RESULTS = path.join(PROJECT_ROOT, 'test-results');
 const SCREENSHOT = path.join(RESULTS, 'web-ui.png');
 const CHILDREN_SCREENSHOT = path.join(RESULTS, 'web-ui-children.png');
 const DOC_IMAGES = path.join(PROJECT_ROOT, 'docs', 'images');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
 const plan: Plan = {
   name: 'webui-demo',
