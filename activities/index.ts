@@ -4,11 +4,12 @@
 // dispatches on the step's kind.
 import { ApplicationFailure } from '@temporalio/common';
 import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
-import type { DockerStep, InferenceStep, ShellStep } from '../plan/schema.ts';
+import type { DockerStep, InferenceStep, JustStep, ShellStep } from '../plan/schema.ts';
 import { createGateCheckRunner } from './checks.ts';
 import { attemptInfo } from './context.ts';
 import { createDockerRunner } from './docker.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
+import { createJustRunner } from './just.ts';
 import { createShellRunner } from './shell.ts';
 import { stepLabel } from './step-env.ts';
 import { evaluateWhen } from './when.ts';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
   };
   const shell = createShellRunner(runnerDeps);
   const docker = createDockerRunner(runnerDeps);
+  const just = createJustRunner(runnerDeps);
   const inference = deps.inference ? createInferenceRunner(deps.inference) : undefined;
   const gateCheck = createGateCheckRunner(runnerDeps);
 
@@ -49,6 +51,7 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
     switch (input.step.kind) {
       case 'shell': return shell(input as StepActivityInput & { step: ShellStep });
       case 'docker': return docker(input as StepActivityInput & { step: DockerStep });
+      case 'just': return just(input as StepActivityInput & { step: JustStep });
       case 'inference': {
         if (!inference) {
           throw ApplicationFailure.nonRetryable(

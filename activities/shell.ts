@@ -44,52 +44,73 @@ export function processFailure(label: string, outcome: ProcessOutcome, logPath: 
   });
 }
 
+/** What a process-backed step runs: argv, where, and how its result is read. */
+export interface ArgvSpec {
+  file: string;
+  args: string[];
+  cwd: string;
+  outputs?: ShellStep['outputs'];
+  nonRetryableExitCodes?: number[];
+  viaShell?: boolean;
+  /** Facts the result's details carry (e.g. the justfile a `just` step used). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Runs one argv as a step: per-step log, earlier attempts' leftovers ended, secrets resolved and
+ * redacted, the step's deadline, outputs read. Shell and `just` steps both run through it.
+ */
+export async function runArgvStep(deps: RunnerDeps, input: StepActivityInput, spec: ArgvSpec): Promise<StepResult> {
+  const { step, ctx } = input;
+  const { attempt, taskQueue, deadlineMs } = attemptInfo();
+  const label = stepLabel(input);
+  const secrets = resolveSecrets(step.secrets, process.env, label);
+  const logPath = stepLogPath(deps.logDir, ctx);
+  const log = new StepLog(logPath);
+  let outcome: ProcessOutcome;
+  let endedEarlier = 0;
+  try {
+    log.write(attemptHeader(attempt, ctx.compensation ? '(compensation)' : undefined));
+    // Same machine, same step, earlier attempt whose worker died: its processes still run. End them
+    // first, so two attempts never work on the same files at once.
+    const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+    if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
+    endedEarlier = leftovers;
+    outcome = await runProcess({
+      file: spec.file, args: spec.args, cwd: spec.cwd, log,
+      env: stepEnv(input, attempt, secrets.env),
+      redact: secrets.redact,
+      timeoutMs: stepDeadlineMs(step.timeout, deadlineMs),
+      killGraceMs: deps.killGraceMs,
+      tailBytes: deps.tailBytes,
+    });
+  } finally {
+    log.close();
+  }
+  if (outcome.exitCode !== 0) throw processFailure(label, outcome, logPath, spec.nonRetryableExitCodes);
+  const outputs = await readOutputs(spec.outputs, spec.cwd, outcome.lastStdoutLine, secrets.redact);
+  return {
+    status: 'succeeded',
+    outputs,
+    logPath,
+    tail: outcome.tail,
+    exitCode: 0,
+    durationMs: outcome.elapsedMs,
+    taskQueue,
+    pinnedTaskQueue: deps.pinnedTaskQueue,
+    viaShell: spec.viaShell ? true : undefined,
+    details: { ...spec.details, lines: outcome.lines, bytes: outcome.bytes, attempt, ...(outcome.leftovers > 0 ? { leftoverProcessesEnded: outcome.leftovers } : {}),
+      ...(endedEarlier > 0 ? { earlierAttemptProcessesEnded: endedEarlier } : {}) },
+  };
+}
+
 export function createShellRunner(deps: RunnerDeps) {
   return async function runShell(input: StepActivityInput & { step: ShellStep }): Promise<StepResult> {
-    const { step, ctx } = input;
-    const { attempt, taskQueue, deadlineMs } = attemptInfo();
-    const label = stepLabel(input);
-    const secrets = resolveSecrets(step.secrets, process.env, label);
+    const { step } = input;
     const cwd = path.resolve(deps.workdir ?? process.cwd(), step.cwd ?? '.');
     const [file, args] = step.shell
       ? ['/bin/sh', ['-c', step.run[0], 'sparky-step', ...step.run.slice(1)]]
       : [step.run[0], step.run.slice(1)];
-    const logPath = stepLogPath(deps.logDir, ctx);
-    const log = new StepLog(logPath);
-    let outcome: ProcessOutcome;
-    let endedEarlier = 0;
-    try {
-      log.write(attemptHeader(attempt, ctx.compensation ? '(compensation)' : undefined));
-      // Same machine, same step, earlier attempt whose worker died: its processes still run. End them
-      // first, so two attempts never work on the same files at once.
-      const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-      if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
-      endedEarlier = leftovers;
-      outcome = await runProcess({
-        file, args, cwd, log,
-        env: stepEnv(input, attempt, secrets.env),
-        redact: secrets.redact,
-        timeoutMs: stepDeadlineMs(step.timeout, deadlineMs),
-        killGraceMs: deps.killGraceMs,
-        tailBytes: deps.tailBytes,
-      });
-    } finally {
-      log.close();
-    }
-    if (outcome.exitCode !== 0) throw processFailure(label, outcome, logPath, step.nonRetryableExitCodes);
-    const outputs = await readOutputs(step.outputs, cwd, outcome.lastStdoutLine, secrets.redact);
-    return {
-      status: 'succeeded',
-      outputs,
-      logPath,
-      tail: outcome.tail,
-      exitCode: 0,
-      durationMs: outcome.elapsedMs,
-      taskQueue,
-      pinnedTaskQueue: deps.pinnedTaskQueue,
-      viaShell: step.shell === true ? true : undefined,
-      details: { lines: outcome.lines, bytes: outcome.bytes, attempt, ...(outcome.leftovers > 0 ? { leftoverProcessesEnded: outcome.leftovers } : {}),
-        ...(endedEarlier > 0 ? { earlierAttemptProcessesEnded: endedEarlier } : {}) },
-    };
+    return runArgvStep(deps, input, { file, args, cwd, outputs: step.outputs, nonRetryableExitCodes: step.nonRetryableExitCodes, viaShell: step.shell === true });
   };
 }

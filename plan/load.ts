@@ -1,12 +1,14 @@
 // Reads a plan file (YAML, or JSON, which parses as YAML too) keeping every node's source position,
 // validates it, and maps each error's field path to the nearest node that exists, so a problem is
 // reported as `plan.yaml:42:9  phases[1].domains[0].workstreams[3].dependsOn[0]: unknown workstream "WS-99"`.
+// Plan files also get their `just` steps checked against the justfiles (plan/justfile-check.ts).
 // Not for workflow code (it reads files): workflows call validatePlan directly.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Plan } from './schema.ts';
-import { parsePath, validatePlan } from './validate.ts';
+import { parsePath, validatePlan, type PlanError } from './validate.ts';
+import { justfileErrors } from './justfile-check.ts';
 import { resolvePlanPaths } from './paths.ts';
 
 export interface LoadError { file: string; line: number; col: number; path: string; message: string }
@@ -20,7 +22,11 @@ export async function loadPlanFile(file: string): Promise<LoadResult> {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     return { ok: false, errors: [{ file, line: 0, col: 0, path: '(file)', message: `cannot read the plan: ${reason}` }] };
   }
-  return loadPlanText(text, file);
+  const result = loadPlanText(text, file);
+  if (!result.ok || !result.plan) return result;
+  // `just` steps: their recipes and argument counts, against the justfiles on this machine.
+  const justErrors = await justfileErrors(result.plan);
+  return justErrors.length === 0 ? result : { ok: false, errors: placeErrors(text, file, justErrors) };
 }
 
 /**
@@ -46,18 +52,20 @@ export function loadPlanText(rawText: string, fileName: string, opts: { baseDir?
     data = parsed.data;
   }
   const result = validatePlan(data);
-  if (!result.ok) {
-    source ??= parseYaml(text, fileName, true) as Source;
-    const { doc, lineCounter } = source;
-    const errors = result.errors.map((e) => ({
-      file: fileName, ...lineCounter.linePos(offsetOf(doc, parsePath(e.path), e.message.startsWith('unknown field'))), path: e.path, message: e.message,
-    }));
-    errors.sort((a, b) => a.line - b.line || a.col - b.col);
-    return { ok: false, errors };
-  }
+  if (!result.ok) return { ok: false, errors: placeErrors(text, fileName, result.errors, source) };
   const planDir = opts.baseDir ?? path.dirname(path.resolve(fileName));
   const baseDir = result.plan.baseDir === undefined ? planDir : path.resolve(planDir, result.plan.baseDir);
   return { ok: true, plan: resolvePlanPaths({ ...result.plan, baseDir }), errors: [] };
+}
+
+/** Plan errors (field paths) as file:line:col, sorted by position. */
+export function placeErrors(text: string, fileName: string, planErrors: PlanError[], parsed?: Source): LoadError[] {
+  const { doc, lineCounter } = parsed ?? parseYaml(text.replace(/^\uFEFF/, ''), fileName, true) as Source;
+  const errors = planErrors.map((e) => ({
+    file: fileName, ...lineCounter.linePos(offsetOf(doc, parsePath(e.path), e.message.startsWith('unknown field'))), path: e.path, message: e.message,
+  }));
+  errors.sort((a, b) => a.line - b.line || a.col - b.col);
+  return errors;
 }
 
 interface Source { doc: Document; lineCounter: LineCounter; data: unknown }

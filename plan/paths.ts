@@ -32,6 +32,7 @@ export function resolvePlanPaths(plan: Plan): Plan {
   if (base === undefined || !isAbsolute(base)) return plan;
   return {
     ...plan,
+    ...(plan.git !== undefined && { git: { ...plan.git, repo: joinPath(base, plan.git.repo) } }),
     phases: plan.phases.map((phase) => ({
       ...phase,
       domains: phase.domains.map((domain) => ({
@@ -82,6 +83,12 @@ function resolveStep<T extends StepBody>(step: T, base: string): T {
         ...step,
         ...(inputs !== undefined && { inputs }),
         ...(step.outputDir !== undefined && { outputDir: under(base, step.outputDir) }),
+      };
+    }
+    case 'just': {
+      return {
+        ...step, workdir: under(base, step.workdir) ?? base,
+        ...(step.justfile !== undefined && { justfile: under(base, step.justfile) }),
       };
     }
     default:

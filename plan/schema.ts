@@ -59,6 +59,11 @@ const StepCommon = {
   env: z.record(EnvName, z.string()).optional(),
   /** Secret references: env var name inside the step ← env var name on the worker. Never values. */
   secrets: z.record(EnvName, z.strictObject({ fromEnv: EnvName })).optional(),
+  /**
+   * With a plan-level `git`: commit what the step changed in its workstream's worktree, with this
+   * message, once it succeeded (idempotent: a retry never commits twice). See plan/git.ts.
+   */
+  commit: z.string().min(1, 'a commit message must not be empty').optional(),
 };
 
 export const ShellStep = z.strictObject({
@@ -104,7 +109,24 @@ export const InferenceStep = z.strictObject({
   requestTimeout: Duration.optional(),
 });
 
-export const StepBody = z.discriminatedUnion('kind', [ShellStep, DockerStep, InferenceStep]);
+/**
+ * A recipe of a justfile, run like a shell step: `just [--justfile F] -- <recipe> <args…>` in `workdir`.
+ * `sparky validate` checks the recipe exists and takes that many arguments (plan/justfile-check.ts).
+ */
+export const JustStep = z.strictObject({
+  ...StepCommon,
+  kind: z.literal('just'),
+  recipe: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*(::[A-Za-z_][A-Za-z0-9_-]*)*$/, 'a recipe name (in a module: module::recipe)'),
+  args: z.array(z.string()).optional(),
+  /** The justfile (default: the one `just` finds from `workdir` upwards). Recipes run in its directory. */
+  justfile: z.string().optional(),
+  /** Where `just` starts (default: the plan's directory; in a git plan, the workstream's worktree). */
+  workdir: z.string().optional(),
+  outputs: Outputs.optional(),
+  nonRetryableExitCodes: z.array(z.number().int()).optional(),
+});
+
+export const StepBody = z.discriminatedUnion('kind', [ShellStep, DockerStep, InferenceStep, JustStep]);
 
 /** A compensation is a step without its own compensation. */
 export const Compensation = StepBody;
@@ -113,6 +135,7 @@ export const Step = z.discriminatedUnion('kind', [
   ShellStep.extend({ compensate: Compensation.optional() }),
   DockerStep.extend({ compensate: Compensation.optional() }),
   InferenceStep.extend({ compensate: Compensation.optional() }),
+  JustStep.extend({ compensate: Compensation.optional() }),
 ]);
 
 export const Workstream = z.strictObject({
@@ -177,6 +200,30 @@ export const Phase = z.strictObject({
   gate: Gate.optional(),
 });
 
+/**
+ * A branch per workstream (plan/git.ts has the rules): each workstream works in its own worktree of
+ * `repo` on `branch`, made from `base` as of the phase's start; an approved gate merges the phase's
+ * branches into `base` (merge: onGate), each merge commit carrying the gate's decision record.
+ */
+export const GitFlow = z.strictObject({
+  /** The repository (a path, relative to the plan's directory). */
+  repo: z.string().min(1),
+  /** The branch work starts from and merges into (default main). */
+  base: z.string().min(1).optional(),
+  /** Branch name template: {plan} {run} {phase} {domain} {workstream} (default sparky/{plan}/{run}/{workstream}). */
+  branch: z.string().min(1).optional(),
+  merge: z.enum(['onGate', 'never']).optional(), // default onGate
+  /** Push the merged base (and the workstream branches) to `remote` (default origin) when it exists. */
+  push: z.union([z.boolean(), z.strictObject({ remote: z.string().min(1).optional() })]).optional(),
+  /** Open a pull request per workstream branch with `gh`, when a remote and a token exist. */
+  pr: z.strictObject({
+    tool: z.literal('gh'),
+    /** The token's environment variable on the worker (default GH_TOKEN, then GITHUB_TOKEN). */
+    token: z.strictObject({ fromEnv: EnvName }).optional(),
+    draft: z.boolean().optional(),
+  }).optional(),
+});
+
 export const Defaults = z.strictObject({
   timeout: Duration.optional(),
   heartbeatTimeout: Duration.optional(),
@@ -195,6 +242,7 @@ export const Plan = z.strictObject({
   onFailure: z.enum(['compensate', 'halt']).optional(), // default compensate
   pools: z.record(Id, PinnedPool).optional(),
   env: z.record(EnvName, z.string()).optional(),
+  git: GitFlow.optional(),
   /**
    * The directory relative paths in the plan are resolved against (absolute). The loader sets it to
    * the plan file's directory and resolves the paths (plan/paths.ts); a plan started by hand may set it.
@@ -212,6 +260,8 @@ export type StepBody = z.infer<typeof StepBody>;
 export type ShellStep = z.infer<typeof ShellStep>;
 export type DockerStep = z.infer<typeof DockerStep>;
 export type InferenceStep = z.infer<typeof InferenceStep>;
+export type JustStep = z.infer<typeof JustStep>;
+export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
 export type GateCheck = z.infer<typeof GateCheck>;
 export type Approval = z.infer<typeof Approval>;

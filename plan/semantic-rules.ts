@@ -1,6 +1,7 @@
 // Rules about single parts of a plan (approvals, docker actions, env values), used by semantic.ts.
 // They read raw input defensively (helpers obj/arr/str), like semantic.ts. Pure.
 import type { PathSegment } from './field-path.ts';
+import { branchTemplateProblems } from './git.ts';
 
 export type Obj = Record<string, unknown>;
 export type Report = (path: PathSegment[], message: string) => void;
@@ -54,4 +55,17 @@ export function checkDocker(st: Obj, at: PathSegment[], compensated: Obj | undef
       if (st.file === undefined) err(at, 'docker compose-up needs "file"');
       break;
   }
+}
+
+/** A plan's `git` section: a usable branch template. */
+export function checkGit(git: unknown, err: Report) {
+  const branch = str(obj(git)?.branch);
+  if (branch !== undefined) for (const problem of branchTemplateProblems(branch)) err(['git', 'branch'], problem);
+}
+
+/** `commit` asks the git flow to commit a step's changes: it needs a plan-level `git`, and undoing work does not commit. */
+export function checkCommit(st: Obj, at: PathSegment[], hasGit: boolean, isCompensation: boolean, err: Report) {
+  if (st.commit === undefined) return;
+  if (isCompensation) err([...at, 'commit'], 'a compensation does not commit: undoing work leaves the branch as it is');
+  else if (!hasGit) err([...at, 'commit'], '"commit" needs a plan-level "git" section (the repository whose worktree the step changes)');
 }

@@ -5,7 +5,7 @@ import { ancestorQuery, cycleIn, stronglyConnected, type DepGraph } from './grap
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
 import { formatPath, getAt, type PathSegment } from './field-path.ts';
-import { arr, checkApprovers, checkDocker, checkEnv, obj, str, type Obj } from './semantic-rules.ts';
+import { arr, checkApprovers, checkCommit, checkDocker, checkEnv, checkGit, obj, str, type Obj } from './semantic-rules.ts';
 import { suggest } from './suggest.ts';
 
 export interface PlanError { path: string; message: string }
@@ -111,6 +111,8 @@ export function semanticErrors(input: unknown): PlanError[] {
   };
   checkPool(obj(plan.defaults)?.pool, ['defaults', 'pool']);
   checkEnv(plan.env, ['env'], err);
+  checkGit(plan.git, err);
+  const hasGit = obj(plan.git) !== undefined;
   for (const ws of workstreams.values()) {
     const raw = obj(getAt(input, ws.path))!;
     const est = str(raw.estimate);
@@ -147,6 +149,7 @@ export function semanticErrors(input: unknown): PlanError[] {
           err([...at, 'outputs'], 'outputs from json-file needs "file" (the JSON file the step writes)');
         }
         if (st.kind === 'docker') checkDocker(st, at, compensated, err);
+        checkCommit(st, at, hasGit, isCompensation, err);
         checkEnv(st.env, [...at, 'env'], err);
         for (const name of Object.keys(obj(st.secrets) ?? {})) {
           if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);

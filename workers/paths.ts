@@ -1,10 +1,13 @@
 // Where the project's installed tools and runtime data live (never imported by workflow code).
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
 export const TEMPORAL_BIN = process.env.SPARKY_TEMPORAL_BIN ?? path.join(TOOLS_BIN, 'temporal');
 export const TEMPORAL_TEST_SERVER_BIN = path.join(TOOLS_BIN, 'temporal-test-server');
+/** `just` (scripts/setup installs it into .tools/bin; else the one on PATH). */
+export const JUST_BIN = process.env.SPARKY_JUST_BIN ?? (existsSync(path.join(TOOLS_BIN, 'just')) ? path.join(TOOLS_BIN, 'just') : 'just');
 export const VENV_PYTHON = process.env.SPARKY_PYTHON ?? path.join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'python');
 export const DATA_DIR = process.env.SPARKY_DATA_DIR ?? path.join(PROJECT_ROOT, '.sparky');

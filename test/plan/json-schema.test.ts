@@ -21,7 +21,7 @@ test('the JSON Schema names the plan\'s parts and is strict like the validator',
   for (const name of ['Phase', 'Domain', 'Workstream', 'Step', 'Gate', 'GateCheck', 'Approval', 'Duration', 'Estimate', 'When']) {
     assert.ok(name in schema.$defs, `$defs.${name}`);
   }
-  assert.equal(schema.$defs.Step.oneOf?.length, 3);
+  assert.equal(schema.$defs.Step.oneOf?.length, 4);
 });
 
 test('a standard JSON Schema validator (python jsonschema, draft 2020-12) accepts the examples and rejects a broken plan', async (t) => {
