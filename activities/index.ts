@@ -1,13 +1,15 @@
-// The activities a worker registers: runStep (every step kind) and runGateCheck. Built by a factory
+// The activities a worker registers: runStep (every step kind), runGateCheck and the git flow's. Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
 // dispatches on the step's kind.
 import { ApplicationFailure } from '@temporalio/common';
 import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
+import type { GitActivities } from '../common/git-types.ts';
 import type { DockerStep, InferenceStep, JustStep, ShellStep } from '../plan/schema.ts';
 import { createGateCheckRunner } from './checks.ts';
 import { attemptInfo } from './context.ts';
 import { createDockerRunner } from './docker.ts';
+import { createGitActivities } from './git.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
 import { createJustRunner } from './just.ts';
 import { createShellRunner } from './shell.ts';
@@ -29,7 +31,8 @@ export interface ActivityDeps {
   tailBytes?: number;
 }
 
-export function createActivities(deps: ActivityDeps): SparkyActivities {
+/** Step and check runners, plus the git flow's activities (git runs where the repository is: CPU workers). */
+export function createActivities(deps: ActivityDeps): SparkyActivities & GitActivities {
   const runnerDeps = {
     logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes, pinnedTaskQueue: deps.pinned?.taskQueue,
   };
@@ -67,5 +70,5 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
     }
   }
 
-  return { runStep, runGateCheck: gateCheck };
+  return { runStep, runGateCheck: gateCheck, ...createGitActivities() };
 }

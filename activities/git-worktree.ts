@@ -1,0 +1,92 @@
+// Worktrees and branches of the git flow. Each workstream works on its own branch in its own worktree
+// under the repository's git directory (`<git dir>/sparky-worktrees/<run>/<workstream>`: inside .git,
+// so it never shows up in the repository's own `git status`, and one place to clean up per run).
+// Every operation is idempotent: a retry, or rework after a rejection, finds and keeps what is there.
+import { ApplicationFailure } from '@temporalio/common';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  GIT_FAILURES, type GitPhaseBaseInput, type GitPhaseBaseResult, type GitPrepareInput, type GitPrepareResult,
+  type GitRemoveInput, type GitRemoveResult,
+} from '../common/git-types.ts';
+import { commandFailure, commonDir, git, gitRaw } from './git-exec.ts';
+import { safeSegment } from './logs.ts';
+
+/** Where a run's worktrees live in the repository. */
+export async function runWorktreesDir(repo: string, runWorkflowId: string): Promise<string> {
+  return path.join(await commonDir(repo), 'sparky-worktrees', safeSegment(runWorkflowId));
+}
+
+/** Worktrees git knows of: path → branch (refs/heads/… stripped; undefined when detached). */
+export async function worktrees(repo: string): Promise<Map<string, string | undefined>> {
+  const out = await git(repo, ['worktree', 'list', '--porcelain']);
+  const found = new Map<string, string | undefined>();
+  for (const block of out.split('\n\n')) {
+    const dir = /^worktree (.+)$/m.exec(block)?.[1];
+    if (dir) found.set(dir, /^branch refs\/heads\/(.+)$/m.exec(block)?.[1]);
+  }
+  return found;
+}
+
+export const branchExists = async (repo: string, branch: string) =>
+  (await gitRaw(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`])).exitCode === 0;
+
+/** The base as of the phase start: the commit every workstream of the phase branches from. */
+export async function gitPhaseBase({ repo, base }: GitPhaseBaseInput): Promise<GitPhaseBaseResult> {
+  await commonDir(repo);
+  const r = await gitRaw(repo, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`]);
+  if (r.exitCode !== 0) {
+    throw ApplicationFailure.nonRetryable(`the base branch "${base}" does not exist in ${repo} (plan git.base): create it, or name another`, GIT_FAILURES.baseMissing);
+  }
+  return { base, commit: r.stdout.trim() };
+}
+
+export async function gitPrepareWorkstream(input: GitPrepareInput): Promise<GitPrepareResult> {
+  const { repo, branch, startPoint } = input;
+  const dir = path.join(await runWorktreesDir(repo, input.runWorkflowId), safeSegment(input.workstreamId));
+  const check = await gitRaw(repo, ['check-ref-format', '--branch', branch]);
+  if (check.exitCode !== 0) {
+    throw ApplicationFailure.nonRetryable(`"${branch}" is not a valid branch name (plan git.branch): ${check.stderr.trim()}`, GIT_FAILURES.branchInvalid);
+  }
+  const created = !(await branchExists(repo, branch));
+  if (created) await git(repo, ['branch', branch, startPoint]);
+  const known = await worktrees(repo);
+  const here = known.get(dir);
+  if (!(known.has(dir) && here === branch)) {
+    const elsewhere = [...known].find(([, b]) => b === branch)?.[0];
+    if (elsewhere && elsewhere !== dir) {
+      throw ApplicationFailure.nonRetryable(`branch ${branch} is checked out in ${elsewhere}: a workstream's branch belongs to its worktree (${dir})`, GIT_FAILURES.branchInvalid);
+    }
+    // A half-made worktree of an earlier attempt (directory left, or registered on another commit).
+    if (known.has(dir)) await git(repo, ['worktree', 'remove', '--force', dir]);
+    if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
+    await git(repo, ['worktree', 'prune']);
+    await git(repo, ['worktree', 'add', dir, branch]);
+  }
+  const head = (await git(dir, ['rev-parse', 'HEAD'])).trim();
+  return { worktree: dir, branch, created, head };
+}
+
+/** Abort compensation: the run's worktrees and its branches go (the base, and merges into it, stay). */
+export async function gitRemoveRun({ repo, runWorkflowId, branches }: GitRemoveInput): Promise<GitRemoveResult> {
+  const runDir = await runWorktreesDir(repo, runWorkflowId);
+  const removedWorktrees: string[] = [];
+  for (const [dir] of await worktrees(repo)) {
+    if (!dir.startsWith(`${runDir}${path.sep}`)) continue;
+    await git(repo, ['worktree', 'remove', '--force', dir]);
+    removedWorktrees.push(dir);
+  }
+  await rm(runDir, { recursive: true, force: true });
+  await git(repo, ['worktree', 'prune']);
+  const checkedOut = new Set([...(await worktrees(repo)).values()]);
+  const deletedBranches: string[] = [];
+  for (const branch of branches) {
+    if (!(await branchExists(repo, branch))) continue;
+    if (checkedOut.has(branch)) continue; // someone works on it by hand: theirs to remove
+    const r = await gitRaw(repo, ['branch', '-D', branch]);
+    if (r.exitCode !== 0) throw commandFailure(repo, ['branch', '-D', branch], r);
+    deletedBranches.push(branch);
+  }
+  return { removedWorktrees, deletedBranches };
+}
