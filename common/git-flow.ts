@@ -1,6 +1,7 @@
 // Branch names of the git flow: `sparky/{plan}/{run}/{workstream}` filled in for one workstream of one
-// run. Pure (workflows compute the names they hand to the git activities).
+// run, and a step's paths moved into that workstream's worktree. Pure (workflows compute both).
 import { BRANCH_PLACEHOLDERS, type BranchPlaceholder } from '../plan/git.ts';
+import type { StepBody } from '../plan/schema.ts';
 import { slug } from './ids.ts';
 
 /** The run part of a workflow id `sparky-<plan>-<run>`; a workflow id given by hand is used whole. */
@@ -23,3 +24,39 @@ export function branchName(template: string, ctx: BranchContext): string {
     (BRANCH_PLACEHOLDERS as readonly string[]).includes(name) ? refSafe(values[name as BranchPlaceholder]) : whole);
 }
 
+
+/** `p` moved from under `repo` to under `worktree`; a path outside the repository stays as it is. */
+export function underWorktree(p: string, repo: string, worktree: string): string {
+  const root = repo.replace(/\/+$/, '');
+  if (p === root) return worktree;
+  return p.startsWith(`${root}/`) ? `${worktree}${p.slice(root.length)}` : p;
+}
+
+/**
+ * A step as it runs in its workstream's worktree: every path field the loader resolved (plan/paths.ts)
+ * that lies in the repository points into the worktree instead; argv and everything else stay.
+ */
+export function stepInWorktree<T extends StepBody & { compensate?: StepBody }>(step: T, repo: string, worktree: string): T {
+  const mv = (p: string | undefined) => (p === undefined ? undefined : underWorktree(p, repo, worktree));
+  const moved = ((): StepBody => {
+    switch (step.kind) {
+      case 'shell': return { ...step, ...(step.cwd !== undefined && { cwd: mv(step.cwd) }) };
+      case 'just': return { ...step, ...(step.workdir !== undefined && { workdir: mv(step.workdir) }), ...(step.justfile !== undefined && { justfile: mv(step.justfile) }) };
+      case 'docker': return {
+        ...step,
+        ...(step.cwd !== undefined && { cwd: mv(step.cwd) }),
+        ...(step.context !== undefined && { context: mv(step.context) }),
+        ...(step.dockerfile !== undefined && { dockerfile: mv(step.dockerfile) }),
+        ...(step.file !== undefined && { file: mv(step.file) }),
+        ...(step.volumes !== undefined && { volumes: step.volumes.map((v) => { const i = v.indexOf(':'); return i < 0 ? mv(v)! : mv(v.slice(0, i)) + v.slice(i); }) }),
+      };
+      case 'inference': return {
+        ...step,
+        ...(step.outputDir !== undefined && { outputDir: mv(step.outputDir) }),
+        ...(step.inputs !== undefined && { inputs: Object.fromEntries(Object.entries(step.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((p) => mv(p)!) : mv(v)!])) }),
+      };
+      default: return step;
+    }
+  })();
+  return (step.compensate ? { ...moved, compensate: stepInWorktree(step.compensate, repo, worktree) } : moved) as T;
+}
