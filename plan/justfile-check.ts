@@ -61,8 +61,11 @@ export function recipeProblem(dump: JustfileDump, recipe: string, args: string[]
 export function dumpJustfile(workdir: string, justfile: string | undefined, justBin = JUST_BIN): Promise<JustfileDump> {
   const argv = [...(justfile ? ['--justfile', justfile] : []), '--dump', '--dump-format', 'json'];
   return new Promise((resolve, reject) => {
-    if (!existsSync(workdir)) { reject(new Error(`the working directory ${workdir} does not exist`)); return; }
-    execFile(justBin, argv, { cwd: workdir, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 }, (error, stdout, stderr) => {
+    // With an explicit justfile the directory it starts in does not matter for a dump (a workdir may be
+    // made by an earlier step, or be a worktree that exists only during the run).
+    const cwd = existsSync(workdir) ? workdir : justfile ? path.dirname(justfile) : undefined;
+    if (cwd === undefined) { reject(new Error(`the working directory ${workdir} does not exist (give the step a justfile to check it against)`)); return; }
+    execFile(justBin, argv, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 }, (error, stdout, stderr) => {
       if (error) {
         const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
         reject(new Error(missing

@@ -146,6 +146,8 @@ export const Workstream = z.strictObject({
   estimate: Estimate.optional(),
   /** Keep every GPU step of this workstream on the GPU its first GPU step landed on. */
   stickyGpu: z.boolean().optional(),
+  /** `false`: in a plan with `git`, this workstream gets no worktree or branch (e.g. it creates the repository). */
+  git: z.literal(false).optional(),
   steps: z.array(Step).min(1, 'a workstream needs at least one step'),
 });
 

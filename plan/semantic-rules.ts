@@ -67,5 +67,5 @@ export function checkGit(git: unknown, err: Report) {
 export function checkCommit(st: Obj, at: PathSegment[], hasGit: boolean, isCompensation: boolean, err: Report) {
   if (st.commit === undefined) return;
   if (isCompensation) err([...at, 'commit'], 'a compensation does not commit: undoing work leaves the branch as it is');
-  else if (!hasGit) err([...at, 'commit'], '"commit" needs a plan-level "git" section (the repository whose worktree the step changes)');
+  else if (!hasGit) err([...at, 'commit'], '"commit" needs a plan-level "git" section (the repository whose worktree the step changes), in a workstream without git: false');
 }

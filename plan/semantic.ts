@@ -149,7 +149,7 @@ export function semanticErrors(input: unknown): PlanError[] {
           err([...at, 'outputs'], 'outputs from json-file needs "file" (the JSON file the step writes)');
         }
         if (st.kind === 'docker') checkDocker(st, at, compensated, err);
-        checkCommit(st, at, hasGit, isCompensation, err);
+        checkCommit(st, at, hasGit && raw.git !== false, isCompensation, err);
         checkEnv(st.env, [...at, 'env'], err);
         for (const name of Object.keys(obj(st.secrets) ?? {})) {
           if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);

@@ -40,7 +40,7 @@ test('git and commit errors name the field with line:col', () => {
     'plan.yaml:18:70  phases[0].domains[0].workstreams[0].steps[0].compensate.commit: a compensation does not commit: undoing work leaves the branch as it is',
   ]);
   const noGit = loadPlanText(plan('', '                commit: "x"\n'), 'plan.yaml');
-  assert.equal(formatErrors(noGit.errors), 'plan.yaml:12:25  phases[0].domains[0].workstreams[0].steps[0].commit: "commit" needs a plan-level "git" section (the repository whose worktree the step changes)');
+  assert.equal(formatErrors(noGit.errors), 'plan.yaml:12:25  phases[0].domains[0].workstreams[0].steps[0].commit: "commit" needs a plan-level "git" section (the repository whose worktree the step changes), in a workstream without git: false');
   const badRef = loadPlanText(plan('git: { repo: ., branch: "sparky//{workstream}..x" }\n'), 'plan.yaml');
   assert.match(formatErrors(badRef.errors), /git\.branch: "sparky\/\/\{workstream\}\.\.x" is not a valid git branch name/);
 });
