@@ -58,6 +58,14 @@ export function attentionHelp(status: RunStatus): string {
       ...(failed ? [`  log:      npx sparky logs ${id} ${step}`] : []),
     );
   }
+  const merge = status.phases.map((p) => p.gate).find((g) => g?.state === 'merge-conflict');
+  if (merge) {
+    const c = merge.mergeConflict;
+    const input = JSON.stringify({ gate: merge.id, by: 'NAME' });
+    out.push(`gate ${merge.id}: approved, but ${c?.files.length ? `merging ${c.branch} into ${c.base} conflicts in ${c.files.join(', ')}` : 'the merge failed (sparky status)'}`,
+      `  sparky:   npx sparky recheck ${id} ${merge.id} --as NAME   (after resolving it on the branch, or merging by hand)`,
+      `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name recheckGate --input '${input}'`);
+  }
   const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed');
   if (gate) {
     const input = JSON.stringify({ gate: gate.id, by: 'NAME' });
@@ -99,6 +107,7 @@ export function renderStatus(status: RunStatus): string {
       const checks = g.checks.map((c) => `${c.passed ? '✔' : '✖'}${c.id}${c.measured !== undefined ? `=${JSON.stringify(c.measured)}` : ''}`).join(' ');
       lines.push(`  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
     }
+    if (phase.git) lines.push(...gitLines(phase.git));
   }
   if (status.compensations.length) {
     lines.push('compensations (newest first):');
@@ -112,6 +121,15 @@ export function renderStatus(status: RunStatus): string {
   if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
   if (status.state === 'attention') lines.push('', attentionHelp(status));
   return lines.join('\n');
+}
+
+/** The git flow of a phase: each branch (push, pull request) and the merge into the base. */
+function gitLines(git: NonNullable<RunStatus['phases'][number]['git']>): string[] {
+  const out = [`  git ${git.base} @ ${git.baseCommit.slice(0, 12)}`];
+  for (const b of git.branches) out.push(`    ${b.workstreamId.padEnd(8)} ${b.branch}${b.push ? `  push: ${b.push}` : ''}${b.pr ? `  pr: ${b.pr}` : ''}`);
+  const m = git.merge;
+  if (m) out.push(`    merge: ${m.state}${m.head ? ` → ${m.head.slice(0, 12)}` : ''}${m.push ? `  push: ${m.push}` : ''}${m.reason ? `  — ${m.reason.split('\n')[0]}` : ''}`);
+  return out;
 }
 
 type Flat = Map<string, string>;

@@ -109,9 +109,11 @@ async function ask(question: string, moved: () => Promise<boolean>): Promise<str
  */
 async function promptForAttention(handle: WorkflowHandle, status: RunStatus): Promise<void> {
   const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.state === 'attention');
-  const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed');
+  const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed' || g?.state === 'merge-conflict');
   const step = ws ? `${ws.id}/${ws.attention?.step}` : undefined;
-  const what = step ? `${step} needs attention` : `gate ${gate?.id}: checks failed`;
+  const what = step ? `${step} needs attention`
+    : gate?.state === 'merge-conflict' ? `gate ${gate.id}: the merge conflicts in ${gate.mergeConflict?.files.join(', ') || '(see sparky status)'}; resolve it, then recheck`
+      : `gate ${gate?.id}: checks failed`;
   const verbs = step ? '"retry NAME", "skip NAME reason"' : '"recheck NAME"';
   const text = await ask(`\n${what}. Type ${verbs}, "abort NAME reason", or Enter to keep waiting: `, async () => {
     const s = await handle.query(statusQuery);

@@ -17,6 +17,8 @@ import { Reporter } from './reporter.ts';
 import type { RunContext } from './run-context.ts';
 import { now, summariseOutputs, type Attention, type StepStatus } from './status.ts';
 import { errorMessage } from './errors.ts';
+import { commitStep, prepareWorktree } from './git-flow.ts';
+import { stepInWorktree } from '../common/git-flow.ts';
 import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
 
 export interface DomainCarry {
@@ -149,6 +151,8 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
   /** Runs a workstream's steps from `from` on, each from the current (possibly revised) definition. */
   async function runWorkstream(wsId: string, from: number): Promise<void> {
     reporter.push({ type: 'workstream', workstreamId: wsId, state: 'running', at: now() });
+    // Git flow: the workstream's worktree, made (or found again) before its first step runs.
+    let worktree: string | undefined;
     for (let stepIndex = from; ; stepIndex += 1) {
       const ws = workstreamDef(wsId);
       if (!ws || stepIndex >= ws.steps.length) break;
@@ -165,12 +169,17 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
         reporter.push({ type: 'step', workstreamId: ws.id, step: { ...status } });
         const options = activityOptions(step, run, target.taskQueue);
         try {
-          const { compensate, ...body } = step;
+          if (run.git && ws.git !== false) worktree ??= await prepareWorktree(run, domain.id, ws.id);
+          const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
+          const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
           const result = await runStepActivity({
             step: substituteStep(body, outputs, skipped),
             ctx: stepContext(run, domain.id, ws.id, body, target.gpu ? { gpu: target.gpu } : {}),
           }, options);
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
+          if (step.commit && worktree && result.status === 'succeeded') {
+            status.commit = await commitStep(run, worktree, step.commit, `${run.runWorkflowId}/${ws.id}/${step.id}`);
+          }
           if (result.outputs) outputs[`${ws.id}.${step.id}`] = result.outputs;
           Object.assign(status, {
             state: result.status, finishedAt: now(), skippedReason: result.skippedReason, taskQueue: result.taskQueue ?? target.taskQueue,

@@ -59,6 +59,7 @@ export class GateKeeper {
     if (typeof gateId !== 'string' || gateId === '') return 'missing "gate"';
     const gate = this.find(gateId);
     if (!gate) return `unknown gate "${gateId}" (gates of this run: ${this.status.phases.flatMap((p) => (p.gate ? [p.gate.id] : [])).join(', ') || 'none'})`;
+    if (gate.state === 'merge-conflict') return undefined; // the merge is tried again (git flow)
     if (gate.state !== 'checks-failed') {
       return `gate ${gate.id} has no failed checks to run again (it is ${gate.state}${gate.state === 'waiting' || gate.state === 'approved' ? ': its checks passed' : ''})`;
     }

@@ -14,6 +14,7 @@ import type { Plan } from '../plan/schema.ts';
 import { Decisions } from './decisions.ts';
 import { errorMessage } from './errors.ts';
 import { GateKeeper, resetGate, runGate, type GateOutcome } from './gate.ts';
+import { mergePhase, publishPhase, removeRunGit, startPhaseGit } from './git-flow.ts';
 import {
   abortSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, recheckGateSignal,
   rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, reviseDomainSignal, revisePlanUpdate, skipStepSignal, statusQuery,
@@ -71,12 +72,12 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     status.paused = paused;
     status.state = runState(status, base, paused);
     status.waitingFor = runText(status, { runWorkflowId, sagaSize: saga.size });
-    const gate = status.phases.find((p) => p.gate?.state === 'waiting' || p.gate?.state === 'checks-failed')?.gate;
+    const gate = status.phases.find((p) => p.gate?.state === 'waiting' || p.gate?.state === 'checks-failed' || p.gate?.state === 'merge-conflict')?.gate;
     visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state });
     visibility.setDetails(status.waitingFor);
   };
 
-  const runCtx = {
+  const runCtx: PhaseDeps['run'] = {
     runWorkflowId, parentWorkflowId: runWorkflowId, planName: plan.name, defaults: plan.defaults ?? {}, pools: plan.pools ?? {},
     env: plan.env ?? {}, baseDir: plan.baseDir, cpuTaskQueue,
   };
@@ -313,9 +314,11 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
       for (let i = 0; i < plan.phases.length; i += 1) {
         await condition(() => !paused); // a paused run starts no new phase
         status.currentPhase = plan.phases[i].id;
+        await startPhaseGit(plan, plan.phases[i], status.phases[i], runCtx, refresh);
         let rerun: Rerun | undefined;
         for (;;) {
           await runPhase(plan.phases[i], status.phases[i], phaseDeps, rerun);
+          await publishPhase(plan, plan.phases[i], status.phases[i], runCtx, refresh);
           const phaseStatus = status.phases[i];
           if (!plan.phases[i].gate || !phaseStatus.gate) break;
           phaseStatus.state = 'gate';
@@ -328,6 +331,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
           if (outcome.approved) break;
           rerun = await rework(i, outcome);
         }
+        await mergePhase(plan, plan.phases[i], status.phases[i], runCtx,
+          { ask: status.onFailure === 'ask', rechecked: (gateId) => gates.rechecked(gateId), onChange: refresh });
         status.phases[i].state = 'succeeded';
         status.phases[i].finishedAt = now();
         refresh();
@@ -346,9 +351,12 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
       refresh();
       report = await CancellationScope.nonCancellable(() => saga.compensate(runCtx, index.outputs, status.compensations, refresh));
     }
+    // The git flow's worktrees and branches of an undone run go too (merges into the base stay).
+    const gitCleanup = undo ? await CancellationScope.nonCancellable(() => removeRunGit(plan, status, runCtx)) : undefined;
     base = aborted ? 'aborted' : cancelled ? 'cancelled' : 'failed';
     status.finishedAt = now();
-    const summary = endSummary(base, status.error, undo ? report : undefined, policy, saga.size, runWorkflowId);
+    const summary = endSummary(base, status.error, undo ? report : undefined, policy, saga.size, runWorkflowId)
+      + (gitCleanup ? `\n${gitCleanup}` : '');
     status.error = summary;
     refresh();
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));

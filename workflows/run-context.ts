@@ -22,6 +22,8 @@ export interface RunContext {
   env: NonNullable<Plan['env']>;
   baseDir?: string;
   cpuTaskQueue: string;
+  /** Git flow of the current phase (plan `git`): where workstream worktrees come from. */
+  git?: { repo: string; branch: string; baseCommit: string };
 }
 
 export const DEFAULT_MAX_PARALLEL = 4;

@@ -19,7 +19,7 @@ export function waitingGate(status: RunStatus): GateStatus | undefined {
 }
 
 export function failedGate(status: RunStatus): GateStatus | undefined {
-  return status.phases.find((p) => p.gate?.state === 'checks-failed')?.gate;
+  return status.phases.find((p) => p.gate?.state === 'checks-failed' || p.gate?.state === 'merge-conflict')?.gate;
 }
 
 export function needingAttention(status: RunStatus): WorkstreamStatus[] {
@@ -75,7 +75,14 @@ export function attentionText(status: RunStatus, id: string): string {
   const more = needingAttention(status).length - 5;
   if (more > 0) lines.push(`… and ${more} more workstream(s) in attention (sparky status ${id})`);
   const gate = failedGate(status);
-  if (gate) {
+  if (gate?.state === 'merge-conflict') {
+    const c = gate.mergeConflict;
+    const why = c?.files.length
+      ? `merging ${c.branch} (workstream ${c.workstreamId}) into ${c.base} conflicts in ${c.files.join(', ')}`
+      : (status.phases.find((p) => p.gate === gate)?.git?.merge?.reason ?? 'the merge failed').split('\n')[0];
+    lines.push(`needs attention: gate ${gate.id} approved, but ${why}`,
+      `  resolve it (merge ${c?.base || 'the base'} into the branch in its worktree and commit, or merge by hand), then: \`sparky recheck ${id} ${gate.id} --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name recheckGate --input '{"gate":"${gate.id}","by":"NAME"}'\``);
+  } else if (gate) {
     const failed = gate.checks.filter((c) => !c.passed).map((c) => `${c.id} (${c.message.split('\n')[0]})`).join('; ');
     lines.push(`needs attention: gate ${gate.id} checks failed: ${failed}`,
       `  recheck after the fix: \`sparky recheck ${id} ${gate.id} --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name recheckGate --input '{"gate":"${gate.id}","by":"NAME"}'\``);

@@ -9,7 +9,7 @@ export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skippe
 export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
 export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
 export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled';
-export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'rejected' | 'failed';
+export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed';
 
 export interface StepStatus {
   id: string;
@@ -29,6 +29,8 @@ export interface StepStatus {
   durationMs?: number;
   /** The plan revision the step ran under (0: the plan the run started with; revisePlan counts up). */
   revision?: number;
+  /** Git flow: the commit holding what the step changed (its `commit`), or why there is none. */
+  commit?: string;
 }
 
 /** Why a workstream waits for a person, and for which step. */
@@ -125,6 +127,18 @@ export interface GateStatus {
   deadline?: string;
   decidedAt?: string;
   audit: AuditEntry[];
+  /** Git flow: approved, but merging a branch into the base conflicts (state `merge-conflict`, attention). */
+  mergeConflict?: { workstreamId: string; branch: string; base: string; files: string[] };
+}
+
+/** Git flow of one phase: the base it started from, each workstream's branch, and the merge. */
+export interface PhaseGitStatus {
+  repo: string;
+  base: string;
+  /** The base's commit when the phase started: every branch of the phase starts there. */
+  baseCommit: string;
+  branches: { workstreamId: string; branch: string; push?: string; pr?: string }[];
+  merge?: { state: 'merged' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string };
 }
 
 export interface PhaseStatus {
@@ -135,6 +149,7 @@ export interface PhaseStatus {
   finishedAt?: string;
   domains: DomainStatus[];
   gate?: GateStatus;
+  git?: PhaseGitStatus;
 }
 
 export interface CompensationStatus {
