@@ -41,6 +41,8 @@ test('git and commit errors name the field with line:col', () => {
   ]);
   const noGit = loadPlanText(plan('', '                commit: "x"\n'), 'plan.yaml');
   assert.equal(formatErrors(noGit.errors), 'plan.yaml:12:25  phases[0].domains[0].workstreams[0].steps[0].commit: "commit" needs a plan-level "git" section (the repository whose worktree the step changes), in a workstream without git: false');
+  const optedOut = loadPlanText(plan('git: { repo: . }\n', '                commit: "x"\n').replace('          - id: w\n', '          - id: w\n            git: false\n'), 'plan.yaml');
+  assert.match(formatErrors(optedOut.errors), /steps\[0\]\.commit: "commit" needs a plan-level "git" section .*, in a workstream without git: false/);
   const badRef = loadPlanText(plan('git: { repo: ., branch: "sparky//{workstream}..x" }\n'), 'plan.yaml');
   assert.match(formatErrors(badRef.errors), /git\.branch: "sparky\/\/\{workstream\}\.\.x" is not a valid git branch name/);
 });
