@@ -14,7 +14,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { formatErrors, loadPlanFile } from '../../plan/load.ts';
 import { PROJECT_ROOT } from '../../workers/paths.ts';
-import { eventually, gateOf, status, tempDir, useStack, workstreamOf } from './helpers.ts';
+import { execa } from 'execa';
+import { eventually, gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from './helpers.ts';
 
 let env: TestWorkflowEnvironment;
 let taskQueue: string;
@@ -124,6 +125,28 @@ test('the same line on two branches: the gate waits in attention naming the file
   assert.equal(done.phases[0].git?.merge?.state, 'merged');
 });
 
+test('a rejection with rework keeps the branch: the reworked step commits again on it, and the approval merges both commits', async () => {
+  const { repo } = await repository();
+  const id = 'sparky-gitflow-rework-r1';
+  const appendA = { id: 'edit', kind: 'shell' as const, cwd: repo, run: ['sh', '-c', 'echo more >> a.txt'], commit: 'edit: a.txt', retry: { maximumAttempts: 1 } };
+  const handle = await start(plan('gitflow-rework', repo, appendA, write('edit', repo, 'b.txt', 'B\\n')), id);
+  const first = await atGate(id);
+  const branch = first.phases[0].git!.branches[0].branch;
+  const tip = git(repo, 'rev-parse', branch);
+  await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'reject', comment: 'more of a', rework: ['ws-a'] }] });
+  await eventually('ws-a waiting for rework', () => status(env, id), (s) => workstreamOf(s, 'ws-a').state === 'attention');
+  assert.equal(git(repo, 'rev-parse', branch), tip, 'the branch survives the rejection');
+  await handle.signal('retryStep', { step: 'ws-a/edit', by: 'alice' });
+  await atGate(id);
+  assert.equal(git(repo, 'rev-list', '--count', `${tip}..${branch}`), '1', 'the rework is a new commit on the same branch');
+  await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'bob', decision: 'approve' }] });
+  assert.equal((await handle.result()).state, 'completed');
+  assert.equal(readFileSync(path.join(repo, 'a.txt'), 'utf8'), 'a\nmore\nmore\n');
+  const merge = git(repo, 'log', '--merges', '--format=%B', '-1', '--grep', 'workstream ws-a', 'main');
+  assert.match(merge, /- bob: approve at \S+ via update\n/);
+  assert.doesNotMatch(merge, /alice/, 'the void rejection is not an approval of the merge');
+});
+
 test('aborting a run removes its worktrees and branches; main keeps what it had', async () => {
   const { repo } = await repository();
   const id = 'sparky-gitflow-abort-r1';
@@ -163,6 +186,10 @@ test('examples/git-flow.plan.yaml makes its repository, runs just steps in workt
   const readme = workstreamOf(s, 'docs').steps[0];
   assert.equal(readme.kind, 'just');
   assert.match(readFileSync(readme.logPath!, 'utf8'), /just --justfile \S+git-flow\/justfile -- write-docs 'Sparky git-flow demo'/);
+  const logs = await execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'sparky.js'), 'logs', id, 'docs/readme'],
+    { env: { TEMPORAL_ADDRESS: serverAddress(env), TEMPORAL_NAMESPACE: env.namespace ?? 'default' }, reject: false });
+  assert.equal(logs.exitCode, 0, logs.stderr);
+  assert.match(logs.stdout, /-- write-docs 'Sparky git-flow demo'\n[\s\S]*\[exit code 0; ran /, 'sparky logs shows the recipe\'s run');
   assert.equal(s.phases[1].git?.branches.find((b) => b.workstreamId === 'docs')?.pr, 'skipped: no token: GH_TOKEN and GITHUB_TOKEN are not set on the worker');
   assert.equal(s.phases[0].git, undefined, 'the setup phase has no git workstream');
   assert.equal(git(path.join(root, 'examples', 'git-flow', 'work', 'origin.git'), 'rev-parse', 'main'), git(repo, 'rev-parse', 'main'));
