@@ -9,7 +9,7 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import { branchName } from '../common/git-flow.ts';
 import { GIT_FAILURES, type GateDecisionRecord, type GitActivities, type GitMergeConflictDetails, type GitPushResult } from '../common/git-types.ts';
-import { gitSettings } from '../plan/git.ts';
+import { GIT_DEFAULTS, gitSettings } from '../plan/git.ts';
 import type { Phase, Plan, Workstream } from '../plan/schema.ts';
 import { errorMessage } from './errors.ts';
 import type { RunContext } from './run-context.ts';
@@ -88,7 +88,7 @@ export async function publishPhase(plan: Plan, phase: Phase, ps: PhaseStatus, ru
   await Promise.all(ps.git.branches.map(async (b) => {
     const ws = phase.domains.flatMap((d) => d.workstreams).find((w) => w.id === b.workstreamId);
     const r = await git.gitPublishBranch({
-      repo: settings.repo, branch: b.branch, base: settings.base, remote: settings.push?.remote ?? 'origin', push: true,
+      repo: settings.repo, branch: b.branch, base: settings.base, remote: settings.push?.remote ?? GIT_DEFAULTS.remote, push: true,
       ...(settings.pr && { pr: {
         tokenEnv: settings.pr.tokenEnv, draft: settings.pr.draft, title: `${plan.name}: ${ws?.name ?? b.workstreamId}`,
         body: `Workstream ${b.workstreamId} of phase ${phase.id}, Sparky run ${run.runWorkflowId}. Merged into ${settings.base}`
