@@ -4,7 +4,7 @@
 // Runs on a copy of examples/ with its own ports and data directory, so it collides with nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,11 @@ test('sparky dev --run examples/dgx-pixels.plan.yaml completes with every gate a
   await cp(path.join(PROJECT_ROOT, 'examples'), path.join(root, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
   await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
   const plan = path.join(root, 'examples', 'dgx-pixels.plan.yaml');
+  // Unattended, as CI runs it: a failing step or check ends the run at once (onFailure: compensate)
+  // instead of waiting in attention for a person who is not there.
+  const yaml = await readFile(plan, 'utf8');
+  assert.match(yaml, /^onFailure: ask\b/m);
+  await writeFile(plan, yaml.replace(/^onFailure: ask\b.*$/m, 'onFailure: compensate'));
   const run = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'dev', '--run', plan,
     '--auto-approve', 'alice,bob,carol', '--exit-when-done'], {
     cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', timeout: 400_000,

@@ -122,3 +122,22 @@ test('decideGate can reject too: it answers "rejected", the phase is undone and 
   assert.equal((await handle.result()).state, 'completed');
   assert.deepEqual(await lines(path.join(dir, 'done.log')), ['W1', 'W1', 'W2']);
 });
+
+test('output references in gate checks are filled in before the check runs; one that cannot be filled fails that check with the reason', async () => {
+  const dir = await tempDir();
+  const plan = {
+    name: 'gate-output-refs', onFailure: 'compensate',
+    phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [
+      { id: 'measure', kind: 'shell', run: ['sh', '-c', `echo '{"n": 3, "file": "${dir}/report.txt"}'; echo ok > ${dir}/report.txt`], outputs: { from: 'stdout-last-line' } },
+    ] }] }], gate: { id: 'g1', checks: [
+      { id: 'cmd', kind: 'command', run: ['test', '${{ outputs.W1.measure.n }}', '=', '3'] },
+      { id: 'file', kind: 'file', path: '${{ outputs.W1.measure.file }}' },
+      { id: 'missing', kind: 'command', run: ['echo', '${{ outputs.W1.measure.nope }}'] },
+    ] } }],
+  };
+  const handle = await start(plan, 'sparky-gate-output-refs');
+  await handle.result().then(() => assert.fail('the missing reference fails the gate'), () => undefined);
+  const checks = gateOf(await status(env, handle.workflowId), 'g1').checks;
+  assert.deepEqual(checks.map((c) => [c.id, c.passed]), [['cmd', true], ['file', true], ['missing', false]]);
+  assert.match(checks[2].message, /has no output "nope"/);
+});
