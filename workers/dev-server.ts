@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from '../common/search-attributes.ts';
-import { DATA_DIR, TEMPORAL_BIN } from './paths.ts';
+import { DATA_DIR, devServerPorts, TEMPORAL_BIN } from './paths.ts';
 
 export interface DevServerOptions {
   ip?: string;
@@ -44,8 +44,8 @@ export function portInUse(port: number, ip = '127.0.0.1'): Promise<boolean> {
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
-  const port = options.port ?? 7233;
-  const uiPort = options.uiPort ?? 8233;
+  const port = options.port ?? devServerPorts().port;
+  const uiPort = options.uiPort ?? devServerPorts().uiPort;
   const dbFile = options.dbFile ?? path.join(DATA_DIR, 'temporal.db');
   const logFile = options.logFile ?? path.join(DATA_DIR, 'temporal-server.log');
 
