@@ -15,7 +15,8 @@ import { killTree } from '../../activities/process-tree.ts';
 import { runProcess } from '../../activities/run-process.ts';
 import { redactor, resolveSecrets } from '../../activities/secrets.ts';
 import { evaluateWhen, visibleGpus } from '../../activities/when.ts';
-import { alivePids, stepInput, waitFor } from './harness.ts';
+import { alivePids, stepInput } from './harness.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const tmpLog = () => new StepLog(path.join(mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')), 'step.log'));
 

@@ -13,7 +13,7 @@ import { startCpuWorker } from '../../workers/cpu.ts';
 import { PROJECT_ROOT, TOOLS_BIN } from '../../workers/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer } from '../helpers/temporal.ts';
-import { eventually } from '../workflows/helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 interface Block { heading: string; lines: string[] }
 

@@ -13,6 +13,7 @@ import { freePort, startInferenceServer, type InferenceServerHandle } from '../.
 import { PROJECT_ROOT } from '../../workers/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer } from '../helpers/temporal.ts';
+import { sleep } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let inference: InferenceServerHandle;
@@ -38,7 +39,7 @@ async function metricsText(port: number, child: ResultPromise, timeoutMs = 60_00
     } catch { /* not up yet */ }
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}): ${(await child).all}`);
     if (Date.now() > end) throw new Error(`no Temporal metrics on :${port}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
 }
 

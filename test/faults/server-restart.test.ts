@@ -14,7 +14,7 @@ import { startDevServer, type DevServer } from '../../workers/dev-server.ts';
 import { freePort } from '../../workers/inference-server.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import '../helpers/temporal.ts'; // quiet worker logs
-import { eventually } from '../workflows/helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-restart-'));
 const dbFile = path.join(dir, 'temporal.db');

@@ -10,13 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { probeDocker } from '../../activities/docker-engine.ts';
 import { DATA_DIR } from '../../workers/paths.ts';
+import { sleep } from './wait.ts';
 
 export const BUSYBOX_IMAGE = 'sparky-busybox:latest';
 const LOCK = path.join(os.tmpdir(), 'sparky-dockerd.lock');
 
 export type DockerAvailability = { ok: true; serverVersion: string } | { ok: false; reason: string };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const onPath = async (cmd: string) => (await execa('sh', ['-c', `command -v ${cmd}`], { reject: false })).exitCode === 0;
 
 async function waitForEngine(timeoutMs: number): Promise<boolean> {

@@ -15,7 +15,8 @@ import type { StepActivityInput, StepResult } from '../../common/activity-types.
 import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import type { InferenceFixtureOptions } from '../fixtures/workflows/inference-steps.ts';
-import { eventually, fixtureWorkflows, inferenceInput, PLUGIN_ARGS, writeSprites } from './helpers.ts';
+import { fixtureWorkflows, inferenceInput, PLUGIN_ARGS, writeSprites } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let server: InferenceServerHandle;

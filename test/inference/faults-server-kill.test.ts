@@ -13,7 +13,8 @@ import { InferenceClient } from '../../activities/inference-client.ts';
 import type { StepResult } from '../../common/activity-types.ts';
 import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { eventually, fixtureWorkflows, inferenceInput } from './helpers.ts';
+import { fixtureWorkflows, inferenceInput } from './helpers.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let server: InferenceServerHandle;
@@ -52,7 +53,7 @@ test('SIGKILL of the inference server mid-job: the activity retries and the step
     });
     await eventually('the job to run on the server', () => probe.status(), (s) => s.in_flight === 1);
     await server.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await server.restart();
     const result: StepResult = await handle.result();
     assert.equal(result.status, 'succeeded');

@@ -8,7 +8,8 @@ import { execa, type ResultPromise } from 'execa';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { PROJECT_ROOT } from '../../workers/paths.ts';
-import { eventually, lines, serverAddress, status, tempDir, workstreamOf } from './helpers.ts';
+import { lines, serverAddress, status, tempDir, workstreamOf } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 const workers: ResultPromise[] = [];
