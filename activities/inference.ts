@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { InferenceStep } from '../plan/schema.ts';
-import { parseDuration } from '../plan/durations.ts';
+import { durationMs } from '../plan/durations.ts';
 import { attemptInfo, currentActivity } from './context.ts';
 import { InferenceClient, InferenceError, RETRYABLE_CODES, type CurveKeys, type ProgressEvent } from './inference-client.ts';
 import { readInputs, writeBinaryResults } from './inference-files.ts';
@@ -58,6 +58,12 @@ export function createInferenceRunner(deps: InferenceDeps): (input: StepActivity
   return async function runInference(input: StepActivityInput): Promise<StepResult> {
     const step = input.step as InferenceStep;
     if (step.kind !== 'inference') throw ApplicationFailure.nonRetryable(`step ${step.id} is not an inference step`, 'StepInvalid');
+    let requestTimeoutMs: number | undefined;
+    try {
+      requestTimeoutMs = durationMs(step.requestTimeout);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`step ${input.ctx.workstreamId}/${step.id}: requestTimeout: ${(err as Error).message}`, 'StepInvalid');
+    }
     const started = Date.now();
     const activity = currentActivity();
     const { taskQueue, attempt, deadlineMs } = attemptInfo();
@@ -73,7 +79,6 @@ export function createInferenceRunner(deps: InferenceDeps): (input: StepActivity
       let last: ProgressEvent | undefined;
       const beat = () => activity?.heartbeat({ jobId, stage: last?.stage, done: last?.done, total: last?.total, seq: last?.seq });
       heartbeat = setInterval(beat, deps.heartbeatEveryMs ?? 1_000);
-      const requestTimeoutMs = step.requestTimeout ? parseDuration(step.requestTimeout) : undefined;
       const reply = await getClient().submit({
         id: jobId, op: step.op, model: step.model, params: step.params, inputs,
         requestTimeoutMs,

@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { createGateCheckRunner } from '../../activities/checks.ts';
 import { compare, dig } from '../../activities/compare.ts';
 import { createActivities } from '../../activities/index.ts';
 import { dockerRunArgs, resolveVolume } from '../../activities/docker.ts';
+import { createInferenceRunner } from '../../activities/inference.ts';
 import { stepResourceName } from '../../activities/docker-names.ts';
-import { durationMs } from '../../activities/durations.ts';
+import { durationMs } from '../../plan/durations.ts';
 import { StepLog, safeSegment, stepLogPath } from '../../activities/logs.ts';
 import { killTree } from '../../activities/process-tree.ts';
 import { runProcess } from '../../activities/run-process.ts';
@@ -171,4 +174,25 @@ test('comparisons and dotted paths; durations', () => {
   assert.equal(compare({ x: [1] }, { equals: { x: [1] } }).passed, true);
   assert.equal(durationMs('1h30m'), 5_400_000);
   assert.throws(() => durationMs('soon'), /not a duration/);
+});
+
+test('an inference step with a bad requestTimeout fails at once, not retried, instead of running without one', async () => {
+  const run = createInferenceRunner({ endpoint: 'tcp://127.0.0.1:9', logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')) });
+  await assert.rejects(run(stepInput({ id: 'i', kind: 'inference', op: 'echo', requestTimeout: 'soon' } as never)),
+    (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && err.type === 'StepInvalid' && /requestTimeout: not a duration: "soon"/.test(err.message));
+});
+
+test('the last output line reaches a failed command check even without a final newline; the closing line stands alone', async () => {
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-'));
+  const log = tmpLog();
+  const outcome = await runProcess({ file: 'sh', args: ['-c', 'printf "first\\nwhy it failed"; exit 1'], cwd: os.tmpdir(), log });
+  log.close();
+  assert.equal(outcome.lastOutputLine, 'why it failed');
+  assert.match(outcome.tail, /why it failed\n\[exit code 1; ran /);
+  const check = createGateCheckRunner({ logDir });
+  const result = await check({ check: { id: 'c', kind: 'command', run: ['sh', '-c', 'printf "first\\nwhy it failed"; exit 1'] }, ctx: { runWorkflowId: 'sparky-u-1', planName: 'u', phaseId: 'p', gateId: 'g' }, outputs: {} });
+  assert.equal(result.passed, false);
+  assert.match(result.message, /exited 1: why it failed \(log: /);
+  const quiet = await check({ check: { id: 'q', kind: 'command', run: ['false'] }, ctx: { runWorkflowId: 'sparky-u-1', planName: 'u', phaseId: 'p', gateId: 'g' }, outputs: {} });
+  assert.match(quiet.message, /^`false` exited 1 \(log: /);
 });
