@@ -1,8 +1,8 @@
 // A real Docker engine for the tests. If `docker info` answers, that engine is used. Otherwise, where
 // the docker.io package is installed and we are root, one dockerd is started the way docs/runners.md
 // ("Testing against the real engine") describes (vfs storage, no iptables, no bridge) and left running
-// for later tests and files; a lock keeps concurrent test files from starting two. Images are built FROM scratch with busybox-static:
-// nothing is ever pulled. Where no engine can run, tests skip with the reason this returns.
+// for later tests and files; a lock keeps concurrent test files from starting two. Images are built
+// FROM scratch with busybox-static: nothing is ever pulled. Where no engine can run, tests skip with the reason this returns.
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, copyFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
