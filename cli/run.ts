@@ -56,9 +56,9 @@ export async function startRun(client: Client, plan: Plan, workflowId: string) {
 }
 
 /**
- * The newest run of this plan that is still running, if any. Steps of one plan share its files (the
- * example writes to its out/ folder), so `npm start` after a Ctrl-C follows the unfinished run rather
- * than starting a second one beside it.
+ * The newest run of this plan that is still running, if any: `npm start` after a Ctrl-C follows the
+ * unfinished run rather than starting a second one beside it (each run has its own files, under
+ * SPARKY_RUN_DIR, so a second one would be correct, just unexpected).
  */
 async function runningRunOf(client: Client, planName: string): Promise<string | undefined> {
   const query = `WorkflowType = 'metaOrchestrator' AND SparkyPlan = '${planName}' AND ExecutionStatus = 'Running'`;

@@ -1,5 +1,5 @@
-// `npm start` after a Ctrl-C: the unfinished run of the same plan is followed, not doubled (the steps
-// of one plan share its files); `--new-run` / `sparky run` still start another.
+// `npm start` after a Ctrl-C: the unfinished run of the same plan is followed, not doubled;
+// `--new-run` / `sparky run` still start another.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
