@@ -15,6 +15,7 @@ import { stepResourceName } from '../../activities/docker-names.ts';
 import { durationMs } from '../../plan/durations.ts';
 import { StepLog, safeSegment, stepLogPath } from '../../activities/logs.ts';
 import { killTree } from '../../activities/process-tree.ts';
+import { expandRunDir, runDir } from '../../activities/run-dir.ts';
 import { runProcess } from '../../activities/run-process.ts';
 import { redactor, resolveSecrets } from '../../activities/secrets.ts';
 import { evaluateWhen, visibleGpus } from '../../activities/when.ts';
@@ -195,4 +196,19 @@ test('the last output line reaches a failed command check even without a final n
   assert.match(result.message, /exited 1: why it failed \(log: /);
   const quiet = await check({ check: { id: 'q', kind: 'command', run: ['false'] }, ctx: { runWorkflowId: 'sparky-u-1', planName: 'u', phaseId: 'p', gateId: 'g' }, outputs: {} });
   assert.match(quiet.message, /^`false` exited 1 \(log: /);
+});
+
+test('$SPARKY_RUN_DIR: the run\'s own directory, in the environment and in place of a leading $SPARKY_RUN_DIR only', async () => {
+  const dir = '/logs/sparky-p-1';
+  assert.deepEqual(expandRunDir({ run: ['cc', '-o', '$SPARKY_RUN_DIR/out/x', '${SPARKY_RUN_DIR}', 'a/$SPARKY_RUN_DIR', '$SPARKY_RUN_DIRX'], n: 3 }, dir),
+    { run: ['cc', '-o', '/logs/sparky-p-1/out/x', '/logs/sparky-p-1', 'a/$SPARKY_RUN_DIR', '$SPARKY_RUN_DIRX'], n: 3 });
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-'));
+  const activities = createActivities({ logDir });
+  const input = stepInput({ id: 'w', kind: 'shell', run: ['sh', '-c', 'echo "$SPARKY_RUN_DIR" > "$1"', 'sh', '$SPARKY_RUN_DIR/where.txt'] });
+  const result = await activities.runStep(input);
+  assert.equal(result.status, 'succeeded');
+  const own = runDir(logDir, input.ctx.runWorkflowId);
+  assert.equal(readFileSync(path.join(own, 'where.txt'), 'utf8').trim(), own);
+  const check = await activities.runGateCheck({ check: { id: 'f', kind: 'file', path: '$SPARKY_RUN_DIR/where.txt' }, ctx: { runWorkflowId: input.ctx.runWorkflowId, planName: 'test', phaseId: 'p', gateId: 'g' }, outputs: {} });
+  assert.equal(check.passed, true, check.message);
 });
