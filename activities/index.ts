@@ -36,7 +36,7 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
   };
   const shell = createShellRunner(runnerDeps);
   const docker = createDockerRunner(runnerDeps);
-  const inference = deps.inference ? createInferenceRunner(deps.inference) : undefined;
+  const inference = deps.inference ? createInferenceRunner(runnerDeps, deps.inference) : undefined;
   const gateCheck = createGateCheckRunner(runnerDeps);
 
   /** The input with the run's directory in the environment and in place of `$SPARKY_RUN_DIR`. */

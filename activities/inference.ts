@@ -12,8 +12,9 @@ import { attemptInfo, currentActivity } from './context.ts';
 import { InferenceClient, InferenceError, RETRYABLE_CODES, type CurveKeys, type ProgressEvent } from './inference-client.ts';
 import { readInputs, writeBinaryResults } from './inference-files.ts';
 import { attemptHeader, safeSegment, StepLog, stepLogPath } from './logs.ts';
-import { DATA_DIR } from '../workers/paths.ts';
+import type { RunnerDeps } from './runner-deps.ts';
 
+/** How to reach this worker's inference server (the rest — logs, workdir, pinned queue — is RunnerDeps). */
 export interface InferenceDeps {
   /** The inference server's request endpoint (ROUTER), e.g. tcp://127.0.0.1:5555. */
   endpoint: string;
@@ -28,12 +29,6 @@ export interface InferenceDeps {
   /** Client retries on TIMEOUT/BUSY within one activity attempt (same job id); Temporal retries the rest. */
   retries?: number;
   backoffInitialMs?: number;
-  /** Root of per-step logs and of default output folders (default `.sparky/logs`). */
-  logDir?: string;
-  /** Base of relative input paths and outputDir (default: the worker's cwd). */
-  workdir?: string;
-  /** This worker's pinned GPU queue, reported in results. */
-  pinnedTaskQueue?: string;
   /** Share a client (tests, or several runners on one server); otherwise one is made and kept. */
   client?: InferenceClient;
   /** How often to heartbeat while waiting, so a cancel reaches the activity (default 1 s). */
@@ -46,14 +41,15 @@ export function jobIdFor(input: StepActivityInput): string {
   return key.length <= 200 ? key : `sparky/${createHash('sha256').update(key).digest('hex')}`;
 }
 
-export function createInferenceRunner(deps: InferenceDeps): (input: StepActivityInput) => Promise<StepResult> {
+/** `runner.logDir` is also the root of default output folders; `runner.workdir` the base of relative inputs. */
+export function createInferenceRunner(runner: RunnerDeps, deps: InferenceDeps): (input: StepActivityInput) => Promise<StepResult> {
   let client = deps.client;
   const getClient = () => (client ??= new InferenceClient({
     endpoint: deps.endpoint, progressEndpoint: deps.progressEndpoint, curve: deps.curve,
     requestTimeoutMs: deps.requestTimeoutMs, retries: deps.retries, backoffInitialMs: deps.backoffInitialMs,
   }));
-  const logDir = deps.logDir ?? path.join(DATA_DIR, 'logs');
-  const workdir = deps.workdir ?? process.cwd();
+  const logDir = runner.logDir;
+  const workdir = runner.workdir ?? process.cwd();
 
   return async function runInference(input: StepActivityInput): Promise<StepResult> {
     const step = input.step as InferenceStep;
@@ -101,7 +97,7 @@ export function createInferenceRunner(deps: InferenceDeps): (input: StepActivity
       const outputs = { ...await writeBinaryResults(reply.result, outputDir), device, serverId };
       note(`done on ${serverId} (${device}) after ${reply.attempts} attempt(s)${reply.meta.dedup ? `, ${reply.meta.dedup} result` : ''}`);
       return {
-        status: 'succeeded', outputs, logPath, durationMs: Date.now() - started, taskQueue, pinnedTaskQueue: deps.pinnedTaskQueue,
+        status: 'succeeded', outputs, logPath, durationMs: Date.now() - started, taskQueue, pinnedTaskQueue: runner.pinnedTaskQueue,
         details: {
           device, serverId, jobId, op: step.op, outputDir, attempts: reply.attempts,
           queuedMs: reply.meta.queued_ms, runMs: reply.meta.run_ms, batchSize: reply.meta.batch_size, dedup: reply.meta.dedup,

@@ -106,10 +106,7 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
       const activities = createActivities({
         logDir, workdir: opts.workdir, ...opts.activityDeps,
         pinned: { host, index, taskQueue },
-        inference: {
-          endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId,
-          logDir, workdir: opts.workdir, pinnedTaskQueue: taskQueue, ...opts.inference, client,
-        },
+        inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, ...opts.inference, client },
       });
       members.push({ gpu, host, index, taskQueue, server, client, activities, slots: new GpuSlots(slots), workers: [] });
     }

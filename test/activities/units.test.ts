@@ -178,7 +178,7 @@ test('comparisons and dotted paths; durations', () => {
 });
 
 test('an inference step with a bad requestTimeout fails at once, not retried, instead of running without one', async () => {
-  const run = createInferenceRunner({ endpoint: 'tcp://127.0.0.1:9', logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')) });
+  const run = createInferenceRunner({ logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')) }, { endpoint: 'tcp://127.0.0.1:9' });
   await assert.rejects(run(stepInput({ id: 'i', kind: 'inference', op: 'echo', requestTimeout: 'soon' } as never)),
     (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && err.type === 'StepInvalid' && /requestTimeout: not a duration: "soon"/.test(err.message));
 });

@@ -32,8 +32,8 @@ before(async () => {
   worker = await createWorker(env, {
     taskQueue, workflowsPath: fixtureWorkflows,
     activities: createActivities({
-      logDir, pinned: { host: 'test', index: 0, taskQueue },
-      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, logDir, workdir: work, pinnedTaskQueue: taskQueue, heartbeatEveryMs: 200 },
+      logDir, workdir: work, pinned: { host: 'test', index: 0, taskQueue },
+      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, heartbeatEveryMs: 200 },
     }),
   });
   running = worker.run();

@@ -30,7 +30,7 @@ before(async () => {
     activities: createActivities({
       logDir,
       // No client-side retries: the activity attempt itself fails and Temporal retries it.
-      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, logDir, requestTimeoutMs: 1_500, retries: 0 },
+      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 1_500, retries: 0 },
     }),
   });
   running = worker.run();
