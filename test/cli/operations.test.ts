@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { PROJECT_ROOT, TOOLS_BIN } from '../../workers/paths.ts';
+import { PROJECT_ROOT, TOOLS_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer } from '../helpers/temporal.ts';
 import { eventually } from '../helpers/wait.ts';
