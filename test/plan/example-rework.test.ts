@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../workers/paths.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
-import { eventually, gateOf, workstreamOf } from '../workflows/helpers.ts';
+import { gateOf, workstreamOf } from '../workflows/helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 test('the flagship plan: gate-2 rejected with rework WS-06 redoes WS-06 alone, then fresh approvals complete the run', { timeout: 600_000 }, async (t) => {
   if (!existsSync(TEMPORAL_BIN) || !existsSync(VENV_PYTHON)) { t.skip('run `npm run setup` first: the Temporal CLI or the Python venv is missing'); return; }

@@ -13,11 +13,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 import type { Plan } from '../../plan/schema.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { freePort } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT, TEMPORAL_BIN } from '../../workers/paths.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startRun } from '../../cli/run.ts';
 import '../helpers/temporal.ts'; // quiet worker logs
+import { sleep } from '../helpers/wait.ts';
 
 const CHROMIUM = process.env.SPARKY_CHROMIUM ?? '/usr/bin/chromium';
 // Every run saves its screenshots under test-results/; the README's copies in docs/images/ are
@@ -86,7 +87,7 @@ test('the Web UI finds the run by search attribute, shows its children and the w
     for await (const wf of env.client.workflow.list({ query: `SparkyGate = 'gate-1'` })) listed.push(wf.workflowId);
     if (s.phases[0].gate?.state === 'waiting' && listed.includes(workflowId)) break;
     assert.ok(i < 240, 'the gate never started waiting');
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -130,7 +131,7 @@ test('the Web UI finds the run by search attribute, shows its children and the w
     const entry = s.phases[0].gate?.audit.find((a) => a.approver === 'alice' && !a.ignored);
     if (entry) { assert.equal(entry.surface, 'signal'); assert.equal(entry.comment, 'from the Web UI'); break; }
     assert.ok(i < 120, `the Web UI signal did not reach the gate: ${JSON.stringify(s.phases[0].gate)}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 });
 
