@@ -1,7 +1,8 @@
 // The activities a worker registers: runStep (every step kind), runGateCheck and the git flow's. Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
-// dispatches on the step's kind.
+// points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and dispatches on the
+// step's kind. Gate checks get the same directory.
 import { ApplicationFailure } from '@temporalio/common';
 import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { GitActivities } from '../common/git-types.ts';
@@ -12,6 +13,7 @@ import { createDockerRunner } from './docker.ts';
 import { createGitActivities } from './git.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
 import { createJustRunner } from './just.ts';
+import { ensureRunDir, expandRunDir, RUN_DIR_VAR } from './run-dir.ts';
 import { createShellRunner } from './shell.ts';
 import { stepLabel } from './step-env.ts';
 import { evaluateWhen } from './when.ts';
@@ -29,28 +31,42 @@ export interface ActivityDeps {
   killGraceMs?: number;
   /** How much of a step's output its result keeps (default 64 KiB; results enter history). */
   tailBytes?: number;
+  /** The `just` program (workers pass `.tools/bin/just` from host/paths.ts). */
+  justBin?: string;
 }
 
 /** Step and check runners, plus the git flow's activities (git runs where the repository is: CPU workers). */
 export function createActivities(deps: ActivityDeps): SparkyActivities & GitActivities {
   const runnerDeps = {
     logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes, pinnedTaskQueue: deps.pinned?.taskQueue,
+    justBin: deps.justBin,
   };
   const shell = createShellRunner(runnerDeps);
   const docker = createDockerRunner(runnerDeps);
   const just = createJustRunner(runnerDeps);
-  const inference = deps.inference ? createInferenceRunner(deps.inference) : undefined;
+  const inference = deps.inference ? createInferenceRunner(runnerDeps, deps.inference) : undefined;
   const gateCheck = createGateCheckRunner(runnerDeps);
 
-  async function runStep(input: StepActivityInput): Promise<StepResult> {
+  /** The input with the run's directory in the environment and in place of `$SPARKY_RUN_DIR`. */
+  function inRunDir<I extends { ctx: { runWorkflowId: string; env?: Record<string, string> } }>(input: I, field: 'step' | 'check'): I {
+    const dir = ensureRunDir(deps.logDir, input.ctx.runWorkflowId);
+    return {
+      ...input,
+      [field]: expandRunDir((input as Record<string, unknown>)[field], dir),
+      ctx: { ...input.ctx, env: { ...input.ctx.env, [RUN_DIR_VAR]: dir } },
+    };
+  }
+
+  async function runStep(original: StepActivityInput): Promise<StepResult> {
     const started = Date.now();
-    const verdict = await evaluateWhen(input.step.when);
+    const verdict = await evaluateWhen(original.step.when);
     if (!verdict.run) {
       return {
         status: 'skipped', skippedReason: verdict.reason, durationMs: Date.now() - started,
         taskQueue: attemptInfo().taskQueue, pinnedTaskQueue: deps.pinned?.taskQueue,
       };
     }
+    const input = inRunDir(original, 'step');
     switch (input.step.kind) {
       case 'shell': return shell(input as StepActivityInput & { step: ShellStep });
       case 'docker': return docker(input as StepActivityInput & { step: DockerStep });
@@ -70,5 +86,5 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
     }
   }
 
-  return { runStep, runGateCheck: gateCheck, ...createGitActivities() };
+  return { runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), ...createGitActivities() };
 }

@@ -5,7 +5,6 @@
 import path from 'node:path';
 import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { JustStep } from '../plan/schema.ts';
-import { JUST_BIN } from '../workers/paths.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { runArgvStep } from './shell.ts';
 
@@ -15,13 +14,13 @@ export function justArgv(step: JustStep, base: string): string[] {
   return [...justfile, '--', step.recipe, ...(step.args ?? [])];
 }
 
-export function createJustRunner(deps: RunnerDeps & { justBin?: string }) {
+export function createJustRunner(deps: RunnerDeps) {
   return async function runJust(input: StepActivityInput & { step: JustStep }): Promise<StepResult> {
     const { step } = input;
     const base = deps.workdir ?? process.cwd();
     const workdir = path.resolve(base, step.workdir ?? '.');
     return runArgvStep(deps, input, {
-      file: deps.justBin ?? JUST_BIN, args: justArgv(step, base), cwd: workdir,
+      file: deps.justBin ?? 'just', args: justArgv(step, base), cwd: workdir,
       outputs: step.outputs, nonRetryableExitCodes: step.nonRetryableExitCodes,
       details: { recipe: step.recipe, ...(step.justfile !== undefined && { justfile: step.justfile }) },
     });

@@ -13,4 +13,6 @@ export interface RunnerDeps {
   tailBytes?: number;
   /** The worker's pinned GPU queue, reported in results. */
   pinnedTaskQueue?: string;
+  /** The `just` program for `just` steps (workers pass host/paths.ts JUST_BIN; default: `just` on PATH). */
+  justBin?: string;
 }

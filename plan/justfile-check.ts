@@ -10,7 +10,7 @@ import type { PlanError } from './semantic.ts';
 import type { JustStep, Plan, StepBody } from './schema.ts';
 import { formatPath, type PathSegment } from './field-path.ts';
 import { suggest } from './suggest.ts';
-import { JUST_BIN } from '../workers/paths.ts';
+import { JUST_BIN } from '../host/paths.ts';
 
 interface JustParameter { name: string; kind: 'singular' | 'plus' | 'star'; default: unknown; long?: string | null; short?: string | null; flag?: boolean }
 interface JustRecipe { name: string; parameters: JustParameter[] }

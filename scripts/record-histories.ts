@@ -8,9 +8,10 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Client } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../workers/paths.ts';
+import { PROJECT_ROOT } from '../host/paths.ts';
 import { startDevServer } from '../test/helpers/temporal.ts';
-import { append, cpuWorker, eventually, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
+import { append, cpuWorker, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
+import { eventually } from '../test/helpers/wait.ts';
 import type { RunStatus } from '../workflows/status.ts';
 
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');

@@ -47,13 +47,16 @@ export function buildOf(raw: unknown): string | undefined {
   return version.buildId || undefined;
 }
 
+/** The key of runs that started before Worker Versioning (no build). */
+export const UNVERSIONED = '(unversioned)';
+
 /** Open Sparky runs by the build they are pinned to (to start drain workers for old builds). */
 export async function openRunsByBuild(client: Client): Promise<Map<string, string[]>> {
   const byBuild = new Map<string, string[]>();
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'metaOrchestrator' AND ExecutionStatus = 'Running'` })) {
     const desc = await client.workflow.getHandle(wf.workflowId, wf.runId).describe();
-    const build = buildOf(desc.raw);
-    if (build) byBuild.set(build, [...(byBuild.get(build) ?? []), wf.workflowId]);
+    const build = buildOf(desc.raw) ?? UNVERSIONED;
+    byBuild.set(build, [...(byBuild.get(build) ?? []), wf.workflowId]);
   }
   return byBuild;
 }

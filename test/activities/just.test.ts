@@ -10,10 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { stepLogPath } from '../../activities/logs.ts';
 import type { JustStep } from '../../plan/schema.ts';
-import { type RunnerHarness, alivePids, failureOf, startRunnerHarness, waitFor } from './harness.ts';
+import { JUST_BIN } from '../../host/paths.ts';
+import { type RunnerHarness, alivePids, failureOf, startRunnerHarness } from './harness.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let h: RunnerHarness;
-before(async () => { h = await startRunnerHarness(); });
+before(async () => { h = await startRunnerHarness({ justBin: JUST_BIN }); });
 after(async () => { await h?.stop(); });
 
 function project(): string {

@@ -1,5 +1,5 @@
-// `npm start` after a Ctrl-C: the unfinished run of the same plan is followed, not doubled (the steps
-// of one plan share its files); `--new-run` / `sparky run` still start another.
+// `npm start` after a Ctrl-C: the unfinished run of the same plan is followed, not doubled;
+// `--new-run` / `sparky run` still start another.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import { runCommand } from '../../cli/run.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { startDevServer } from '../helpers/temporal.ts';
+import { sleep } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -40,7 +41,7 @@ async function runsOfPlan(): Promise<string[]> {
 
 test('a still-running run of the same plan is followed instead of starting a second one', async () => {
   assert.equal(await runCommand(file, { client: env.client }), 0);
-  for (let i = 0; (await runsOfPlan()).length < 1; i++) { assert.ok(i < 100, 'visibility never listed the run'); await new Promise((r) => setTimeout(r, 100)); }
+  for (let i = 0; (await runsOfPlan()).length < 1; i++) { assert.ok(i < 100, 'visibility never listed the run'); await sleep(100); }
   const [first] = await runsOfPlan();
 
   const lines: string[] = [];
@@ -56,5 +57,5 @@ test('a still-running run of the same plan is followed instead of starting a sec
 
   // Without resume (sparky run, or sparky dev --new-run) a second run starts.
   assert.equal(await runCommand(file, { client: env.client }), 0);
-  for (let i = 0; (await runsOfPlan()).length < 2; i++) { assert.ok(i < 100, 'the second run never showed'); await new Promise((r) => setTimeout(r, 100)); }
+  for (let i = 0; (await runsOfPlan()).length < 2; i++) { assert.ok(i < 100, 'the second run never showed'); await sleep(100); }
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { formatErrors, loadPlanFile } from '../../plan/load.ts';
 import { validateCommand } from '../../cli/validate.ts';
 import { dumpJustfile, recipeProblem } from '../../plan/justfile-check.ts';
-import { JUST_BIN } from '../../workers/paths.ts';
+import { JUST_BIN } from '../../host/paths.ts';
 
 const JUSTFILE = `# build the thing
 build target mode="debug":

@@ -11,15 +11,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { formatErrors, loadPlanFile } from '../../plan/load.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 import { execa } from 'execa';
-import { eventually, gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from './helpers.ts';
+import { gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-useStack((stack) => ({ env, taskQueue } = stack));
+const stack = useStack();
 delete process.env.GH_TOKEN; // "no token": pull requests are skipped with the reason
 delete process.env.GITHUB_TOKEN;
 
@@ -57,10 +55,10 @@ function plan(name: string, repo: string, a: object, b: object) {
 }
 
 async function start(p: object, id: string) {
-  return env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan: p, options: { cpuTaskQueue: taskQueue } }] });
+  return stack.env.client.workflow.start('metaOrchestrator', { taskQueue: stack.taskQueue, workflowId: id, args: [{ plan: p, options: { cpuTaskQueue: stack.taskQueue } }] });
 }
 
-const atGate = (id: string) => eventually('the gate waiting', () => status(env, id), (s) => gateOf(s, 'review').state === 'waiting');
+const atGate = (id: string) => eventually('the gate waiting', () => status(stack.env, id), (s) => gateOf(s, 'review').state === 'waiting');
 
 test('two workstreams on their own branches: approved, both merged into main with the decision, main pushed, PRs skipped without a token', async () => {
   const { repo, remote } = await repository();
@@ -81,7 +79,7 @@ test('two workstreams on their own branches: approved, both merged into main wit
   await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'approve', comment: 'both look right' }] });
   const result = await handle.result();
   assert.equal(result.state, 'completed');
-  const done = await status(env, id);
+  const done = await status(stack.env, id);
   assert.equal(done.phases[0].git?.merge?.state, 'merged');
   assert.equal(done.phases[0].git?.merge?.push, 'pushed to origin');
   assert.equal(readFileSync(path.join(repo, 'a.txt'), 'utf8'), 'A\n');
@@ -105,7 +103,7 @@ test('the same line on two branches: the gate waits in attention naming the file
     write('edit', repo, 'shared.txt', 'one\\nTWO from a\\nthree\\n'), write('edit', repo, 'shared.txt', 'one\\nTWO from b\\nthree\\n')), id);
   await atGate(id);
   await handle.signal('approveGate', { gate: 'review', approver: 'bob', comment: 'ok' });
-  const s = await eventually('the merge conflict', () => status(env, id), (r) => gateOf(r, 'review').state === 'merge-conflict');
+  const s = await eventually('the merge conflict', () => status(stack.env, id), (r) => gateOf(r, 'review').state === 'merge-conflict');
   assert.equal(s.state, 'attention');
   assert.deepEqual(gateOf(s, 'review').mergeConflict, { workstreamId: 'ws-b', branch: 'sparky/gitflow-conflict/r1/ws-b', base: 'main', files: ['shared.txt'] });
   assert.match(s.waitingFor, /needs attention: gate review approved, but merging sparky\/gitflow-conflict\/r1\/ws-b \(workstream ws-b\) into main conflicts in shared\.txt/);
@@ -120,7 +118,7 @@ test('the same line on two branches: the gate waits in attention naming the file
   await handle.signal('recheckGate', { gate: 'review', by: 'bob' });
   assert.equal((await handle.result()).state, 'completed');
   assert.equal(readFileSync(path.join(repo, 'shared.txt'), 'utf8'), 'one\nTWO from a and b\nthree\n');
-  const done = await status(env, id);
+  const done = await status(stack.env, id);
   assert.equal(gateOf(done, 'review').state, 'approved');
   assert.equal(done.phases[0].git?.merge?.state, 'merged');
 });
@@ -134,7 +132,7 @@ test('a rejection with rework keeps the branch: the reworked step commits again 
   const branch = first.phases[0].git!.branches[0].branch;
   const tip = git(repo, 'rev-parse', branch);
   await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'reject', comment: 'more of a', rework: ['ws-a'] }] });
-  await eventually('ws-a waiting for rework', () => status(env, id), (s) => workstreamOf(s, 'ws-a').state === 'attention');
+  await eventually('ws-a waiting for rework', () => status(stack.env, id), (s) => workstreamOf(s, 'ws-a').state === 'attention');
   assert.equal(git(repo, 'rev-parse', branch), tip, 'the branch survives the rejection');
   await handle.signal('retryStep', { step: 'ws-a/edit', by: 'alice' });
   await atGate(id);
@@ -171,7 +169,7 @@ test('examples/git-flow.plan.yaml makes its repository, runs just steps in workt
   const id = 'sparky-git-flow-ex1';
   const handle = await start(loaded.plan!, id);
   const approve = async (gate: string) => {
-    await eventually(`gate ${gate} waiting`, () => status(env, id), (s) => gateOf(s, gate).state === 'waiting', 60_000);
+    await eventually(`gate ${gate} waiting`, () => status(stack.env, id), (s) => gateOf(s, gate).state === 'waiting', 60_000);
     await handle.executeUpdate('decideGate', { args: [{ gate, approver: 'alice', decision: 'approve', comment: `${gate} ok` }] });
   };
   await approve('review');
@@ -182,12 +180,12 @@ test('examples/git-flow.plan.yaml makes its repository, runs just steps in workt
   assert.ok(existsSync(path.join(repo, 'src', 'greet.py')));
   const changelog = readFileSync(path.join(repo, 'CHANGELOG.md'), 'utf8');
   assert.match(changelog, /- Merge sparky\/git-flow\/ex1\/code into main: workstream code \(gate review approved\)/, 'the release phase branched from the merged base');
-  const s = await status(env, id);
+  const s = await status(stack.env, id);
   const readme = workstreamOf(s, 'docs').steps[0];
   assert.equal(readme.kind, 'just');
   assert.match(readFileSync(readme.logPath!, 'utf8'), /just --justfile \S+git-flow\/justfile -- write-docs 'Sparky git-flow demo'/);
   const logs = await execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'sparky.js'), 'logs', id, 'docs/readme'],
-    { env: { TEMPORAL_ADDRESS: serverAddress(env), TEMPORAL_NAMESPACE: env.namespace ?? 'default' }, reject: false });
+    { env: { TEMPORAL_ADDRESS: serverAddress(stack.env), TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default' }, reject: false });
   assert.equal(logs.exitCode, 0, logs.stderr);
   assert.match(logs.stdout, /-- write-docs 'Sparky git-flow demo'\n[\s\S]*\[exit code 0; ran /, 'sparky logs shows the recipe\'s run');
   assert.equal(s.phases[1].git?.branches.find((b) => b.workstreamId === 'docs')?.pr, 'skipped: no token: GH_TOKEN and GITHUB_TOKEN are not set on the worker');
