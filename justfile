@@ -101,6 +101,31 @@ approve run gate name comment="":
 reject run gate name reason:
     {{ sparky }} reject {{ quote(run) }} {{ quote(gate) }} --as {{ quote(name) }} --reason {{ quote(reason) }}
 
+# Run a step in attention again, after the fix: RUN WORKSTREAM/STEP NAME (COMMENT optional)
+[group('operate')]
+retry run step name comment="":
+    {{ sparky }} retry {{ quote(run) }} {{ quote(step) }} --as {{ quote(name) }} {{ if comment == "" { "" } else { "--comment " + quote(comment) } }}
+
+# Skip a step in attention: RUN WORKSTREAM/STEP NAME REASON
+[group('operate')]
+skip run step name reason:
+    {{ sparky }} skip {{ quote(run) }} {{ quote(step) }} --as {{ quote(name) }} --reason {{ quote(reason) }}
+
+# Run a gate's failed checks (or its conflicting merge) again, after the fix
+[group('operate')]
+recheck run gate name:
+    {{ sparky }} recheck {{ quote(run) }} {{ quote(gate) }} --as {{ quote(name) }}
+
+# End RUN early (onAbort says what is undone)
+[group('operate')]
+abort run name reason:
+    {{ sparky }} abort {{ quote(run) }} --as {{ quote(name) }} --reason {{ quote(reason) }}
+
+# Give a waiting RUN a corrected PLAN
+[group('operate')]
+revise run plan name:
+    {{ sparky }} revise {{ quote(run) }} {{ quote(plan) }} --as {{ quote(name) }}
+
 # Hold RUN's new steps (running ones finish)
 [group('operate')]
 pause run="last":

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { formatErrors, loadPlanFile } from '../../plan/load.ts';
 import { validateCommand } from '../../cli/validate.ts';
 import { dumpJustfile, recipeProblem } from '../../plan/justfile-check.ts';
@@ -144,4 +145,19 @@ test('recipeProblem reads the dump of the real just: Sparky\'s own justfile has 
   }
   assert.match(recipeProblem(dump, 'aprove', ['r', 'g', 'n'])!.message, /did you mean "approve"/);
   assert.equal(recipeProblem(dump, 'approve', ['r'])!.field, 'args');
+});
+
+test('Sparky\'s justfile: just --list shows the recipes, just validate runs the real sparky validate', async () => {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const list = await execa(JUST_BIN, ['--list'], { cwd: root });
+  for (const recipe of ['setup', 'start', 'test', 'test-faults', 'bench', 'lint', 'typecheck', 'validate plan', 'plan plan', 'run plan', 'status run', 'approve run gate name', 'logs run step', 'compose-config', 'retry run step name', 'recheck run gate name']) {
+    assert.match(list.stdout, new RegExp(`^\\s+${recipe.replace(/ /g, '\\b.*?')}\\b`, 'm'), recipe);
+  }
+  const ok = await execa(JUST_BIN, ['validate', 'examples/git-flow.plan.yaml'], { cwd: root, reject: false });
+  assert.equal(ok.exitCode, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: examples\/git-flow\.plan\.yaml \(3 phases, 4 workstreams, 5 steps\)$/m);
+  const { plan } = await project(`              - id: typo\n                kind: just\n                recipe: buld\n                args: [x]\n`);
+  const bad = await execa(JUST_BIN, ['validate', plan], { cwd: root, reject: false });
+  assert.notEqual(bad.exitCode, 0);
+  assert.match(bad.stderr, /plan\.yaml:11:25 {2}phases\[0\]\.domains\[0\]\.workstreams\[0\]\.steps\[0\]\.recipe: unknown recipe "buld" .*\(did you mean "build"\?\)/);
 });
