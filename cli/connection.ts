@@ -1,7 +1,7 @@
 // Connection settings for every CLI command: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, defaulting to the
 // embedded dev server of `npm start`. A server that is down is named, with how to start one.
 import { Client, Connection } from '@temporalio/client';
-import { devServerPorts } from '../workers/paths.ts';
+import { devServerPorts } from '../host/paths.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 

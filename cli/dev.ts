@@ -8,9 +8,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import { startCpuWorker } from '../workers/cpu.ts';
-import { SetupError, startDevServer, type DevServer } from '../workers/dev-server.ts';
+import { SetupError, startDevServer, type DevServer } from '../host/dev-server.ts';
 import { installRuntime } from '../workers/runtime.ts';
-import { DATA_DIR, devServerPorts } from '../workers/paths.ts';
+import { DATA_DIR, devServerPorts } from '../host/paths.ts';
 import path from 'node:path';
 import { CliError } from './connection.ts';
 

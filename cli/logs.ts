@@ -8,7 +8,7 @@ import { createReadStream, existsSync, statSync, watchFile, unwatchFile } from '
 import path from 'node:path';
 import { stepLogPath } from '../activities/logs.ts';
 import { suggest } from '../plan/suggest.ts';
-import { DATA_DIR } from '../workers/paths.ts';
+import { DATA_DIR } from '../host/paths.ts';
 import { CliError, connectClient } from './connection.ts';
 import { resolveRun } from './runs.ts';
 

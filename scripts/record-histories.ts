@@ -8,7 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Client } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../workers/paths.ts';
+import { PROJECT_ROOT } from '../host/paths.ts';
 import { startDevServer } from '../test/helpers/temporal.ts';
 import { append, cpuWorker, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
 import { eventually } from '../test/helpers/wait.ts';

@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT, VENV_PYTHON } from '../workers/paths.ts';
+import { PROJECT_ROOT, VENV_PYTHON } from '../host/paths.ts';
 import { exitCode, isSelected, summaryLines, type StageResult, type Totals } from './test-report.ts';
 
 const args = process.argv.slice(2);

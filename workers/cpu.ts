@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ActivityDeps } from '../activities/index.ts';
 import type { SparkyActivities } from '../common/activity-types.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
-import { DATA_DIR } from './paths.ts';
+import { DATA_DIR } from '../host/paths.ts';
 import { installRuntime } from './runtime.ts';
 import { workflowBundle } from './workflow-bundle.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';

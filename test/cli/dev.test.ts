@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
-import { freePort } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT, TEMPORAL_BIN } from '../../workers/paths.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN } from '../../host/paths.ts';
 import { eventually, sleep } from '../helpers/wait.ts';
 
 const sparky = (args: string[], env: Record<string, string> = {}) =>

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT, TOOLS_BIN } from '../../workers/paths.ts';
+import { PROJECT_ROOT, TOOLS_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { CPU_TASK_QUEUE } from '../../common/task-queues.ts';
 import { useStack } from '../workflows/helpers.ts';

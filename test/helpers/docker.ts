@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, copyFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { probeDocker } from '../../activities/docker-engine.ts';
-import { DATA_DIR } from '../../workers/paths.ts';
+import { DATA_DIR } from '../../host/paths.ts';
 import { sleep } from './wait.ts';
 
 export const BUSYBOX_IMAGE = 'sparky-busybox:latest';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createActivities } from '../../activities/index.ts';
 import { InferenceClient } from '../../activities/inference-client.ts';
 import type { StepActivityInput, StepResult } from '../../common/activity-types.ts';
-import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import type { InferenceFixtureOptions } from '../fixtures/workflows/inference-steps.ts';
 import { fixtureWorkflows, inferenceInput, PLUGIN_ARGS, writeSprites } from './helpers.ts';

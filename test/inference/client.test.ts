@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { curveKeyPair } from 'zeromq';
 import { InferenceClient, InferenceError, type ProgressEvent } from '../../activities/inference-client.ts';
-import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
 import { sleep } from '../helpers/wait.ts';
 
 let server: InferenceServerHandle;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createActivities } from '../../activities/index.ts';
 import { InferenceClient } from '../../activities/inference-client.ts';
 import type { StepResult } from '../../common/activity-types.ts';
-import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { fixtureWorkflows, inferenceInput } from './helpers.ts';
 import { eventually, sleep } from '../helpers/wait.ts';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StepResult } from '../../common/activity-types.ts';
 import { GPU_POOL_TASK_QUEUE, pinnedGpuTaskQueue } from '../../common/task-queues.ts';
-import { discoverGpus, hostName, parseGpuConfig, parseNvidiaSmi } from '../../workers/gpus.ts';
+import { discoverGpus, hostName, parseGpuConfig, parseNvidiaSmi } from '../../host/gpus.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { startGpuPool, type GpuPool } from '../../workers/gpu.ts';
 import type { RunStatus } from '../../workflows/status.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StepActivityInput, StepContext } from '../../common/activity-types.ts';
 import type { InferenceStep } from '../../plan/schema.ts';
-import { PROJECT_ROOT, VENV_PYTHON } from '../../workers/paths.ts';
+import { PROJECT_ROOT, VENV_PYTHON } from '../../host/paths.ts';
 
 export const fixtureWorkflows = fileURLToPath(new URL('../fixtures/workflows/inference-steps.ts', import.meta.url));
 export const PLUGIN_ARGS = ['--ops-module', 'inference.tests.plugin_ops'];

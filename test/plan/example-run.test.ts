@@ -14,8 +14,8 @@ import { execa } from 'execa';
 import { probeDocker } from '../../activities/docker-engine.ts';
 import { runDir } from '../../activities/run-dir.ts';
 import { visibleGpus } from '../../activities/when.ts';
-import { freePort } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../workers/paths.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../host/paths.ts';
 
 test('sparky dev --run examples/dgx-pixels.plan.yaml completes with every gate approved', { timeout: 420_000 }, async (t) => {
   if (!existsSync(TEMPORAL_BIN) || !existsSync(VENV_PYTHON)) { t.skip('run `npm run setup` first: the Temporal CLI or the Python venv is missing'); return; }

@@ -17,7 +17,7 @@ import { loadPlanFile, formatErrors } from '../../plan/load.ts';
 import { analyzePlan } from '../../plan/analyze.ts';
 import { findOutputRefs, substituteOutputs } from '../../plan/outputs.ts';
 import type { Step, StepBody } from '../../plan/schema.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 
 test('the example\'s shell steps, gate checks and compensations run for real, in the run\'s own directory', { timeout: 600_000 }, async (t) => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sparky-example-'));

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { planJsonSchema, planJsonSchemaText } from '../../plan/json-schema.ts';
 import { existsSync } from 'node:fs';
-import { PROJECT_ROOT, VENV_PYTHON } from '../../workers/paths.ts';
+import { PROJECT_ROOT, VENV_PYTHON } from '../../host/paths.ts';
 
 test('plan/plan.schema.json is up to date with plan/schema.ts', async () => {
   const committed = await readFile(path.join(PROJECT_ROOT, 'plan', 'plan.schema.json'), 'utf8');

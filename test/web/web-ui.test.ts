@@ -12,8 +12,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 import type { Plan } from '../../plan/schema.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { freePort } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT, TEMPORAL_BIN } from '../../workers/paths.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startRun } from '../../cli/run.ts';
 import '../helpers/temporal.ts'; // quiet worker logs

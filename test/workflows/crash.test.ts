@@ -8,7 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { domainWorkflowId } from '../../common/ids.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 import { lines, serverAddress, status, tempDir, workstreamOf } from './helpers.ts';
 import { eventually } from '../helpers/wait.ts';
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { TEMPORAL_BIN } from '../../workers/paths.ts';
+import { TEMPORAL_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { after, before } from 'node:test';
