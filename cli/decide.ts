@@ -1,20 +1,45 @@
 // `sparky approve` / `sparky reject`: through the decideGate update, so a refusal (not an approver,
-// gate not waiting, second vote) comes back at once with its reason and a non-zero exit.
+// gate not waiting, second vote, missing or bad signature) comes back at once with its reason and a
+// non-zero exit. `--key` signs the decision's statement with ssh-keygen (or through ssh-agent when
+// the key is a .pub); `--signature FILE --signed-at TIME` sends a signature made elsewhere.
+import { readFileSync } from 'node:fs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { buildStatement } from '../common/gate-statement.ts';
+import { verifySshsig } from '../common/sshsig.ts';
 import { connectClient, CliError } from './connection.ts';
+import { statementFieldsOf } from './gate-facts.ts';
 import { resolveRun } from './runs.ts';
+import { expandHome, sshSign } from './ssh-sign.ts';
 
-export async function decideCommand(run: string, gate: string, opts: {
+export interface DecideOptions {
   as: string; decision: 'approve' | 'reject'; comment?: string; reason?: string;
-}): Promise<number> {
+  key?: string; signature?: string; signedAt?: string;
+}
+
+export async function decideCommand(run: string, gate: string, opts: DecideOptions): Promise<number> {
   const client = await connectClient();
   const handle = await resolveRun(client, run);
   const comment = opts.decision === 'reject' ? opts.reason : opts.comment;
+  let signed: { signature: string; signedAt: string } | undefined;
+  let fingerprint: string | undefined;
+  if (opts.key !== undefined) {
+    if (opts.signature !== undefined) throw new CliError('give --key or --signature, not both', 2);
+    const signedAt = new Date().toISOString();
+    const statement = buildStatement(await statementFieldsOf(handle, gate, opts.decision, comment ?? '', signedAt));
+    const signature = await sshSign(statement, opts.key);
+    const check = verifySshsig(statement, signature);
+    if (!check.ok) throw new CliError(`the signature ssh-keygen made does not verify: ${check.reason}`, 2);
+    fingerprint = check.fingerprint;
+    signed = { signature, signedAt };
+  } else if (opts.signature !== undefined) {
+    if (!opts.signedAt) throw new CliError('--signature needs --signed-at: the time line of the statement you signed', 2);
+    signed = { signature: readFileSync(expandHome(opts.signature), 'utf8'), signedAt: opts.signedAt };
+  }
   try {
     const result = await handle.executeUpdate('decideGate', {
-      args: [{ gate, approver: opts.as, decision: opts.decision, ...(comment ? { comment } : {}) }],
+      args: [{ gate, approver: opts.as, decision: opts.decision, ...(comment ? { comment } : {}), ...signed }],
     });
-    console.log(`${opts.decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${opts.as} on ${handle.workflowId}`);
+    console.log(`${opts.decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${opts.as}${fingerprint ? ` (signed, key ${fingerprint})` : signed ? ' (signed)' : ''} on ${handle.workflowId}`);
     if (result && typeof result === 'object') console.log(summariseDecision(result as Record<string, unknown>));
     return 0;
   } catch (err) {
