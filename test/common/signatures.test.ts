@@ -140,3 +140,24 @@ test('preventSelfApproval: by name, and by key when the start was signed', async
   assert.equal(selfApprovalRefusal({ gate, starter, approverEntry: { name: 'bob', key: bob.line }, decision: 'approve' }), undefined);
   assert.match(selfApprovalRefusal({ gate, starter: undefined, approverEntry: 'bob', decision: 'approve' }) ?? '', /records no starter/);
 });
+
+test('checkSignedDecision: the gate\'s current list, the wait window and preventSelfApproval in one call', async () => {
+  const { checkSignedDecision } = await import('../../common/gate-signing.ts');
+  const gateDef = { id: 'gate-1', preventSelfApproval: true, approval: {
+    approvers: [{ name: 'alice', key: alice.line }, 'bob'], required: 2, onTimeout: 'escalate' as const, timeout: '1h',
+    escalate: { approvers: [{ name: 'mallory', key: mallory.line }] } } };
+  const ctx = { planName: 'demo', planDigest: fields.planDigest, runWorkflowId: fields.run, gateDef, escalated: false, checks: [],
+    waitingSince: '2026-11-30T10:59:00.000Z', now: '2026-11-30T11:01:00.000Z', starter: { name: 'bob' } };
+  const signature = await sshSign(buildStatement(fields), alice);
+  const ok = checkSignedDecision(ctx, { approver: 'alice', decision: 'approve', comment: 'looks good', signature, signedAt: fields.time });
+  assert.deepEqual(ok, { ok: true, fingerprint: alice.fingerprint, checksDigest: checksDigest([]) });
+  const bare = checkSignedDecision(ctx, { approver: 'alice', decision: 'approve' });
+  assert.match(!bare.ok ? bare.reason : '', /alice has a key in the plan/);
+  const self = checkSignedDecision(ctx, { approver: 'bob', decision: 'approve' });
+  assert.match(!self.ok ? self.reason : '', /bob started this run/);
+  const stale = checkSignedDecision({ ...ctx, waitingSince: '2026-11-30T12:00:00.000Z', now: '2026-11-30T12:01:00.000Z' },
+    { approver: 'alice', decision: 'approve', comment: 'looks good', signature, signedAt: fields.time });
+  assert.match(!stale.ok ? stale.reason : '', /before the gate began waiting/);
+  const escalated = checkSignedDecision({ ...ctx, escalated: true }, { approver: 'alice', decision: 'approve', comment: 'looks good', signature, signedAt: fields.time });
+  assert.match(!escalated.ok ? escalated.reason : '', /alice is not an approver of gate gate-1/);
+});
