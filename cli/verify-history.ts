@@ -148,24 +148,42 @@ export function verifyHistory(events: JsonEvent[]): HistoryVerification {
 
   // Which decisions counted: the run's record when it kept one; before that, accepted updates and
   // signals that pass the checks here (a signal the run ignored cannot be told apart without it).
+  // Pair each decision with the run's record of it: exactly first, then (a changed signature or
+  // comment) by who decided what, where, and how it arrived; such a pair fails below.
   const unmatched = [...(records ?? [])];
-  const out: CheckedDecision[] = decisions.map((d) => {
+  const take = (pred: (r: DecisionRecord) => boolean) => {
+    const i = unmatched.findIndex(pred);
+    return i >= 0 ? unmatched.splice(i, 1)[0] : undefined;
+  };
+  const same = (r: DecisionRecord, d: CheckedDecision) => r.gate === d.gate && r.approver === d.approver && r.decision === d.decision && r.surface === d.surface;
+  const exact = decisions.map((d) => take((r) => same(r, d) && (r.signature ?? '') === (d.signature ?? '') && (r.comment ?? '') === d.comment));
+  const paired: (DecisionRecord | undefined)[] = [...exact];
+  const near: ((r: DecisionRecord, d: CheckedDecision) => boolean)[] = [
+    (r, d) => (r.signature ?? '') === (d.signature ?? ''), // the comment changed
+    (r, d) => (r.comment ?? '') === d.comment, // the signature changed
+    () => true,
+  ];
+  for (const close of near) {
+    decisions.forEach((d, i) => { if (!paired[i] && (d.surface === 'update' || records)) paired[i] = take((r) => same(r, d) && close(r, d)); });
+  }
+  const out: CheckedDecision[] = decisions.map((d, i) => {
     const { planAt, digestAt, checksAt, ...base } = d;
     const approverEntry = findApprover(gateApprovers(planAt, d.gate), d.approver);
-    const recordIndex = unmatched.findIndex((r) => r.gate === d.gate && r.approver === d.approver && r.decision === d.decision
-      && (r.signature ?? '') === (d.signature ?? '') && (r.comment ?? '') === d.comment);
-    const record = recordIndex >= 0 ? unmatched.splice(recordIndex, 1)[0] : undefined;
+    const record = paired[i];
+    const differs = record !== undefined && exact[i] === undefined;
     const theChecks = checksAt === undefined ? undefined : checksDigest(checksAt);
     const cDigest = theChecks ?? record?.checksDigest;
     const fields = { plan: planAt?.name ?? '', planDigest: digestAt, run, gate: d.gate, decision: d.decision, comment: d.comment, checksDigest: cDigest ?? '(unknown)', time: d.signedAt };
     const result = approverEntry ? verifyDecision({ approverEntry, statementFields: fields, signature: d.signature }) : { ok: false as const, reason: `${d.approver} is not an approver of ${d.gate} in the plan` };
     let statement: string | undefined;
     try { statement = d.signedAt ? buildStatement({ ...fields, time: d.signedAt }) : undefined; } catch { statement = undefined; }
-    const counted = records ? record !== undefined : d.surface === 'update' || result.ok;
+    // An accepted update always counted (its validator let it through); a signal counted when the run recorded it.
+    const counted = d.surface === 'update' || (records ? record !== undefined : result.ok);
     let verdict: Verdict;
     let reason: string | undefined;
     if (!counted) { verdict = 'ignored'; reason = result.ok ? 'the run did not count it' : result.reason; }
     else if (!result.ok) { verdict = 'failed'; reason = result.reason; }
+    else if (differs) { verdict = 'failed'; reason = 'its signature or comment differs from the run\'s record of it'; }
     else if (!result.signed) { verdict = 'unsigned'; reason = 'no key for this approver in the plan'; }
     else {
       verdict = 'verified';

@@ -24,7 +24,7 @@ export async function verifyCommand(arg: string, opts: { json?: boolean }): Prom
     }
   }
   for (const p of report.problems) console.log(`✖ ${p}`);
-  if (!report.recorded) console.log('note: this run kept no record of which decisions counted (it predates signed gates): signals are judged by their signatures alone');
+  if (!report.recorded) console.log('note: the run recorded no signed decision (memo sparkyDecisions): signals are judged by their signatures alone');
   const failed = report.decisions.filter((d) => d.verdict === 'failed').length + report.problems.length;
   console.log(failed === 0 ? 'every gate decision verifies' : `${failed} problem(s): the record does not verify`);
   return failed === 0 ? 0 : 5;

@@ -125,8 +125,8 @@ export function selfApprovalRefusal(args: {
 }
 
 /**
- * The run's record of a decision that counted, kept in the history (memo DECISIONS_MEMO_KEY, the
- * whole list each time) so `sparky verify` can tell counted decisions from ignored signals.
+ * The run's record of a signed decision that counted, kept in the history (memo DECISIONS_MEMO_KEY,
+ * the whole list each time) so `sparky verify` can tell counted decisions from ignored signals.
  */
 export interface DecisionRecord {
   gate: string;
