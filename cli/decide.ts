@@ -3,16 +3,16 @@
 // non-zero exit. `--key` signs the decision's statement with ssh-keygen (or through ssh-agent when
 // the key is a .pub); `--signature FILE --signed-at TIME` sends a signature made elsewhere.
 import { readFileSync } from 'node:fs';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { buildStatement } from '../common/gate-statement.ts';
 import { verifySshsig } from '../common/sshsig.ts';
 import { connectClient, CliError } from './connection.ts';
 import { statementFieldsOf } from './gate-facts.ts';
 import { resolveRun } from './runs.ts';
 import { expandHome, sshSign } from './ssh-sign.ts';
+import { sendUpdate } from './updates.ts';
 
 export interface DecideOptions {
-  as: string; decision: 'approve' | 'reject'; comment?: string; reason?: string;
+  as: string; decision: 'approve' | 'reject'; comment?: string; reason?: string; rework?: string[];
   key?: string; signature?: string; signedAt?: string;
 }
 
@@ -35,19 +35,15 @@ export async function decideCommand(run: string, gate: string, opts: DecideOptio
     if (!opts.signedAt) throw new CliError('--signature needs --signed-at: the time line of the statement you signed', 2);
     signed = { signature: readFileSync(expandHome(opts.signature), 'utf8'), signedAt: opts.signedAt };
   }
-  try {
-    const result = await handle.executeUpdate('decideGate', {
-      args: [{ gate, approver: opts.as, decision: opts.decision, ...(comment ? { comment } : {}), ...signed }],
-    });
-    console.log(`${opts.decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${opts.as}${fingerprint ? ` (signed, key ${fingerprint})` : signed ? ' (signed)' : ''} on ${handle.workflowId}`);
-    if (result && typeof result === 'object') console.log(summariseDecision(result as Record<string, unknown>));
-    return 0;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new CliError(`refused: ${(err.cause as Error | undefined)?.message ?? err.message}`, 4);
-    }
-    throw err;
+  const result = await sendUpdate<Record<string, unknown>>(handle, 'decideGate', {
+    gate, approver: opts.as, decision: opts.decision, ...(comment ? { comment } : {}), ...(opts.rework?.length ? { rework: opts.rework } : {}), ...signed,
+  });
+  console.log(`${opts.decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${opts.as}${fingerprint ? ` (signed, key ${fingerprint})` : signed ? ' (signed)' : ''} on ${handle.workflowId}`);
+  if (opts.decision === 'reject') {
+    console.log(`rework: ${opts.rework?.length ? opts.rework.join(', ') : 'every workstream of the phase'} (and their same-phase dependents) are undone and wait for \`sparky retry\``);
   }
+  if (result && typeof result === 'object') console.log(summariseDecision(result));
+  return 0;
 }
 
 function summariseDecision(result: Record<string, unknown>): string {

@@ -6,6 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import { startCpuWorker } from '../workers/cpu.ts';
+import { deploymentName, makeCurrent, openRunsByBuild, UNVERSIONED, type Deployment } from '../workers/deployment.ts';
+import { cachedBundle, workflowBuildId } from '../workers/workflow-bundle.ts';
 import { SetupError, startDevServer, type DevServer } from '../workers/dev-server.ts';
 import { installRuntime } from '../workers/runtime.ts';
 import { DATA_DIR } from '../workers/paths.ts';
@@ -49,17 +51,22 @@ export async function devCommand(opts: DevOptions): Promise<number> {
 
   try {
     const connection = await NativeConnection.connect({ address: server.address });
-    const cpu: Worker = await startCpuWorker({ connection });
-    workers.push(cpu.run());
-    stoppables.push({ name: 'CPU worker', stop: async () => { if (cpu.getState() === 'RUNNING') cpu.shutdown(); } });
+    const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    // Worker Versioning: runs stay on the build of the workflow code they started on (ADR 0005).
+    const deployment = { name: deploymentName(), buildId: workflowBuildId() };
+    const builds = await serveBuilds(connection, client, deployment);
+    for (const cpu of builds.workers) {
+      workers.push(cpu.run());
+      stoppables.push({ name: 'CPU worker', stop: async () => { if (cpu.getState() === 'RUNNING') cpu.shutdown(); } });
+    }
+    await makeCurrent(client, deployment);
 
     const { startGpuPool } = await import('../workers/gpu.ts');
     const pool = await startGpuPool({ connection });
     stoppables.push({ name: 'GPU pool', stop: () => pool.stop() });
     workers.push(pool.done);
 
-    const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-    await printBanner(client, server, pool.describe(), workerLog);
+    await printBanner(client, server, pool.describe(), workerLog, builds.lines);
 
     // `on`, not `once`: log-update's cursor restorer (signal-exit) re-raises a signal that no other
     // listener is left to handle, which would kill us before the stack is stopped. A second Ctrl-C
@@ -101,7 +108,28 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   }
 }
 
-async function printBanner(client: Client, server: DevServer, gpuPool: string, workerLog: string): Promise<void> {
+/**
+ * The current build's worker, plus one per earlier build that still has open runs pinned to it (from the
+ * bundle cache: the code those runs started with), so they drain; runs from before versioning get an
+ * unversioned worker with today's code.
+ */
+async function serveBuilds(connection: NativeConnection, client: Client, current: Deployment): Promise<{ workers: Worker[]; lines: string[] }> {
+  const workers = [await startCpuWorker({ connection, deployment: current })];
+  const lines = [`  build            ${current.name} / ${current.buildId} (current: new runs start on it)`];
+  const open = await openRunsByBuild(client);
+  for (const [build, runs] of open) {
+    if (build === current.buildId) continue;
+    const cached = build === UNVERSIONED ? undefined : cachedBundle(build);
+    if (build === UNVERSIONED) workers.push(await startCpuWorker({ connection }));
+    else if (cached) workers.push(await startCpuWorker({ connection, deployment: { name: current.name, buildId: build, codePath: cached.codePath } }));
+    lines.push(build === UNVERSIONED ? `  unversioned      ${runs.length} open run(s) from before Worker Versioning: served with today's code`
+      : cached ? `  draining         ${build}: ${runs.length} open run(s) pinned to it keep their code`
+        : `  WARNING          ${build}: ${runs.length} open run(s) pinned to it and no cached bundle here: start a worker of that build (SPARKY_BUILD_ID)`);
+  }
+  return { workers, lines };
+}
+
+async function printBanner(client: Client, server: DevServer, gpuPool: string, workerLog: string, builds: string[]): Promise<void> {
   let earlier = 0; let running = 0;
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'metaOrchestrator'`, pageSize: 500 })) {
     earlier += 1; if (wf.status.name === 'RUNNING') running += 1;
@@ -111,6 +139,7 @@ async function printBanner(client: Client, server: DevServer, gpuPool: string, w
     `  Temporal server  ${server.address}   (SQLite: ${server.dbFile})`,
     `  Web UI           ${server.uiUrl}`,
     `  workers          CPU on task queue "sparky"; ${gpuPool}`,
+    ...builds,
     `  logs             workers: ${workerLog}; server: ${server.logFile}; steps: npx sparky logs <run> <workstream>/<step>`,
     `  temporal CLI     export PATH="$PWD/.tools/bin:$PATH"; temporal workflow list --query "WorkflowType='metaOrchestrator'"`,
     earlier ? `  earlier runs     ${earlier} kept (${running} still running: the workers continue them)` : '',

@@ -35,6 +35,41 @@ export function approvalHelp(workflowId: string, gate: GateStatus): string {
   ].join('\n');
 }
 
+/** What needs a person, with the failed step's log tail and each way on, from each surface. */
+export function attentionHelp(status: RunStatus): string {
+  const id = status.runWorkflowId;
+  const addr = temporalAddress() === '127.0.0.1:7233' ? '' : ` --address ${temporalAddress()}`;
+  const web = `${uiBase()}/namespaces/${temporalNamespace()}/workflows/${encodeURIComponent(id)} → "Send a Signal"`;
+  const out: string[] = [];
+  for (const ws of status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).filter((w) => w.state === 'attention')) {
+    const step = `${ws.id}/${ws.attention?.step ?? '?'}`;
+    const failed = ws.steps.find((s) => s.id === ws.attention?.step && s.state === 'failed');
+    const input = JSON.stringify({ step, by: 'NAME' });
+    out.push(ws.attention?.cause === 'rework'
+      ? `${ws.id} waits for rework: ${ws.attention.reason}`
+      : `${step} needs attention: ${(ws.attention?.reason ?? ws.error ?? '').split('\n')[0]}`);
+    const tail = (failed?.lastError ?? '').split('\n').slice(1).filter(Boolean).slice(-12);
+    if (tail.length) out.push(...tail.map((l) => `  | ${l}`));
+    out.push(
+      `  sparky:   npx sparky retry ${id} ${step} --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
+      `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name retryStep --input '${input}'`,
+      `  tctl:     tctl workflow signal --workflow_id ${id} --name retryStep --input '${input}'`,
+      `  Web UI:   ${web}: retryStep ${input}`,
+      ...(failed ? [`  log:      npx sparky logs ${id} ${step}`] : []),
+    );
+  }
+  const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed');
+  if (gate) {
+    const input = JSON.stringify({ gate: gate.id, by: 'NAME' });
+    out.push(`gate ${gate.id}: checks failed: ${gate.checks.filter((c) => !c.passed).map((c) => `${c.id} (${c.message.split('\n')[0]})`).join('; ')}`,
+      `  sparky:   npx sparky recheck ${id} ${gate.id} --as NAME   (after fixing what the checks measure)`,
+      `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name recheckGate --input '${input}'`,
+      `  Web UI:   ${web}: recheckGate ${input}`);
+  }
+  if (out.length) out.push(`or end the run: npx sparky abort ${id} --as NAME --reason WHY; fix the plan: npx sparky revise ${id} PLAN --as NAME`);
+  return out.join('\n');
+}
+
 export function waitingGate(status: RunStatus): GateStatus | undefined {
   return status.phases.map((p) => p.gate).find((g): g is GateStatus => g?.state === 'waiting');
 }
@@ -55,7 +90,8 @@ export function renderStatus(status: RunStatus): string {
       for (const ws of domain.workstreams) {
         if (ws.state === 'pending' && phase.state === 'pending') continue;
         const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}`).join(' ');
-        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}`);
+        const revised = ws.steps.some((s) => (s.revision ?? 0) > 0) ? `  (revision ${Math.max(...ws.steps.map((s) => s.revision ?? 0))})` : '';
+        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${revised}`);
       }
     }
     if (phase.gate) {
@@ -68,9 +104,13 @@ export function renderStatus(status: RunStatus): string {
     lines.push('compensations (newest first):');
     for (const c of status.compensations) lines.push(`  ${c.of} → ${c.stepId}  ${c.state}${c.error ? `  — ${c.error.split('\n')[0]}` : ''}`);
   }
+  if (status.revisions.length) {
+    lines.push(`plan revisions: ${status.revisions.map((r) => `${r.revision} by ${r.by}${r.comment ? ` (${r.comment})` : ''}: ${r.changes.join(', ')}`).join('; ')}`);
+  }
   if (status.error) lines.push(`error: ${status.error}`);
   const gate = waitingGate(status);
   if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
+  if (status.state === 'attention') lines.push('', attentionHelp(status));
   return lines.join('\n');
 }
 
@@ -110,7 +150,7 @@ export class ProgressPrinter {
     }
     this.last = now;
     const gate = waitingGate(status);
-    const help = gate ? approvalHelp(status.runWorkflowId, gate) : '';
+    const help = [gate ? approvalHelp(status.runWorkflowId, gate) : '', status.state === 'attention' ? attentionHelp(status) : ''].filter(Boolean).join('\n');
     if (help && help !== this.lastGateHelp) console.log(help);
     this.lastGateHelp = help;
   }

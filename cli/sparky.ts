@@ -70,11 +70,48 @@ signing(program.command('approve <run> <gate>')
     (await import('./decide.ts')).decideCommand(run, gate, { ...opts, decision: 'approve' })));
 
 signing(program.command('reject <run> <gate>')
-  .description('reject a waiting gate: the run compensates what it did and fails')
+  .description('reject a waiting gate: the reworked workstreams (default: the whole phase) are undone and wait for a retry')
   .requiredOption('--as <name>', 'who rejects')
-  .requiredOption('--reason <text>', 'why (kept in the audit trail)'))
-  .action(action(async (run: string, gate: string, opts: { as: string; reason: string }) =>
+  .requiredOption('--reason <text>', 'why (kept in the audit trail)')
+  .addOption(new Option('--rework <workstreams>', 'redo only these workstreams of the phase (comma-separated or repeated); their same-phase dependents follow')
+    .argParser(names)))
+  .action(action(async (run: string, gate: string, opts: { as: string; reason: string; rework?: string[] }) =>
     (await import('./decide.ts')).decideCommand(run, gate, { ...opts, decision: 'reject' })));
+
+program.command('retry <run> <step>')
+  .description('run a step in attention again (<workstream>/<step>, or <workstream>); finished steps keep their outputs')
+  .requiredOption('--as <name>', 'who decides (kept in the audit)')
+  .option('--comment <text>', 'what was fixed')
+  .action(action(async (run: string, step: string, opts: { as: string; comment?: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'retryStep', step, by: opts.as, comment: opts.comment })));
+
+program.command('skip <run> <step>')
+  .description('skip a step in attention; its workstream goes on with the next step')
+  .requiredOption('--as <name>', 'who decides')
+  .requiredOption('--reason <text>', 'why it may be skipped')
+  .action(action(async (run: string, step: string, opts: { as: string; reason: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'skipStep', step, by: opts.as, comment: opts.reason })));
+
+program.command('recheck <run> <gate>')
+  .description('run a gate\'s failed checks again (after fixing what they measure)')
+  .requiredOption('--as <name>', 'who asks')
+  .option('--comment <text>', 'what was fixed')
+  .action(action(async (run: string, gate: string, opts: { as: string; comment?: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'recheckGate', gate, by: opts.as, comment: opts.comment })));
+
+program.command('abort <run>')
+  .description('end the run: running steps are cancelled, then the plan\'s onAbort applies (compensate: undo everything, newest first)')
+  .requiredOption('--as <name>', 'who aborts')
+  .requiredOption('--reason <text>', 'why')
+  .action(action(async (run: string, opts: { as: string; reason: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'abort', by: opts.as, comment: opts.reason })));
+
+program.command('revise <run> <plan>')
+  .description('give a waiting run a corrected plan (refused, with every reason, if it changes what already ran)')
+  .requiredOption('--as <name>', 'who revises')
+  .option('--comment <text>', 'why')
+  .action(action(async (run: string, file: string, opts: { as: string; comment?: string }) =>
+    (await import('./revise.ts')).reviseCommand(run, file, opts)));
 
 program.command('statement <run> <gate>')
   .description('print exactly the bytes a signed decision signs (pipe into ssh-keygen -Y sign -n sparky-gate)')

@@ -1,6 +1,7 @@
 // `sparky status <run> [--json] [--watch]`: the run's status query, as a tree (or JSON).
 import { statusQuery } from '../workflows/messages.ts';
 import type { RunStatus } from '../workflows/status.ts';
+import { buildOf } from '../workers/deployment.ts';
 import { connectClient } from './connection.ts';
 import { renderStatus } from './progress.ts';
 import { resolveRun } from './runs.ts';
@@ -16,9 +17,9 @@ export async function statusCommand(run: string, opts: { json?: boolean; watch?:
   const status = await handle.query(statusQuery);
   if (opts.json) console.log(JSON.stringify(status, null, 2));
   else {
-    const { status: wf } = await handle.describe();
+    const described = await handle.describe();
     console.log(renderStatus(status));
-    if (wf.name !== 'RUNNING') console.log(`(workflow ${wf.name.toLowerCase()})`);
+    console.log(`build: ${buildOf(described.raw) ?? 'unversioned'}${described.status.name !== 'RUNNING' ? `  (workflow ${described.status.name.toLowerCase()})` : ''}`);
   }
   return 0;
 }

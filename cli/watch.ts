@@ -1,5 +1,6 @@
 // Following a run until it ends: live progress, and at each waiting gate either automatic approval
-// (--auto-approve NAME…), a prompt in a terminal (npm start), or the printed ways to approve it.
+// (--auto-approve NAME…), a prompt in a terminal (npm start), or the printed ways to approve it; when a
+// step needs attention, a prompt offering retry / skip / recheck / abort.
 import { statusQuery } from '../workflows/messages.ts';
 import readline from 'node:readline';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -40,6 +41,9 @@ export async function watchRun(handle: WorkflowHandle, options: WatchOptions = {
     } else if (gate && options.interactive && process.stdin.isTTY) {
       printer.done();
       await promptForDecision(handle, gate.id, gate.approvers);
+    } else if (status?.state === 'attention' && options.interactive && process.stdin.isTTY) {
+      printer.done();
+      await promptForAttention(handle, status);
     }
     await sleep(options.pollMs ?? 1000);
   }
@@ -53,9 +57,10 @@ export async function watchRun(handle: WorkflowHandle, options: WatchOptions = {
   }
 }
 
-async function decide(handle: WorkflowHandle, gate: string, approver: string, decision: 'approve' | 'reject', comment: string): Promise<boolean> {
+async function decide(handle: WorkflowHandle, gate: string, approver: string, decision: 'approve' | 'reject', comment: string,
+  rework?: string[]): Promise<boolean> {
   try {
-    await handle.executeUpdate('decideGate', { args: [{ gate, approver, decision, comment }] });
+    await handle.executeUpdate('decideGate', { args: [{ gate, approver, decision, comment, ...(rework?.length ? { rework } : {}) }] });
     console.log(`${decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${approver}`);
     return true;
   } catch (err) {
@@ -70,24 +75,57 @@ async function decide(handle: WorkflowHandle, gate: string, approver: string, de
  * If someone decides from another surface meanwhile, the prompt gives way.
  */
 async function promptForDecision(handle: WorkflowHandle, gate: string, approvers: string[]): Promise<void> {
+  const text = await ask(`\nApprove ${gate}? Type your name (${approvers.join('/')}) to approve, "reject NAME [--rework WS-06,…] reason" to reject, Enter to keep waiting: `,
+    async () => {
+      const s = await handle.query(statusQuery);
+      return s.phases.map((p) => p.gate).find((x) => x?.id === gate)?.state !== 'waiting';
+    });
+  if (!text) return;
+  const reject = text.match(/^reject\s+(\S+)\s*(?:--rework\s+(\S+)\s*)?(.*)$/i);
+  if (reject) await decide(handle, gate, reject[1], 'reject', reject[3] || 'rejected at the terminal', reject[2]?.split(','));
+  else await decide(handle, gate, text, 'approve', 'approved at the terminal');
+}
+
+/** Reads one line, giving way (undefined) when `moved` says the run no longer waits for it. */
+async function ask(question: string, moved: () => Promise<boolean>): Promise<string | undefined> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  // In raw mode Ctrl-C reaches readline, not the process: pass it on so the stack stops as usual.
   rl.on('SIGINT', () => { rl.close(); process.emit('SIGINT'); });
   const answer = await new Promise<string | undefined>((resolve) => {
-    rl.question(`\nApprove ${gate}? Type your name (${approvers.join('/')}) to approve, "reject NAME reason" to reject, Enter to keep waiting: `, resolve);
+    rl.question(question, resolve);
     const poll = setInterval(async () => {
       try {
-        const s = await handle.query(statusQuery);
-        const g = s.phases.map((p) => p.gate).find((x) => x?.id === gate);
-        if (g?.state !== 'waiting') { clearInterval(poll); console.log('\n(decided elsewhere)'); resolve(undefined); }
+        if (await moved()) { clearInterval(poll); console.log('\n(decided elsewhere)'); resolve(undefined); }
       } catch { clearInterval(poll); resolve(undefined); }
     }, 1500);
     rl.once('close', () => clearInterval(poll));
   });
   rl.close();
-  const text = answer?.trim();
+  return answer?.trim() || undefined;
+}
+
+/**
+ * A step (or a gate's checks) needs a person: `retry NAME`, `skip NAME reason…`, `recheck NAME`,
+ * `abort NAME reason…`, or Enter to keep waiting. Each goes through the `resolve` update.
+ */
+async function promptForAttention(handle: WorkflowHandle, status: RunStatus): Promise<void> {
+  const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.state === 'attention');
+  const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed');
+  const step = ws ? `${ws.id}/${ws.attention?.step}` : undefined;
+  const what = step ? `${step} needs attention` : `gate ${gate?.id}: checks failed`;
+  const verbs = step ? '"retry NAME", "skip NAME reason"' : '"recheck NAME"';
+  const text = await ask(`\n${what}. Type ${verbs}, "abort NAME reason", or Enter to keep waiting: `, async () => {
+    const s = await handle.query(statusQuery);
+    return s.state !== 'attention';
+  });
+  const m = text?.match(/^(retry|skip|recheck|abort)\s+(\S+)\s*(.*)$/i);
   if (!text) return;
-  const reject = text.match(/^reject\s+(\S+)\s*(.*)$/i);
-  if (reject) await decide(handle, gate, reject[1], 'reject', reject[2] || 'rejected at the terminal');
-  else await decide(handle, gate, text, 'approve', 'approved at the terminal');
+  if (!m) { console.log(`not understood: ${text}`); return; }
+  const action = ({ retry: 'retryStep', skip: 'skipStep', recheck: 'recheckGate', abort: 'abort' } as const)[m[1].toLowerCase() as 'retry'];
+  const input = { action, by: m[2], step, gate: gate?.id, comment: m[3] || (action === 'retryStep' ? 'retried at the terminal' : undefined) };
+  try {
+    const result = await handle.executeUpdate('resolve', { args: [input] }) as { accepted: string };
+    console.log(result.accepted);
+  } catch (err) {
+    console.log(`refused: ${err instanceof WorkflowUpdateFailedError ? (err.cause as Error | undefined)?.message ?? err.message : (err as Error).message}`);
+  }
 }

@@ -232,7 +232,14 @@ export const Plan = z.strictObject({
   version: z.union([z.string(), z.number()]).optional(),
   description: z.string().optional(),
   defaults: Defaults.optional(),
-  onFailure: z.enum(['compensate', 'halt']).optional(), // default compensate
+  /**
+   * A step that fails for good, or a gate check that fails: `ask` (default) waits for a person
+   * (attention: retryStep / skipStep / recheckGate / abort); `compensate` ends the run and undoes every
+   * finished step newest first; `halt` ends it as it is. Unattended runs choose compensate or halt.
+   */
+  onFailure: z.enum(['ask', 'compensate', 'halt']).optional(),
+  /** What `abort` and a cancellation do: undo every finished step newest first (default), or stop as is. */
+  onAbort: z.enum(['compensate', 'halt']).optional(),
   pools: z.record(Id, PinnedPool).optional(),
   env: z.record(EnvName, z.string()).optional(),
   /**

@@ -52,7 +52,7 @@ const scenarios: Scenario[] = [
     name: 'compensated',
     async run(client, taskQueue, dir) {
       const id = 'sparky-history-compensated';
-      const plan = { name: 'history-compensated', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [
+      const plan = { name: 'history-compensated', onFailure: 'compensate', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [
         { id: 'A', steps: [undoable('a', `${dir}/done.log`, 'A', `${dir}/undo.log`)] },
         { id: 'B', dependsOn: ['A'], steps: [undoable('b', `${dir}/done.log`, 'B', `${dir}/undo.log`),
           { id: 'boom', kind: 'shell', run: ['false'], retry: { maximumAttempts: 2, initialInterval: '100ms' } }] },
@@ -75,6 +75,64 @@ const scenarios: Scenario[] = [
       await new Promise((r) => setTimeout(r, 1000));
       await handle.signal('resume', {});
       await handle.result();
+      return id;
+    },
+  },
+  {
+    // Fix and continue: a step fails until a file exists (attention, retryStep), a skipped step, failed gate
+    // checks fixed and rechecked, a plan revision, then a rejection with rework and a fresh quorum.
+    name: 'attention',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-attention';
+      const once = { retry: { maximumAttempts: 1 } };
+      const plan = { name: 'history-attention', phases: [
+        { id: 'p1', domains: [
+          { id: 'd1', workstreams: [
+            { id: 'A', steps: [undoable('a', `${dir}/done.log`, 'A', `${dir}/undo.log`),
+              { id: 'needs-file', kind: 'shell', run: ['test', '-f', `${dir}/fixed`], ...once }] },
+            { id: 'B', dependsOn: ['A'], steps: [{ id: 'flaky', kind: 'shell', run: ['false'], ...once }, append('b', `${dir}/done.log`, 'B')] },
+          ] },
+          { id: 'd2', workstreams: [{ id: 'C', steps: [undoable('c', `${dir}/done.log`, 'C', `${dir}/undo.log`)] }] },
+        ], gate: { id: 'g1', checks: [{ id: 'report', kind: 'file', path: `${dir}/report.txt` }], approval: { approvers: ['alice', 'bob'], required: 2 } } },
+      ] };
+      const handle = await start(client, taskQueue, id, plan);
+      const st = () => client.workflow.getHandle(id).query<RunStatus>('status');
+      const ws = (s: RunStatus, w: string) => s.phases[0].domains.flatMap((d) => d.workstreams).find((x) => x.id === w);
+      await eventually('A in attention', st, (s) => ws(s, 'A')?.state === 'attention');
+      await handle.signal('retryStep', { step: 'A/nope', by: 'alice' }); // ignored: not in attention
+      const revised = structuredClone(plan);
+      revised.phases[0].domains[0].workstreams[0].steps[1] = { id: 'needs-file', kind: 'shell', run: ['sh', '-c', `touch ${dir}/fixed`], ...once };
+      await handle.executeUpdate('revisePlan', { args: [{ plan: revised, by: 'alice', comment: 'create the file instead' }] });
+      await handle.signal('retryStep', { step: 'A/needs-file', by: 'alice' });
+      await eventually('B in attention', st, (s) => ws(s, 'B')?.state === 'attention');
+      await handle.executeUpdate('resolve', { args: [{ action: 'skipStep', step: 'B/flaky', by: 'bob', comment: 'known flake' }] });
+      await eventually('checks failed', st, (s) => s.phases[0].gate?.state === 'checks-failed');
+      writeFileSync(`${dir}/report.txt`, 'ok');
+      await handle.signal('recheckGate', { gate: 'g1', by: 'carol' });
+      await gateWaiting(client, id, 'g1');
+      await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
+      await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'bob', decision: 'reject', comment: 'redo C', rework: ['C'] }] });
+      await eventually('C reworked', st, (s) => ws(s, 'C')?.state === 'attention');
+      await handle.signal('retryStep', { step: 'C', by: 'bob' });
+      await gateWaiting(client, id, 'g1');
+      await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
+      await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'bob', decision: 'approve' }] });
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // A step fails and waits in attention; a person aborts: everything finished is undone (onAbort compensate).
+    name: 'aborted',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-aborted';
+      const plan = { name: 'history-aborted', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [
+        { id: 'A', steps: [undoable('a', `${dir}/done.log`, 'A', `${dir}/undo.log`), { id: 'boom', kind: 'shell', run: ['false'], retry: { maximumAttempts: 1 } }] },
+      ] }] }] };
+      const handle = await start(client, taskQueue, id, plan);
+      await eventually('A in attention', () => handle.query<RunStatus>('status'), (s) => s.state === 'attention');
+      await handle.executeUpdate('resolve', { args: [{ action: 'abort', by: 'carol', comment: 'wrong branch' }] });
+      await handle.result().catch(() => undefined);
       return id;
     },
   },

@@ -10,7 +10,8 @@ import type { SparkyActivities } from '../common/activity-types.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import { DATA_DIR } from './paths.ts';
 import { installRuntime } from './runtime.ts';
-import { workflowBundle } from './workflow-bundle.ts';
+import { deploymentName, deploymentOptions } from './deployment.ts';
+import { cachedBundle, workflowBuildId, workflowBundle } from './workflow-bundle.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
 
 export interface CpuWorkerOptions {
@@ -22,18 +23,25 @@ export interface CpuWorkerOptions {
   activities?: SparkyActivities;
   activityDeps?: Partial<ActivityDeps>;
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * Worker Versioning: serve this deployment (runs pinned to their build). `buildId` defaults to the
+   * workflow code's own (workflowBuildId); `codePath` serves an earlier build's cached bundle (draining).
+   */
+  deployment?: { name: string; buildId?: string; codePath?: string };
 }
 
 export async function startCpuWorker(opts: CpuWorkerOptions): Promise<Worker> {
   const logDir = opts.logDir ?? path.join(DATA_DIR, 'logs');
   // Loaded only when needed: a test that brings its own activities does not load every runner.
   const activities = opts.activities ?? (await import('../activities/index.ts')).createActivities({ logDir, ...opts.activityDeps });
+  const d = opts.deployment;
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? CPU_TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: d?.codePath ? { codePath: d.codePath } : await workflowBundle(),
     activities,
+    ...(d ? { workerDeploymentOptions: deploymentOptions({ name: d.name, buildId: d.buildId ?? workflowBuildId() }) } : {}),
     ...sparkyWorkerOptions(),
     ...opts.workerOptions,
   });
@@ -45,7 +53,13 @@ async function main(): Promise<void> {
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = process.env.SPARKY_TASK_QUEUE ?? CPU_TASK_QUEUE;
   const connection = await NativeConnection.connect({ address });
-  const worker = await startCpuWorker({ connection, namespace, taskQueue, logDir: process.env.SPARKY_LOG_DIR });
+  // SPARKY_DEPLOYMENT: versioned (runs pinned to this build); SPARKY_BUILD_ID serves a cached earlier build.
+  const deployment = process.env.SPARKY_DEPLOYMENT ? { name: deploymentName(), buildId: process.env.SPARKY_BUILD_ID || workflowBuildId() } : undefined;
+  const drained = deployment && process.env.SPARKY_BUILD_ID ? cachedBundle(deployment.buildId) : undefined;
+  if (deployment && process.env.SPARKY_BUILD_ID && !drained) throw new Error(`no cached bundle of ${deployment.buildId} on this host`);
+  const worker = await startCpuWorker({ connection, namespace, taskQueue, logDir: process.env.SPARKY_LOG_DIR,
+    deployment: deployment && { ...deployment, codePath: drained?.codePath } });
+  if (deployment) console.log(`sparky cpu worker: deployment ${deployment.name}, build ${deployment.buildId}`);
   // Worker.run installs its own SIGINT/SIGTERM handling (shutdownSignals) and drains gracefully.
   console.log(`sparky cpu worker: ${address} namespace ${namespace} task queue ${taskQueue}`);
   try {

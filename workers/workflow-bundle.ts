@@ -1,6 +1,7 @@
 // Bundling workflow code with webpack takes seconds on a small machine, and every worker (and every
 // test file) needs the same bundle. We build it once per content hash of the sources it can reach
-// and keep it under .sparky/cache, so workers start in well under a second after the first time.
+// and keep it under .sparky/cache, so workers start in well under a second after the first time. The
+// same hash is the build id of Worker Versioning, and the cache keeps old builds' code for draining.
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -25,11 +26,26 @@ function sourceHash(workflowsPath: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+const DEFAULT_WORKFLOWS = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+const CACHE_DIR = path.join(DATA_DIR, 'cache');
+
+/**
+ * The build id of the workflow code (Worker Versioning): the content hash of the sources, so a change of
+ * workflow code is a new build, and a checkout with the same code is the same build on every host.
+ */
+export function workflowBuildId(workflowsPath = DEFAULT_WORKFLOWS): string {
+  return `build-${sourceHash(workflowsPath)}`;
+}
+
+/** The cached bundle of an earlier build, if this machine built it (old runs pinned to it can drain on it). */
+export function cachedBundle(buildId: string): { codePath: string } | undefined {
+  const codePath = path.join(CACHE_DIR, `workflows-${buildId.replace(/^build-/, '')}.js`);
+  return existsSync(codePath) ? { codePath } : undefined;
+}
+
 /** Returns `{ codePath }` for `Worker.create({ workflowBundle })`. */
-export async function workflowBundle(
-  workflowsPath = path.join(PROJECT_ROOT, 'workflows', 'index.ts'),
-): Promise<{ codePath: string }> {
-  const cacheDir = path.join(DATA_DIR, 'cache');
+export async function workflowBundle(workflowsPath = DEFAULT_WORKFLOWS): Promise<{ codePath: string }> {
+  const cacheDir = CACHE_DIR;
   const codePath = path.join(cacheDir, `workflows-${sourceHash(workflowsPath)}.js`);
   if (existsSync(codePath)) return { codePath };
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });

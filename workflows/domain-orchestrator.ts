@@ -3,20 +3,21 @@
 // Dependencies on workstreams of other domains in the same phase are satisfied by the parent's
 // `dependencyFinished` signal (see docs/orchestration.md). Every transition is reported to the parent.
 // Big domains continue-as-new after `continueAsNewAfter` workstreams, carrying what is done.
+// With `onFailure: ask` a step that fails for good puts its workstream in attention: the domain goes
+// on with what does not depend on it and waits for the parent's `stepDecision` (retry or skip).
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler,
 } from '@temporalio/workflow';
 import type { Domain, Step } from '../plan/schema.ts';
 import {
-  dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal,
+  dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, stepDecisionSignal,
 } from './messages.ts';
 import { gpuOfPinnedQueue, resolvePool, type QueueTarget } from './pools.ts';
 import { Reporter } from './reporter.ts';
 import type { RunContext } from './run-context.ts';
-import { now, summariseOutputs, type StepStatus } from './status.ts';
-import {
-  activityOptions, errorMessage, failedAttempts, runStepActivity, stepContext, substituteStep,
-} from './steps.ts';
+import { now, summariseOutputs, type Attention, type StepStatus } from './status.ts';
+import { errorMessage } from './errors.ts';
+import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
 
 export interface DomainCarry {
   /** Workstreams that finished (succeeded) in earlier runs of this child. */
@@ -25,6 +26,12 @@ export interface DomainCarry {
   /** stickyGpu: workstream → the pinned queue its first GPU step landed on. */
   pinned: Record<string, string>;
   runs: number;
+  /** Workstreams waiting for a person, with the index of the step a retry runs again. */
+  attention?: Record<string, { stepIndex: number; attention: Attention }>;
+  /** Workstreams a person's decision released, with the index of the step they go on from. */
+  resume?: Record<string, number>;
+  /** `<workstream>.<step>` skipped by a person → who and why (for the error of a step that needs its outputs). */
+  skipped?: Record<string, string>;
 }
 
 export interface DomainInput {
@@ -38,6 +45,14 @@ export interface DomainInput {
   continueAsNewAfter: number;
   paused?: boolean;
   carry?: DomainCarry;
+  /** What a step that fails for good does: `ask` → attention; otherwise the domain fails. Default `compensate` (older runs). */
+  onFailure?: 'ask' | 'compensate' | 'halt';
+  /** The plan revision this domain's definition comes from (stamped on every step it runs). */
+  revision?: number;
+  /** Workstreams that start in attention (a gate's rejection sent them back for rework). */
+  held?: Record<string, Attention>;
+  /** Steps of the run a person skipped (`<workstream>.<step>` → who and why). */
+  skipped?: Record<string, string>;
 }
 
 export interface DomainResult {
@@ -49,7 +64,10 @@ export interface DomainResult {
 }
 
 export async function domainOrchestrator(input: DomainInput): Promise<DomainResult> {
-  const { run, domain } = input;
+  let run = input.run;
+  let domain = input.domain;
+  let revision = input.revision ?? 0;
+  const ask = input.onFailure === 'ask';
   const carry: DomainCarry = input.carry ?? { done: [], externalDone: [], pinned: {}, runs: 0 };
   const runs = carry.runs + 1;
   const reporter = new Reporter(run.parentWorkflowId, run.phaseId, domain.id);
@@ -59,6 +77,12 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
   const pinned = { ...carry.pinned };
   const local = new Set(domain.workstreams.map((ws) => ws.id));
   const running = new Map<string, Promise<void>>();
+  const attention = new Map(Object.entries(carry.attention ?? {}));
+  const resume = new Map(Object.entries(carry.resume ?? {}));
+  const skipped: Record<string, string> = { ...input.skipped, ...carry.skipped };
+  for (const [wsId, held] of Object.entries(input.held ?? {})) {
+    if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
+  }
   let paused = input.paused ?? false;
   let halt: string | undefined;
   let failure: { workstreamId: string; stepId: string; message: string } | undefined;
@@ -75,27 +99,66 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
     }
     changed();
   });
+  setHandler(stepDecisionSignal, (msg) => {
+    const entry = msg ? attention.get(msg.workstream) : undefined;
+    if (!msg || !entry || entry.attention.step !== msg.step) return; // the parent checked it; a stale copy changes nothing
+    attention.delete(msg.workstream);
+    if (msg.action === 'retry') {
+      resume.set(msg.workstream, entry.stepIndex);
+    } else {
+      const def = workstreamDef(msg.workstream)?.steps[entry.stepIndex];
+      const why = `skipped by ${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
+      skipped[`${msg.workstream}.${msg.step}`] = why;
+      reporter.push({ type: 'step', workstreamId: msg.workstream,
+        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision } });
+      resume.set(msg.workstream, entry.stepIndex + 1);
+    }
+    changed();
+  });
+  setHandler(reviseDomainSignal, (msg) => {
+    if (!msg?.domain || msg.domain.id !== domain.id) return;
+    domain = msg.domain;
+    revision = msg.revision;
+    if (msg.run) run = { ...run, ...msg.run };
+    // A step in attention may have been renamed by the revision: the decision names the new id.
+    for (const [wsId, entry] of attention) {
+      const id = workstreamDef(wsId)?.steps[entry.stepIndex]?.id;
+      if (id) entry.attention = { ...entry.attention, step: id };
+    }
+    changed();
+  });
   setHandler(domainStatusQuery, () => ({
-    domainId: domain.id, runs, paused, halt, failure, done: done.size, total: domain.workstreams.length,
+    domainId: domain.id, runs, paused, halt, failure, done: done.size, total: domain.workstreams.length, revision,
     running: [...running.keys()], waitingForOtherDomains: [...externalPending],
+    attention: Object.fromEntries([...attention].map(([id, a]) => [id, a.attention])),
   }));
 
   reporter.push({ type: 'domain', runs });
+  for (const [wsId, entry] of attention) {
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'attention', at: now(), attention: entry.attention });
+  }
 
   const stopped = () => halt !== undefined || failure !== undefined;
   const ready = (deps: string[] | undefined) =>
     (deps ?? []).every((d) => (local.has(d) ? done.has(d) : !externalPending.has(d)));
 
-  async function runWorkstream(wsIndex: number): Promise<void> {
-    const ws = domain.workstreams[wsIndex];
-    reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'running', at: now() });
-    for (const step of ws.steps) {
+  function workstreamDef(id: string) {
+    return domain.workstreams.find((w) => w.id === id);
+  }
+
+  /** Runs a workstream's steps from `from` on, each from the current (possibly revised) definition. */
+  async function runWorkstream(wsId: string, from: number): Promise<void> {
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'running', at: now() });
+    for (let stepIndex = from; ; stepIndex += 1) {
+      const ws = workstreamDef(wsId);
+      if (!ws || stepIndex >= ws.steps.length) break;
+      const step = ws.steps[stepIndex];
       await condition(() => !paused || stopped());
       if (stopped()) {
         reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'halted', at: now(), error: halt ?? 'domain failed' });
         return;
       }
-      const status: StepStatus = { id: step.id, kind: step.kind, state: 'running', startedAt: now() };
+      const status: StepStatus = { id: step.id, kind: step.kind, state: 'running', startedAt: now(), revision };
       try {
         const target = stepTarget(step, ws.stickyGpu ? pinned[ws.id] : undefined);
         status.taskQueue = target.taskQueue;
@@ -104,7 +167,7 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
         try {
           const { compensate, ...body } = step;
           const result = await runStepActivity({
-            step: substituteStep(body, outputs),
+            step: substituteStep(body, outputs, skipped),
             ctx: stepContext(run, domain.id, ws.id, body, target.gpu ? { gpu: target.gpu } : {}),
           }, options);
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
@@ -132,12 +195,19 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
         reporter.push({ type: 'step', workstreamId: ws.id, step: { ...status } });
         reporter.push({ type: 'workstream', workstreamId: ws.id, state: cancelled ? 'cancelled' : 'failed', at: now(), error: status.lastError });
         if (cancelled) throw err;
+        if (ask) {
+          // Nothing else of this workstream runs until a person decides; the rest of the domain goes on.
+          const entry = { stepIndex, attention: { step: step.id, cause: 'failed' as const, reason: firstLines(status.lastError ?? 'failed'), since: now() } };
+          attention.set(ws.id, entry);
+          reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'attention', at: now(), error: status.lastError, attention: entry.attention });
+          return;
+        }
         failure ??= { workstreamId: ws.id, stepId: step.id, message: status.lastError ?? 'failed' };
         return;
       }
     }
-    done.add(ws.id);
-    reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'succeeded', at: now() });
+    done.add(wsId);
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now() });
   }
 
   function stepTarget(step: Step, pinnedQueue: string | undefined): QueueTarget {
@@ -158,12 +228,13 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
       if (stopped() && running.size === 0) break;
       if (done.size === domain.workstreams.length) break;
       if (!stopped() && !paused) {
-        for (let i = 0; i < domain.workstreams.length; i += 1) {
+        for (const ws of domain.workstreams) {
           if (running.size >= input.maxParallel || started >= input.continueAsNewAfter) break;
-          const ws = domain.workstreams[i];
-          if (done.has(ws.id) || running.has(ws.id) || !ready(ws.dependsOn)) continue;
+          if (done.has(ws.id) || running.has(ws.id) || attention.has(ws.id) || !ready(ws.dependsOn)) continue;
           started += 1;
-          const promise = runWorkstream(i).finally(() => { running.delete(ws.id); changed(); });
+          const from = resume.get(ws.id) ?? 0;
+          resume.delete(ws.id);
+          const promise = runWorkstream(ws.id, from).finally(() => { running.delete(ws.id); changed(); });
           promise.catch(() => undefined); // a cancelled workstream is handled by the cancellation path below
           running.set(ws.id, promise);
         }
@@ -173,8 +244,11 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
         await reporter.flush();
         await condition(allHandlersFinished);
         return await continueAsNew<typeof domainOrchestrator>({
-          ...input, outputs, paused,
-          carry: { done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs },
+          ...input, run, domain, revision, outputs, paused, held: undefined,
+          carry: {
+            done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
+            attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped,
+          },
         });
       }
       const seen = changes;
@@ -197,4 +271,9 @@ export async function domainOrchestrator(input: DomainInput): Promise<DomainResu
       'SparkyDomainFailed', failure);
   }
   return { domainId: domain.id, state: halt ? 'halted' : 'succeeded', haltReason: halt, runs, succeeded: done.size };
+}
+
+/** The first lines of an error: enough for the status and the Web UI; the full text stays in lastError. */
+function firstLines(text: string, lines = 3): string {
+  return text.split('\n').slice(0, lines).join('\n');
 }

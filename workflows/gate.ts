@@ -3,13 +3,16 @@
 // approveGate/rejectGate (tctl has no updates) or the update decideGate. A single rejection by a
 // listed approver rejects the gate. A decision that would be refused is refused by the update's
 // validator and, for a signal (which cannot answer), recorded in the audit trail as ignored.
+// A rejection sends the phase (or the workstreams it names) back for rework; with `onFailure: ask`
+// failed checks wait for `recheckGate` instead of ending the run (docs/orchestration.md).
 import { ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
+import { substituteOutputs } from '../plan/outputs.ts';
 import type { GateCheckResult, SparkyActivities } from '../common/activity-types.ts';
 import type { Gate, GateCheck } from '../plan/schema.ts';
 import { durationMs, formatMs } from './durations.ts';
 import type { DecideGateInput, DecideGateResult } from './messages.ts';
 import { now, type AuditEntry, type GateStatus, type RunStatus } from './status.ts';
-import { errorMessage } from './steps.ts';
+import { errorMessage } from './errors.ts';
 
 export type Surface = 'signal' | 'update';
 
@@ -40,8 +43,43 @@ export class GateKeeper {
       return `${input.approver} is not an approver of gate ${gate.id}${gate.escalated ? ' (escalated)' : ''} (approvers: ${gate.approvers.join(', ')})`;
     }
     if (gate.approvals.includes(input.approver)) return `${input.approver} already approved gate ${gate.id}: one vote per person`;
+    if (input.rework !== undefined) {
+      if (input.decision !== 'reject') return '"rework" goes with a rejection only';
+      if (!Array.isArray(input.rework) || input.rework.some((w) => typeof w !== 'string')) return '"rework" must be a list of workstream ids';
+      const phase = this.status.phases.find((p) => p.gate === gate);
+      const mine = phase?.domains.flatMap((d) => d.workstreams.map((w) => w.id)) ?? [];
+      const unknown = input.rework.filter((w) => !mine.includes(w));
+      if (unknown.length) return `rework names ${unknown.join(', ')}, not a workstream of phase ${phase?.id} (its workstreams: ${mine.join(', ')})`;
+    }
     return undefined;
   }
+
+  /** Why a recheck must be refused, or undefined when the gate's checks may run again. */
+  recheckRefusal(gateId: unknown): string | undefined {
+    if (typeof gateId !== 'string' || gateId === '') return 'missing "gate"';
+    const gate = this.find(gateId);
+    if (!gate) return `unknown gate "${gateId}" (gates of this run: ${this.status.phases.flatMap((p) => (p.gate ? [p.gate.id] : [])).join(', ') || 'none'})`;
+    if (gate.state !== 'checks-failed') {
+      return `gate ${gate.id} has no failed checks to run again (it is ${gate.state}${gate.state === 'waiting' || gate.state === 'approved' ? ': its checks passed' : ''})`;
+    }
+    return undefined;
+  }
+
+  /** Asks the gate's checks to run again (after recheckRefusal said yes). */
+  recheck(gateId: string, by: string, comment?: string): void {
+    const gate = this.find(gateId) as GateStatus;
+    gate.audit.push(clean({ at: now(), surface: 'signal', approver: by, decision: 'recheck', comment }));
+    this.rechecks.add(gateId);
+    this.onChange();
+  }
+
+  /** Resolves when someone asked for a recheck of this gate (and takes the request). */
+  async rechecked(gateId: string): Promise<void> {
+    await condition(() => this.rechecks.has(gateId));
+    this.rechecks.delete(gateId);
+  }
+
+  private readonly rechecks = new Set<string>();
 
   /** Applies a decision that passed `refusal`. */
   decide(input: DecideGateInput, surface: Surface): DecideGateResult {
@@ -50,6 +88,7 @@ export class GateKeeper {
       at: now(), surface, approver: input.approver, decision: input.decision,
       comment: input.decision === 'approve' ? input.comment : undefined,
       reason: input.decision === 'reject' ? input.comment : undefined,
+      rework: input.decision === 'reject' && input.rework?.length ? [...input.rework] : undefined,
     }));
     if (input.decision === 'reject') {
       gate.state = 'rejected';
@@ -102,7 +141,16 @@ export interface GateDeps {
   checkCtx: { runWorkflowId: string; planName: string; phaseId: string };
   outputs: Record<string, Record<string, unknown>>;
   onChange: () => void;
+  /** The gate's definition now (a plan revision may change its checks or approvers). */
+  def: () => Gate;
+  /** `onFailure: ask`: failed checks wait for a recheck, and a timeout's rejection means rework. */
+  ask: boolean;
+  /** Resolves when a person asks for this gate's checks to run again. */
+  rechecked: () => Promise<void>;
 }
+
+/** How a gate ended: approved, or rejected and sent back for rework (every workstream of the phase when `rework` is unset). */
+export type GateOutcome = { approved: true } | { approved: false; by: string; reason?: string; rework?: string[] };
 
 async function runCheck(check: GateCheck, gateId: string, deps: GateDeps): Promise<GateCheckResult> {
   const { runGateCheck } = proxyActivities<SparkyActivities>({
@@ -111,35 +159,50 @@ async function runCheck(check: GateCheck, gateId: string, deps: GateDeps): Promi
     retry: { maximumAttempts: 2, initialInterval: 1000 },
     summary: `check ${gateId}/${check.id}`,
   });
+  let resolved: GateCheck;
   try {
-    return await runGateCheck({ check, ctx: { ...deps.checkCtx, gateId }, outputs: deps.outputs });
+    resolved = substituteOutputs(check, deps.outputs);
+  } catch (err) {
+    return { id: check.id, kind: check.kind, passed: false, message: (err as Error).message, durationMs: 0 };
+  }
+  try {
+    return await runGateCheck({ check: resolved, ctx: { ...deps.checkCtx, gateId }, outputs: deps.outputs });
   } catch (err) {
     return { id: check.id, kind: check.kind, passed: false, message: `check could not run: ${errorMessage(err)}`, durationMs: 0 };
   }
 }
 
-/** Runs a gate to its decision. Resolves when approved; throws a non-retryable failure otherwise. */
-export async function runGate(def: Gate, gate: GateStatus, deps: GateDeps): Promise<void> {
-  if (def.checks?.length) {
+/**
+ * Runs a gate to its decision: approved, or rejected for rework. Throws a non-retryable failure when
+ * checks fail or a timeout rejects in a run that does not ask (`onFailure: compensate | halt`).
+ */
+export async function runGate(gate: GateStatus, deps: GateDeps): Promise<GateOutcome> {
+  for (;;) {
+    const def = deps.def();
+    if (!def.checks?.length) break;
     gate.state = 'checking';
     deps.onChange();
     gate.checks = await Promise.all(def.checks.map((check) => runCheck(check, def.id, deps)));
     const failed = gate.checks.filter((c) => !c.passed);
-    if (failed.length > 0) {
+    if (failed.length === 0) break;
+    const summary = `gate ${def.id}: ${failed.length} check(s) failed: ${failed.map((c) => `${c.id} (${c.message})`).join('; ')}`;
+    if (!deps.ask) {
       gate.state = 'failed';
       gate.decidedAt = now();
       deps.onChange();
-      throw ApplicationFailure.nonRetryable(
-        `gate ${def.id}: ${failed.length} check(s) failed: ${failed.map((c) => `${c.id} (${c.message})`).join('; ')}`,
-        'SparkyGateChecksFailed', { gate: def.id, checks: gate.checks });
+      throw ApplicationFailure.nonRetryable(summary, 'SparkyGateChecksFailed', { gate: def.id, checks: gate.checks });
     }
+    gate.state = 'checks-failed'; // attention: fix the cause, then recheckGate
+    deps.onChange();
+    await deps.rechecked();
   }
+  const def = deps.def();
   const approval = def.approval;
   if (!approval) {
     gate.state = 'approved';
     gate.decidedAt = now();
     deps.onChange();
-    return;
+    return { approved: true };
   }
   let timeout = durationMs(approval.timeout);
   gate.state = 'waiting';
@@ -173,10 +236,25 @@ export async function runGate(def: Gate, gate: GateStatus, deps: GateDeps): Prom
   }
   gate.deadline = undefined;
   deps.onChange();
-  if (gate.state === 'rejected') {
-    const last = [...gate.audit].reverse().find((a) => !a.ignored && a.decision === 'reject');
-    throw ApplicationFailure.nonRetryable(
-      `gate ${def.id} rejected by ${last?.approver ?? '?'}${last?.reason ? `: ${last.reason}` : ''}`,
+  if (gate.state !== 'rejected') return { approved: true };
+  const last = [...gate.audit].reverse().find((a) => !a.ignored && !a.void && a.decision === 'reject');
+  if (last?.surface === 'timeout' && !deps.ask) {
+    // Nobody answered an unattended run: it ends as its onFailure says.
+    throw ApplicationFailure.nonRetryable(`gate ${def.id} rejected by ${last.approver}${last.reason ? `: ${last.reason}` : ''}`,
       'SparkyGateRejected', { gate: def.id, audit: gate.audit });
   }
+  return { approved: false, by: last?.approver ?? '?', reason: last?.reason, rework: last?.rework };
+}
+
+/**
+ * After a rejection: the gate starts over once the reworked workstreams are done. Votes so far are
+ * void (the audit keeps them, marked), checks run again, and the approver list is the plan's again.
+ */
+export function resetGate(gate: GateStatus, def: Gate): void {
+  for (const a of gate.audit) if (!a.ignored && (a.decision === 'approve' || a.decision === 'reject')) a.void = true;
+  Object.assign(gate, {
+    state: 'pending', checks: [], approvals: [], escalated: false,
+    approvers: def.approval?.approvers ?? [], required: def.approval?.required ?? 1,
+    waitingSince: undefined, deadline: undefined, decidedAt: undefined,
+  });
 }

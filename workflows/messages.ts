@@ -3,11 +3,12 @@
 // `temporal workflow signal --name pause` sends no input), so handlers accept `undefined` too.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RunStatus } from './status.ts';
-import type { DependencyFinished, DomainProgress } from './progress.ts';
+import type { DependencyFinished, DomainProgress, ReviseDomain, StepDecision } from './progress.ts';
 
 export interface ApproveGateInput { gate: string; approver: string; comment?: string }
-export interface RejectGateInput { gate: string; approver: string; reason: string }
-export interface DecideGateInput { gate: string; approver: string; decision: 'approve' | 'reject'; comment?: string }
+/** `rework`: the workstreams to redo (default: every workstream of the gate's phase). */
+export interface RejectGateInput { gate: string; approver: string; reason: string; rework?: string[] }
+export interface DecideGateInput { gate: string; approver: string; decision: 'approve' | 'reject'; comment?: string; rework?: string[] }
 /** What `decideGate` answers: the gate after the vote. */
 export interface DecideGateResult { gate: string; state: string; approvals: string[]; required: number; approvers: string[] }
 
@@ -16,6 +17,27 @@ export const rejectGateSignal = defineSignal<[RejectGateInput?]>('rejectGate');
 export const pauseSignal = defineSignal<[Record<string, never>?]>('pause');
 export const resumeSignal = defineSignal<[Record<string, never>?]>('resume');
 export const decideGateUpdate = defineUpdate<DecideGateResult, [DecideGateInput]>('decideGate');
+
+// Fix and continue (docs/orchestration.md, "Attention"): a person decides what happens to a step
+// that failed for good, a gate whose checks failed, or the whole run.
+/** `step`: `<workstream>/<step>`, or `<workstream>` for the step its attention names. */
+export interface RetryStepInput { step: string; by: string; comment?: string }
+export interface SkipStepInput { step: string; by: string; reason: string }
+export interface RecheckGateInput { gate: string; by: string; comment?: string }
+export interface AbortInput { by: string; reason: string }
+export type ResolveAction = 'retryStep' | 'skipStep' | 'recheckGate' | 'abort';
+/** One update for all four decisions; `comment` is the skip's or abort's reason. */
+export interface ResolveInput { action: ResolveAction; step?: string; gate?: string; by: string; comment?: string }
+export interface ResolveResult { action: ResolveAction; accepted: string }
+export interface RevisePlanInput { plan: unknown; by: string; comment?: string }
+export interface RevisePlanResult { revision: number; changes: string[] }
+
+export const retryStepSignal = defineSignal<[RetryStepInput?]>('retryStep');
+export const skipStepSignal = defineSignal<[SkipStepInput?]>('skipStep');
+export const recheckGateSignal = defineSignal<[RecheckGateInput?]>('recheckGate');
+export const abortSignal = defineSignal<[AbortInput?]>('abort');
+export const resolveUpdate = defineUpdate<ResolveResult, [ResolveInput]>('resolve');
+export const revisePlanUpdate = defineUpdate<RevisePlanResult, [RevisePlanInput]>('revisePlan');
 export const statusQuery = defineQuery<RunStatus, [Record<string, never>?]>('status');
 
 // Internal: between the metaOrchestrator and its domainOrchestrator children (see docs/orchestration.md).
@@ -25,5 +47,9 @@ export const domainProgressSignal = defineSignal<[DomainProgress]>('domainProgre
 export const dependencyFinishedSignal = defineSignal<[DependencyFinished]>('dependencyFinished');
 /** parent → child: another domain failed; start nothing new, let running steps finish, then return. */
 export const haltDomainSignal = defineSignal<[{ reason: string }]>('haltDomain');
+/** parent → child: a person's decision about a step in attention (retry it, or skip it and go on). */
+export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
+/** parent → child: the plan was revised; the child's workstreams not yet finished follow the new definition. */
+export const reviseDomainSignal = defineSignal<[ReviseDomain]>('reviseDomain');
 /** A domain child's own status (its slice of the run). */
 export const domainStatusQuery = defineQuery<unknown, [Record<string, never>?]>('domainStatus');

@@ -1,23 +1,31 @@
 // metaOrchestrator: one per run. Validates its own input, runs the phases in order (each phase: one
 // domainOrchestrator child per domain in parallel, then the phase gate), keeps the whole run's
-// status, outputs and saga, and on failure, rejection or cancellation compensates newest first.
+// status, outputs and saga. A run lives through real life: a step that fails for good waits in
+// attention for retryStep/skipStep, failed gate checks wait for recheckGate, a rejection reworks the
+// named workstreams (undoing only theirs), revisePlan corrects the plan of a waiting run, and only
+// abort (or cancellation) ends it early, undoing everything as onAbort says.
 // Design and the reasons behind it: docs/orchestration.md.
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
 import { domainWorkflowId } from '../common/ids.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
-import { GateKeeper, runGate, waitText } from './gate.ts';
+import type { Plan } from '../plan/schema.ts';
+import { Decisions } from './decisions.ts';
+import { errorMessage } from './errors.ts';
+import { GateKeeper, resetGate, runGate, type GateOutcome } from './gate.ts';
 import {
-  approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, rejectGateSignal,
-  resumeSignal, statusQuery, type DecideGateInput,
+  abortSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, recheckGateSignal,
+  rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, reviseDomainSignal, revisePlanUpdate, skipStepSignal, statusQuery,
+  stepDecisionSignal, type DecideGateInput, type ResolveInput, type ResolveResult, type RevisePlanInput, type RevisePlanResult,
 } from './messages.ts';
-import { runPhase, type PhaseDeps } from './phase.ts';
+import { runPhase, type PhaseDeps, type Rerun } from './phase.ts';
 import { Relay } from './relay.ts';
+import { checkRevision, revisedDomain } from './revise.ts';
+import { runState, runText, TERMINAL } from './run-text.ts';
 import { Saga, type CompensationReport } from './saga.ts';
 import { StatusIndex } from './status-index.ts';
-import { initialStatus, now, type RunState } from './status.ts';
-import { errorMessage } from './steps.ts';
+import { initialStatus, now, phaseStatus, recount, type RunState } from './status.ts';
 import { validateRunInput, type MetaInput } from './validate-input.ts';
 import { Visibility } from './visibility.ts';
 
@@ -31,69 +39,218 @@ export interface MetaResult {
   gates: { id: string; state: string; approvals: string[] }[];
   workstreams: number;
   skippedSteps: string[];
+  /** The plan revision the run finished under (0: as started). */
+  revision: number;
 }
 
-const TERMINAL: RunState[] = ['completed', 'failed', 'cancelled'];
+/** A refusal: the caller's input can never succeed as it is (the `temporal` CLI shows it as not retryable). */
+function refuse(why: string): never {
+  throw ApplicationFailure.nonRetryable(why, 'SparkyRefused');
+}
 
 export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
-  const { plan, options } = validateRunInput(input);
+  const validated = validateRunInput(input);
+  let plan: Plan = validated.plan;
+  const { options } = validated;
   const runWorkflowId = workflowInfo().workflowId; // `sparky-<plan>-<run>` from Sparky; anything when started by hand
   const cpuTaskQueue = options.cpuTaskQueue ?? CPU_TASK_QUEUE;
-  const status = initialStatus(plan, runWorkflowId, (p, d) => domainWorkflowId(runWorkflowId, p, d));
+  const childId = (p: string, d: string) => domainWorkflowId(runWorkflowId, p, d);
+  const status = initialStatus(plan, runWorkflowId, childId);
   const saga = new Saga();
   const index = new StatusIndex(status, saga);
   const relay = new Relay();
   const visibility = new Visibility(options.searchAttributes !== false);
   const active = new Set<string>();
   const dependents = new Map<string, string[]>();
+  const skipped: Record<string, string> = {};
+  const work = new CancellationScope(); // abort cancels it: running steps stop, then onAbort applies
   let paused = false;
   let base: RunState = 'running';
 
   const refresh = () => {
-    const terminal = TERMINAL.includes(base);
-    const gate = status.phases.find((p) => p.gate?.state === 'waiting')?.gate;
     status.paused = paused;
-    status.state = paused && !terminal && base !== 'compensating' ? 'paused' : base === 'running' && gate ? 'waiting' : base;
-    status.waitingFor = terminal ? `${base}${status.error ? `: ${status.error.split('\n')[0]}` : ''}`
-      : base === 'compensating' ? compensatingText()
-        : paused ? `paused: no new steps start; resume with: temporal workflow signal --workflow-id ${runWorkflowId} --name resume`
-          : gate ? waitText(gate, runWorkflowId)
-            : runningText();
-    visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !terminal ? gate.id : '', state: status.state });
+    status.state = runState(status, base, paused);
+    status.waitingFor = runText(status, { runWorkflowId, sagaSize: saga.size });
+    const gate = status.phases.find((p) => p.gate?.state === 'waiting' || p.gate?.state === 'checks-failed')?.gate;
+    visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state });
     visibility.setDetails(status.waitingFor);
   };
-  const compensatingText = () => {
-    const done = status.compensations.filter((c) => c.state !== 'pending' && c.state !== 'running').length;
-    const current = status.compensations.find((c) => c.state === 'running');
-    return `compensating: undoing finished steps newest first (${done} of ${saga.size} done${current ? `; now undoing ${current.of}` : ''})`;
+
+  const runCtx = {
+    runWorkflowId, parentWorkflowId: runWorkflowId, planName: plan.name, defaults: plan.defaults ?? {}, pools: plan.pools ?? {},
+    env: plan.env ?? {}, baseDir: plan.baseDir, cpuTaskQueue,
   };
-  const runningText = () => {
-    const phase = status.phases.find((p) => p.id === status.currentPhase);
-    if (!phase) return 'starting';
-    if (phase.gate?.state === 'checking') return `running the checks of gate ${phase.gate.id}`;
-    const runningWs = phase.domains.flatMap((d) => d.workstreams.filter((w) => w.state === 'running').map((w) => w.id));
-    const shown = runningWs.slice(0, 8).join(', ') + (runningWs.length > 8 ? `, … (${runningWs.length})` : '');
-    return `running phase ${phase.id}${runningWs.length ? `: ${shown}` : ''}`;
+  const phaseDeps: PhaseDeps = {
+    plan, options, run: runCtx, index, relay, active, dependents, paused: () => paused, onChange: refresh,
+    onFailure: status.onFailure, revision: 0, skipped,
   };
 
   const gates = new GateKeeper(status, refresh);
+  const decisions = new Decisions(status, index, gates);
+
+  // ── gates ──
   const gateSignal = (decision: Partial<DecideGateInput>) => {
     const why = gates.refusal(decision);
     if (why) gates.ignore(decision, 'signal', why);
     else gates.decide(decision as DecideGateInput, 'signal');
   };
-  setHandler(statusQuery, () => status, { description: 'phases, domains, workstreams, steps, gates (checks, votes, audit), compensations' });
+  setHandler(statusQuery, () => status, { description: 'phases, domains, workstreams, steps, gates (checks, votes, audit), attention, decisions, revisions, compensations' });
   setHandler(approveGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.comment, decision: 'approve' }),
     { description: '{gate, approver, comment?}: one approval (refusals are kept in the audit as ignored)' });
-  setHandler(rejectGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.reason, decision: 'reject' }),
-    { description: '{gate, approver, reason}: reject the gate (the run compensates)' });
+  setHandler(rejectGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.reason, decision: 'reject', rework: msg?.rework }),
+    { description: '{gate, approver, reason, rework?: [workstream…]}: reject; the named workstreams (default: the whole phase) are undone and redone' });
   setHandler(decideGateUpdate, (msg) => gates.decide(msg as DecideGateInput, 'update'), {
-    description: '{gate, approver, decision: approve|reject, comment?}: answers with the gate; refuses unauthorised votes',
+    description: '{gate, approver, decision: approve|reject, comment?, rework?}: answers with the gate; refuses what cannot count',
     validator: (msg) => {
       const why = gates.refusal(msg);
-      if (why) throw new Error(why);
+      if (why) refuse(why);
     },
   });
+
+  // ── fix and continue ──
+  const apply = (msg: ResolveInput, surface: 'signal' | 'update'): ResolveResult => {
+    const by = msg.by.trim();
+    switch (msg.action) {
+      case 'abort': {
+        status.aborted = { by, reason: msg.comment ?? '', at: now() };
+        decisions.record({ surface, action: 'abort', by, comment: msg.comment });
+        work.cancel();
+        refresh();
+        return { action: msg.action, accepted: `aborting ${runWorkflowId} (onAbort ${status.onAbort})` };
+      }
+      case 'recheckGate': {
+        decisions.record({ surface, action: 'recheckGate', by, gate: msg.gate, comment: msg.comment });
+        gates.recheck(msg.gate as string, by, msg.comment);
+        return { action: msg.action, accepted: `the checks of ${msg.gate} run again` };
+      }
+      default: {
+        const t = decisions.target(msg.step as string);
+        const step = `${t.ws.id}/${t.stepId}`;
+        const retry = msg.action === 'retryStep';
+        decisions.record({ surface, action: msg.action, by, step, comment: msg.comment });
+        relay.send(t.phaseId, [t.childId], stepDecisionSignal,
+          { workstream: t.ws.id, step: t.stepId, action: retry ? 'retry' : 'skip', by, reason: msg.comment });
+        if (!retry) {
+          skipped[`${t.ws.id}.${t.stepId}`] = `skipped by ${by}: ${msg.comment}`;
+          const s = t.ws.steps.find((x) => x.id === t.stepId);
+          if (s) Object.assign(s, { state: 'skipped', skippedReason: `skipped by ${by}: ${msg.comment}`, finishedAt: now() });
+        }
+        // Until the child reports it running again, the workstream is no longer in attention: a second retry is refused.
+        t.ws.state = 'pending';
+        t.ws.attention = undefined;
+        refresh();
+        return { action: msg.action, accepted: `${retry ? 'retrying' : 'skipping'} ${step}` };
+      }
+    }
+  };
+  const decisionSignal = (action: ResolveInput['action'], msg: Record<string, unknown> | undefined, comment?: unknown) => {
+    const decision = { action, step: msg?.step, gate: msg?.gate, by: msg?.by, comment: comment ?? msg?.comment } as Partial<ResolveInput>;
+    const why = decisions.refusal(decision);
+    if (why) { decisions.ignore(action, msg, why); refresh(); return; }
+    apply(decision as ResolveInput, 'signal');
+  };
+  setHandler(retryStepSignal, (msg) => decisionSignal('retryStep', msg as Record<string, unknown> | undefined),
+    { description: '{step: "<workstream>/<step>", by, comment?}: run a step in attention again (outputs of finished steps are kept)' });
+  setHandler(skipStepSignal, (msg) => decisionSignal('skipStep', msg as Record<string, unknown> | undefined, msg?.reason),
+    { description: '{step, by, reason}: skip a step in attention; its workstream goes on with the next step' });
+  setHandler(recheckGateSignal, (msg) => decisionSignal('recheckGate', msg as Record<string, unknown> | undefined),
+    { description: '{gate, by}: run a gate\'s failed checks again after a fix' });
+  setHandler(abortSignal, (msg) => decisionSignal('abort', msg as Record<string, unknown> | undefined, msg?.reason),
+    { description: '{by, reason}: end the run; onAbort says whether finished steps are undone' });
+  setHandler(resolveUpdate, (msg) => apply(msg, 'update'), {
+    description: '{action: retryStep|skipStep|recheckGate|abort, step?, gate?, by, comment?}: answers at once; refuses what cannot apply',
+    validator: (msg) => {
+      const why = decisions.refusal(msg);
+      if (why) refuse(why);
+    },
+  });
+
+  // ── plan revisions ──
+  let pendingRevision: { plan: Plan; changes: string[] } | undefined;
+  const revisionRefusal = (msg: RevisePlanInput | undefined): string | undefined => {
+    pendingRevision = undefined;
+    if (msg === null || typeof msg !== 'object') return 'no input: expected {"plan": {...}, "by": "..."}';
+    if (typeof msg.by !== 'string' || msg.by.trim() === '') return 'missing "by": who revises the plan (kept in the audit)';
+    if (TERMINAL.includes(status.state) || status.state === 'compensating') return `the run is ${status.state}: it takes no revision`;
+    if (!['attention', 'waiting', 'paused'].includes(status.state)) {
+      return `the run is ${status.state}: a revision is taken while the run waits (attention, at a gate, or paused); pause it first`;
+    }
+    let next: Plan;
+    try {
+      next = validateRunInput({ plan: msg.plan }).plan;
+    } catch (err) {
+      return `the revised plan is not valid: ${(err as Error).message}`;
+    }
+    const check = checkRevision(plan, next, status);
+    if (check.problems.length) return `revision refused (${check.problems.length} reason${check.problems.length === 1 ? '' : 's'}):\n  ${check.problems.join('\n  ')}`;
+    if (check.changes.length === 0) return 'the revised plan is the same as the plan in force: nothing to change';
+    pendingRevision = { plan: next, changes: check.changes };
+    return undefined;
+  };
+  setHandler(revisePlanUpdate, (msg): RevisePlanResult => {
+    // The validator ran in this same workflow task (or, on replay, the update was accepted): recompute if needed.
+    if (!pendingRevision) revisionRefusal(msg);
+    const { plan: next, changes } = pendingRevision as { plan: Plan; changes: string[] };
+    pendingRevision = undefined;
+    applyRevision(next, changes, msg.by.trim(), msg.comment);
+    return { revision: status.revision, changes };
+  }, {
+    description: '{plan, by, comment?}: take a corrected plan; refuses changes to what already ran, with every reason',
+    validator: (msg) => {
+      const why = revisionRefusal(msg);
+      if (why) refuse(why);
+    },
+  });
+
+  const applyRevision = (next: Plan, changes: string[], by: string, comment?: string) => {
+    const before = plan;
+    plan = next;
+    status.revision += 1;
+    status.revisions.push({ revision: status.revision, at: now(), by, ...(comment ? { comment } : {}), changes });
+    decisions.record({ surface: 'update', action: 'revisePlan', by, comment, revision: status.revision });
+    status.onFailure = next.onFailure ?? 'ask';
+    status.onAbort = next.onAbort ?? 'compensate';
+    Object.assign(runCtx, { defaults: next.defaults ?? {}, pools: next.pools ?? {}, env: next.env ?? {} });
+    next.phases.forEach((phase, i) => {
+      const ps = status.phases[i];
+      if (ps.state === 'pending') { status.phases[i] = phaseStatus(phase, childId); return; }
+      if (ps.state === 'succeeded') return;
+      // The running phase: step lists of unfinished workstreams follow the revision.
+      phase.domains.forEach((domain, d) => domain.workstreams.forEach((ws, w) => {
+        const st = ps.domains[d].workstreams[w];
+        st.steps = ws.steps.map((step, k) => {
+          const old = st.steps[k];
+          return old && old.id === before.phases[i].domains[d].workstreams[w].steps[k]?.id && old.state !== 'pending' && old.id === step.id
+            ? old : { id: step.id, kind: step.kind, state: 'pending' as const };
+        });
+        if (st.attention) {
+          const at = before.phases[i].domains[d].workstreams[w].steps.findIndex((s) => s.id === st.attention?.step);
+          const id = ws.steps[at]?.id;
+          if (id) st.attention = { ...st.attention, step: id };
+        }
+      }));
+      if (phase.gate && ps.gate && !['approved', 'rejected'].includes(ps.gate.state) && !ps.gate.escalated) {
+        ps.gate.approvers = phase.gate.approval?.approvers ?? [];
+        ps.gate.required = phase.gate.approval?.required ?? 1;
+        ps.gate.approvals = ps.gate.approvals.filter((a) => ps.gate?.approvers.includes(a));
+      }
+      for (const domain of phase.domains) {
+        const id = childId(phase.id, domain.id);
+        if (active.has(id)) {
+          relay.send(phase.id, [id], reviseDomainSignal,
+            { domain: revisedDomain(next, phase.id, domain.id) ?? domain, revision: status.revision, run: { defaults: runCtx.defaults, pools: runCtx.pools, env: runCtx.env } });
+        }
+      }
+    });
+    index.rebuild();
+    recount(status);
+    phaseDeps.plan = next;
+    phaseDeps.onFailure = status.onFailure;
+    phaseDeps.revision = status.revision;
+    refresh();
+  };
+
+  // ── pause, progress ──
   const relayToChildren = (signal: typeof pauseSignal) => {
     if (status.currentPhase) relay.send(status.currentPhase, [...active], signal, {});
   };
@@ -115,48 +272,87 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   upsertMemo({ sparky: { plan: plan.name, version: plan.version, phases: plan.phases.map((p) => p.id), counts: status.counts } });
   refresh();
 
-  const runCtx = {
-    runWorkflowId, parentWorkflowId: runWorkflowId, planName: plan.name, defaults: plan.defaults ?? {}, pools: plan.pools ?? {},
-    env: plan.env ?? {}, baseDir: plan.baseDir, cpuTaskQueue,
-  };
-  const phaseDeps: PhaseDeps = {
-    plan, options, run: runCtx, index, relay, active, dependents, paused: () => paused, onChange: refresh,
+  /** A rejection: undo and reopen the named workstreams and their same-phase dependents; the gate starts over. */
+  const rework = async (i: number, outcome: Extract<GateOutcome, { approved: false }>): Promise<Rerun> => {
+    const ps = status.phases[i];
+    const def = plan.phases[i];
+    const all = def.domains.flatMap((d) => d.workstreams);
+    const named = new Set(outcome.rework?.length ? outcome.rework : all.map((w) => w.id));
+    const reopened = new Set(named);
+    for (let grew = true; grew;) { // same-phase dependents, transitively
+      grew = false;
+      for (const ws of all) {
+        if (!reopened.has(ws.id) && (ws.dependsOn ?? []).some((d) => reopened.has(d))) { reopened.add(ws.id); grew = true; }
+      }
+    }
+    const reason = `rework requested by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`;
+    await saga.compensate(runCtx, index.outputs, status.compensations, refresh, (e) => e.phaseId === def.id && reopened.has(e.workstreamId));
+    const held: Rerun['held'] = {};
+    for (const ws of all) {
+      if (!reopened.has(ws.id)) continue;
+      const st = index.workstream(ws.id);
+      if (!st) continue;
+      index.forgetOutputs(ws.id);
+      for (const s of ws.steps) delete skipped[`${ws.id}.${s.id}`];
+      Object.assign(st, {
+        state: named.has(ws.id) ? 'attention' : 'pending', reworks: (st.reworks ?? 0) + 1,
+        startedAt: undefined, finishedAt: undefined, error: undefined, attention: undefined,
+        steps: ws.steps.map((s) => ({ id: s.id, kind: s.kind, state: 'pending' as const })),
+      });
+      if (named.has(ws.id)) held[ws.id] = st.attention = { step: ws.steps[0].id, cause: 'rework', reason, since: now() };
+    }
+    if (ps.gate && def.gate) resetGate(ps.gate, def.gate);
+    ps.state = 'running';
+    recount(status);
+    refresh();
+    return { done: new Set(all.filter((w) => !reopened.has(w.id)).map((w) => w.id)), held };
   };
 
   try {
-    for (const [i, phase] of plan.phases.entries()) {
-      await condition(() => !paused); // a paused run starts no new phase
-      status.currentPhase = phase.id;
-      await runPhase(phase, status.phases[i], phaseDeps);
-      const phaseStatus = status.phases[i];
-      if (phase.gate && phaseStatus.gate) {
-        phaseStatus.state = 'gate';
-        await condition(() => !paused);
-        await runGate(phase.gate, phaseStatus.gate, {
-          cpuTaskQueue, outputs: index.outputs, onChange: refresh,
-          checkCtx: { runWorkflowId, planName: plan.name, phaseId: phase.id },
-        });
+    await work.run(async () => {
+      for (let i = 0; i < plan.phases.length; i += 1) {
+        await condition(() => !paused); // a paused run starts no new phase
+        status.currentPhase = plan.phases[i].id;
+        let rerun: Rerun | undefined;
+        for (;;) {
+          await runPhase(plan.phases[i], status.phases[i], phaseDeps, rerun);
+          const phaseStatus = status.phases[i];
+          if (!plan.phases[i].gate || !phaseStatus.gate) break;
+          phaseStatus.state = 'gate';
+          await condition(() => !paused);
+          const outcome = await runGate(phaseStatus.gate, {
+            cpuTaskQueue, outputs: index.outputs, onChange: refresh, def: () => plan.phases[i].gate!,
+            ask: status.onFailure === 'ask', rechecked: () => gates.rechecked(phaseStatus.gate!.id),
+            checkCtx: { runWorkflowId, planName: plan.name, phaseId: plan.phases[i].id },
+          });
+          if (outcome.approved) break;
+          rerun = await rework(i, outcome);
+        }
+        status.phases[i].state = 'succeeded';
+        status.phases[i].finishedAt = now();
+        refresh();
       }
-      phaseStatus.state = 'succeeded';
-      phaseStatus.finishedAt = now();
-      refresh();
-    }
+    });
   } catch (err) {
     const cancelled = isCancellation(err);
-    status.error = cancelled ? 'cancelled' : errorMessage(err);
+    const aborted = cancelled && status.aborted !== undefined;
+    status.error = aborted ? `aborted by ${status.aborted?.by}: ${status.aborted?.reason}` : cancelled ? 'cancelled' : errorMessage(err);
     for (const p of status.phases) if (p.state === 'running' || p.state === 'gate') p.state = cancelled ? 'cancelled' : 'failed';
+    const policy = cancelled ? `onAbort ${status.onAbort}` : `onFailure ${status.onFailure}`;
+    const undo = cancelled ? status.onAbort === 'compensate' : status.onFailure === 'compensate';
     let report: CompensationReport | undefined;
-    if (status.onFailure === 'compensate' && saga.size > 0) {
+    if (undo && saga.size > 0) {
       base = 'compensating';
       refresh();
       report = await CancellationScope.nonCancellable(() => saga.compensate(runCtx, index.outputs, status.compensations, refresh));
     }
-    base = cancelled ? 'cancelled' : 'failed';
+    base = aborted ? 'aborted' : cancelled ? 'cancelled' : 'failed';
     status.finishedAt = now();
-    const summary = failureSummary(status.error, report, status.onFailure, saga.size, runWorkflowId);
+    const summary = endSummary(base, status.error, undo ? report : undefined, policy, saga.size, runWorkflowId);
     status.error = summary;
     refresh();
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    if (aborted) throw ApplicationFailure.nonRetryable(summary, 'SparkyRunAborted', { aborted: status.aborted, compensation: report ?? null });
     if (cancelled) throw err;
     throw ApplicationFailure.nonRetryable(summary, 'SparkyRunFailed', { error: errorMessage(err), compensation: report ?? null });
   }
@@ -165,7 +361,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   refresh();
   await condition(allHandlersFinished);
   return {
-    runWorkflowId, plan: plan.name, state: 'completed', phases: plan.phases.map((p) => p.id),
+    runWorkflowId, plan: plan.name, state: 'completed', phases: plan.phases.map((p) => p.id), revision: status.revision,
     gates: status.phases.flatMap((p) => (p.gate ? [{ id: p.gate.id, state: p.gate.state, approvals: p.gate.approvals }] : [])),
     workstreams: status.counts.finishedWorkstreams,
     skippedSteps: status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.flatMap((w) =>
@@ -173,13 +369,13 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   };
 }
 
-/** First line: what failed; then what was undone; then the original error in full (step output tails). */
-function failureSummary(error: string, report: CompensationReport | undefined, onFailure: string, sagaSize: number, id: string): string {
+/** First line: how the run ended and why; then what was undone; then the original error in full (step output tails). */
+function endSummary(end: RunState, error: string, report: CompensationReport | undefined, policy: string, sagaSize: number, id: string): string {
   const [headline, ...rest] = error.split('\n');
-  const parts = [`run ${id} failed: ${headline}`];
-  if (onFailure === 'halt') parts.push(`onFailure halt: no compensation ran (${sagaSize} finished step(s) with a compensation left as they are)`);
-  else if (!report) parts.push('nothing to compensate');
-  else {
+  const parts = [end === 'aborted' ? `run ${id} ${headline}` : end === 'cancelled' ? `run ${id} cancelled` : `run ${id} failed: ${headline}`];
+  if (!report) {
+    parts.push(sagaSize === 0 ? 'nothing to compensate' : `${policy}: no compensation ran (${sagaSize} finished step(s) with a compensation left as they are)`);
+  } else {
     parts.push(`compensated (newest first): ${report.compensated.join(', ') || 'none'}`);
     if (report.skipped.length) parts.push(`compensations skipped: ${report.skipped.join(', ')}`);
     if (report.failed.length) parts.push(`compensations FAILED: ${report.failed.map((f) => `${f.of} (${f.error.split('\n')[0]})`).join('; ')}`);

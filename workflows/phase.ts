@@ -2,6 +2,8 @@
 // the phase: each child is told which foreign workstreams it waits for; when one of them succeeds
 // (the owning child reports it), the parent relays `dependencyFinished` with its outputs. When a
 // domain fails, the others are halted (nothing new starts, running steps finish) and the phase fails.
+// A rework run of a phase (after a gate's rejection) starts children only for the domains with
+// reopened workstreams, telling them what is already done and which workstreams wait for a person.
 import { ApplicationFailure, isCancellation, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { domainWorkflowId } from '../common/ids.ts';
 import { findOutputRefs } from '../plan/outputs.ts';
@@ -11,8 +13,8 @@ import { haltDomainSignal } from './messages.ts';
 import type { Relay } from './relay.ts';
 import { DEFAULT_CONTINUE_AS_NEW_AFTER, DEFAULT_MAX_PARALLEL, type RunContext, type RunOptions } from './run-context.ts';
 import type { StatusIndex } from './status-index.ts';
-import { now, type PhaseStatus } from './status.ts';
-import { errorMessage } from './steps.ts';
+import { now, type Attention, type PhaseStatus } from './status.ts';
+import { errorMessage } from './errors.ts';
 
 export interface PhaseDeps {
   plan: Plan;
@@ -26,33 +28,52 @@ export interface PhaseDeps {
   /** Foreign workstream → the children that wait for it (filled per phase, read by the progress handler). */
   dependents: Map<string, string[]>;
   onChange: () => void;
+  onFailure: 'ask' | 'compensate' | 'halt';
+  revision: number;
+  /** `<workstream>.<step>` skipped by a person → who and why. */
+  skipped: Record<string, string>;
 }
 
-export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDeps): Promise<void> {
+/** A phase run again for rework: what stays done, and which workstreams start in attention. */
+export interface Rerun { done: Set<string>; held: Record<string, Attention> }
+
+export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDeps, rerun?: Rerun): Promise<void> {
   const { plan, run, index } = deps;
   const owner = new Map<string, string>();
-  for (const d of phase.domains) for (const ws of d.workstreams) owner.set(ws.id, d.id);
+  for (const d of phase.domains) for (const ws of d.workstreams) { owner.set(ws.id, d.id); deps.dependents.delete(ws.id); }
   const childId = (domainId: string) => domainWorkflowId(run.runWorkflowId, phase.id, domainId);
+  const isDone = (ws: string) => rerun?.done.has(ws) ?? false;
+  const domains = phase.domains.filter((d) => d.workstreams.some((ws) => !isDone(ws.id)));
 
-  const inputs = phase.domains.map((domain): DomainInput => {
+  const inputs = domains.map((domain): DomainInput => {
     const external = new Set<string>();
     for (const ws of domain.workstreams) {
+      if (isDone(ws.id)) continue;
       for (const dep of ws.dependsOn ?? []) if (owner.has(dep) && owner.get(dep) !== domain.id) external.add(dep);
     }
+    const externalDone = [...external].filter(isDone);
+    for (const dep of externalDone) external.delete(dep);
     for (const dep of external) deps.dependents.set(dep, [...(deps.dependents.get(dep) ?? []), childId(domain.id)]);
     // Only the outputs this domain's steps reference travel with it: big plans keep small inputs.
     const outputs: Record<string, Record<string, unknown>> = {};
     for (const ref of findOutputRefs(domain.workstreams)) Object.assign(outputs, index.byWorkstream.get(ref.workstream));
+    const held = Object.fromEntries(domain.workstreams.filter((ws) => rerun?.held[ws.id]).map((ws) => [ws.id, rerun!.held[ws.id]]));
     return {
-      run: { ...run, phaseId: phase.id }, domain, externalDeps: [...external], outputs, paused: deps.paused(),
+      run: { ...run, phaseId: phase.id }, domain, externalDeps: [...external, ...externalDone], outputs, paused: deps.paused(),
       maxParallel: domain.maxParallel ?? plan.defaults?.maxParallel ?? DEFAULT_MAX_PARALLEL,
       continueAsNewAfter: deps.options.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER,
+      onFailure: deps.onFailure, revision: deps.revision, skipped: deps.skipped,
+      ...(rerun ? {
+        held, carry: { done: domain.workstreams.filter((ws) => isDone(ws.id)).map((ws) => ws.id), externalDone, pinned: {}, runs: 0 },
+      } : {}),
     };
   });
 
   status.state = 'running';
-  status.startedAt = now();
+  status.startedAt ??= now();
+  for (const domain of status.domains) if (domains.some((d) => d.id === domain.id)) { domain.state = 'running'; domain.finishedAt = undefined; }
   deps.onChange();
+  deps.relay.phaseRestarting(phase.id);
   const taskQueue = workflowInfo().taskQueue;
   const handles: ChildWorkflowHandle<typeof domainOrchestrator>[] = await Promise.all(inputs.map((input) => {
     const workflowId = childId(input.domain.id);
@@ -64,7 +85,7 @@ export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDep
   let firstFailure: unknown;
   let cancellation: unknown;
   await Promise.all(handles.map(async (handle, i) => {
-    const domain = status.domains[i];
+    const domain = status.domains.find((d) => d.id === inputs[i].domain.id) as PhaseStatus['domains'][number];
     try {
       const result = await handle.result();
       domain.state = result.state;

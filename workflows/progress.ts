@@ -1,8 +1,9 @@
 // Messages between the metaOrchestrator and its domain children. Children report every step and
 // workstream transition to the parent in batches (one signal carries everything that happened since
 // the last one), so the parent holds the whole run's status, outputs and saga durably in its history.
-import type { StepBody } from '../plan/schema.ts';
-import type { StepStatus, WorkstreamState } from './status.ts';
+import type { Domain, StepBody } from '../plan/schema.ts';
+import type { RunContext } from './run-context.ts';
+import type { Attention, StepStatus, WorkstreamState } from './status.ts';
 
 /** One finished step that can be undone: its `compensate` step, where it ran, and when. */
 export interface SagaEntry {
@@ -19,7 +20,7 @@ export interface SagaEntry {
 }
 
 export type ProgressEvent =
-  | { type: 'workstream'; workstreamId: string; state: WorkstreamState; at: string; error?: string }
+  | { type: 'workstream'; workstreamId: string; state: WorkstreamState; at: string; error?: string; attention?: Attention }
   | {
     type: 'step'; workstreamId: string; step: StepStatus;
     /** Full outputs of a finished step (for later substitutions and gate metric checks). */
@@ -32,4 +33,13 @@ export interface DomainProgress { phaseId: string; domainId: string; events: Pro
 
 export interface DependencyFinished {
   workstreams: { id: string; outputs: Record<string, Record<string, unknown>> }[];
+}
+
+export interface StepDecision { workstream: string; step: string; action: 'retry' | 'skip'; by: string; reason?: string }
+
+export interface ReviseDomain {
+  domain: Domain;
+  revision: number;
+  /** Plan-level settings the revision may have changed (they apply to steps that start from now on). */
+  run?: Pick<RunContext, 'defaults' | 'pools' | 'env'>;
 }

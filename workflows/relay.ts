@@ -20,6 +20,11 @@ export class Relay {
     this.startedPhases.add(phaseId);
   }
 
+  /** A phase runs again (rework): hold its relays until the new children have started. */
+  phaseRestarting(phaseId: string): void {
+    this.startedPhases.delete(phaseId);
+  }
+
   send(phaseId: string, targets: string[], signal: AnySignal, payload: unknown): void {
     if (targets.length > 0) this.queue.push({ phaseId, targets, signal, payload });
   }

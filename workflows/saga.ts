@@ -1,13 +1,15 @@
 // Sagas: every finished step with a `compensate` is pushed here (by the metaOrchestrator, from its
 // children's progress reports, so one saga covers the whole run across phases and domains). On
 // failure, rejection or cancellation the compensations run newest first, each as a `runStep` with
-// ctx.compensation = true, inside a scope the run's own cancellation cannot cut short.
+// ctx.compensation = true, inside a scope the run's own cancellation cannot cut short. A rework
+// (a gate's rejection naming workstreams) undoes only those workstreams' entries.
 import { CancellationScope } from '@temporalio/workflow';
 import type { SagaEntry } from './progress.ts';
 import { resolvePool } from './pools.ts';
 import type { RunContext } from './run-context.ts';
 import { now, type CompensationStatus } from './status.ts';
-import { activityOptions, errorMessage, runStepActivity, stepContext, substituteStep } from './steps.ts';
+import { activityOptions, runStepActivity, stepContext, substituteStep } from './steps.ts';
+import { errorMessage } from './errors.ts';
 
 export interface CompensationReport {
   compensated: string[];
@@ -28,6 +30,12 @@ export class Saga {
 
   get size(): number { return this.entries.length; }
 
+  private forget(of: string): void {
+    this.seen.delete(of);
+    const i = this.entries.findIndex((e) => e.of === of);
+    if (i >= 0) this.entries.splice(i, 1);
+  }
+
   /** Newest first, by the workflow time the steps finished (arrival order breaks ties). */
   newestFirst(): SagaEntry[] {
     return this.entries.map((e, i) => ({ e, i }))
@@ -40,10 +48,13 @@ export class Saga {
    * having happened). A failing compensation is recorded and the rest still run.
    */
   compensate(run: Omit<RunContext, 'phaseId'>, outputs: Record<string, Record<string, unknown>>,
-    statuses: CompensationStatus[], onChange: () => void = () => undefined): Promise<CompensationReport> {
+    statuses: CompensationStatus[], onChange: () => void = () => undefined,
+    only: (entry: SagaEntry) => boolean = () => true): Promise<CompensationReport> {
     return CancellationScope.nonCancellable(async () => {
       const report: CompensationReport = { compensated: [], skipped: [], failed: [] };
-      const order = this.newestFirst();
+      const order = this.newestFirst().filter(only);
+      // Taken off the stack now: a step undone for rework is pushed again when it runs again.
+      for (const e of order) this.forget(e.of);
       const rows = order.map((e): CompensationStatus => ({ of: e.of, stepId: e.compensate.id, state: 'pending', taskQueue: e.taskQueue }));
       statuses.push(...rows);
       for (const [i, entry] of order.entries()) {

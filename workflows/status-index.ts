@@ -14,12 +14,29 @@ export class StatusIndex {
   readonly byWorkstream = new Map<string, Record<string, Record<string, unknown>>>();
 
   constructor(private readonly status: RunStatus, private readonly saga: Saga) {
-    for (const phase of status.phases) {
+    this.rebuild();
+  }
+
+  /** (Re)indexes the status: at the start, and after a plan revision replaced phases not yet run. */
+  rebuild(): void {
+    this.domains.clear();
+    this.workstreams.clear();
+    for (const phase of this.status.phases) {
       for (const d of phase.domains) {
         this.domains.set(`${phase.id}/${d.id}`, d);
         for (const ws of d.workstreams) this.workstreams.set(ws.id, ws);
       }
     }
+  }
+
+  workstream(id: string): WorkstreamStatus | undefined {
+    return this.workstreams.get(id);
+  }
+
+  /** Outputs of a reopened workstream are gone with its undone steps: later steps must not see stale values. */
+  forgetOutputs(workstreamId: string): void {
+    for (const key of Object.keys(this.byWorkstream.get(workstreamId) ?? {})) delete this.outputs[key];
+    this.byWorkstream.delete(workstreamId);
   }
 
   domain(phaseId: string, domainId: string): DomainStatus | undefined {
@@ -41,7 +58,9 @@ export class StatusIndex {
       if (ev.type === 'workstream') {
         if (ws.state === 'succeeded') continue; // delivered twice: the first one counted
         ws.state = ev.state;
-        if (ev.state === 'running') ws.startedAt ??= ev.at;
+        ws.attention = ev.state === 'attention' ? ev.attention : undefined;
+        if (ev.state === 'running') { ws.startedAt ??= ev.at; ws.error = undefined; ws.finishedAt = undefined; }
+        else if (ev.state === 'attention') ws.error = ev.error ?? ev.attention?.reason;
         else { ws.finishedAt = ev.at; ws.error = ev.error; }
         if (ev.state === 'succeeded') { this.status.counts.finishedWorkstreams += 1; succeeded(ws.id); }
         continue;

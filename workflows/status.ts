@@ -2,14 +2,14 @@
 // The metaOrchestrator owns the one complete copy; domain children send it progress events
 // (workflows/progress.ts) as their steps start and finish. Plain JSON, times in workflow time (ISO).
 import type { GateCheckResult } from '../common/activity-types.ts';
-import type { Plan } from '../plan/schema.ts';
+import type { Phase, Plan } from '../plan/schema.ts';
 
-export type RunState = 'running' | 'paused' | 'waiting' | 'compensating' | 'completed' | 'failed' | 'cancelled';
+export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type WorkstreamState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
+export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
 export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
 export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled';
-export type GateState = 'pending' | 'checking' | 'waiting' | 'approved' | 'rejected' | 'failed';
+export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'rejected' | 'failed';
 
 export interface StepStatus {
   id: string;
@@ -27,6 +27,19 @@ export interface StepStatus {
   viaShell?: boolean;
   logPath?: string;
   durationMs?: number;
+  /** The plan revision the step ran under (0: the plan the run started with; revisePlan counts up). */
+  revision?: number;
+}
+
+/** Why a workstream waits for a person, and for which step. */
+export interface Attention {
+  /** The step a retry runs again (or a skip skips). */
+  step: string;
+  /** `failed`: the step failed for good; `rework`: a gate's rejection reopened the workstream. */
+  cause: 'failed' | 'rework';
+  /** In words: the step's error (first lines) or "rework requested by bob: …". */
+  reason: string;
+  since: string;
 }
 
 export interface WorkstreamStatus {
@@ -37,6 +50,10 @@ export interface WorkstreamStatus {
   startedAt?: string;
   finishedAt?: string;
   error?: string;
+  /** Set while the workstream waits for a person (state `attention`). */
+  attention?: Attention;
+  /** How many times a gate's rejection reopened this workstream. */
+  reworks?: number;
   steps: StepStatus[];
 }
 
@@ -56,7 +73,7 @@ export interface AuditEntry {
   at: string;
   surface: 'signal' | 'update' | 'timeout';
   approver: string;
-  decision?: 'approve' | 'reject' | 'escalate';
+  decision?: 'approve' | 'reject' | 'escalate' | 'recheck';
   comment?: string;
   reason?: string;
   /** The approval was automatic (onTimeout: approve). */
@@ -64,6 +81,34 @@ export interface AuditEntry {
   /** A signal that would have been refused: kept, with why, and not counted. */
   ignored?: boolean;
   ignoredReason?: string;
+  /** Workstreams a rejection sent back for rework (the named ones; their same-phase dependents follow). */
+  rework?: string[];
+  /** Votes cast before a rework reopened the phase: kept here, no longer counted. */
+  void?: boolean;
+}
+
+/** An operator's decision about the run (retry, skip, recheck, abort, revise), or one refused. */
+export interface DecisionEntry {
+  at: string;
+  surface: 'signal' | 'update';
+  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan';
+  by: string;
+  step?: string;
+  gate?: string;
+  comment?: string;
+  /** The revision a revisePlan produced. */
+  revision?: number;
+  ignored?: boolean;
+  ignoredReason?: string;
+}
+
+/** One accepted plan revision: who, when, and what changed (in words). */
+export interface RevisionEntry {
+  revision: number;
+  at: string;
+  by: string;
+  comment?: string;
+  changes: string[];
 }
 
 export interface GateStatus {
@@ -114,7 +159,15 @@ export interface RunStatus {
   startedAt: string;
   finishedAt?: string;
   error?: string;
-  onFailure: 'compensate' | 'halt';
+  onFailure: 'ask' | 'compensate' | 'halt';
+  onAbort: 'compensate' | 'halt';
+  /** Who aborted the run and why (state `aborted`). */
+  aborted?: { by: string; reason: string; at: string };
+  /** The plan revision in force (0 until a revisePlan is accepted). */
+  revision: number;
+  revisions: RevisionEntry[];
+  /** Operator decisions about steps, gates and the run: the audit of fix-and-continue. */
+  decisions: DecisionEntry[];
   phases: PhaseStatus[];
   compensations: CompensationStatus[];
   counts: { phases: number; domains: number; workstreams: number; steps: number; finishedWorkstreams: number };
@@ -125,31 +178,40 @@ export function now(): string {
 }
 
 export function initialStatus(plan: Plan, runWorkflowId: string, domainId: (phaseId: string, domainId: string) => string): RunStatus {
-  let domains = 0; let workstreams = 0; let steps = 0;
-  const phases: PhaseStatus[] = plan.phases.map((phase) => ({
+  const phases = plan.phases.map((phase) => phaseStatus(phase, domainId));
+  const status: RunStatus = {
+    runWorkflowId, plan: plan.name, state: 'running', paused: false, waitingFor: 'starting', startedAt: now(),
+    onFailure: plan.onFailure ?? 'ask', onAbort: plan.onAbort ?? 'compensate', revision: 0, revisions: [], decisions: [],
+    phases, compensations: [], counts: { phases: 0, domains: 0, workstreams: 0, steps: 0, finishedWorkstreams: 0 },
+  };
+  recount(status);
+  return status;
+}
+
+/** A phase as it stands before it starts (also what a revision builds for a phase not yet run). */
+export function phaseStatus(phase: Phase, domainId: (phaseId: string, domainId: string) => string): PhaseStatus {
+  return {
     id: phase.id, name: phase.name, state: 'pending',
-    domains: phase.domains.map((d) => {
-      domains += 1;
-      return {
-        id: d.id, workflowId: domainId(phase.id, d.id), state: 'pending', runs: 0,
-        workstreams: d.workstreams.map((ws) => {
-          workstreams += 1; steps += ws.steps.length;
-          return {
-            id: ws.id, name: ws.name, state: 'pending' as const, dependsOn: ws.dependsOn ?? [],
-            steps: ws.steps.map((s) => ({ id: s.id, kind: s.kind, state: 'pending' as const })),
-          };
-        }),
-      };
-    }),
+    domains: phase.domains.map((d) => ({
+      id: d.id, workflowId: domainId(phase.id, d.id), state: 'pending', runs: 0,
+      workstreams: d.workstreams.map((ws) => ({
+        id: ws.id, name: ws.name, state: 'pending' as const, dependsOn: ws.dependsOn ?? [],
+        steps: ws.steps.map((s) => ({ id: s.id, kind: s.kind, state: 'pending' as const })),
+      })),
+    })),
     gate: phase.gate ? {
       id: phase.gate.id, phaseId: phase.id, state: 'pending', checks: [], escalated: false, audit: [], approvals: [],
       approvers: phase.gate.approval?.approvers ?? [], required: phase.gate.approval?.required ?? 1,
     } : undefined,
-  }));
-  return {
-    runWorkflowId, plan: plan.name, state: 'running', paused: false, waitingFor: 'starting', startedAt: now(),
-    onFailure: plan.onFailure ?? 'compensate', phases, compensations: [],
-    counts: { phases: phases.length, domains, workstreams, steps, finishedWorkstreams: 0 },
+  };
+}
+
+/** Counts of phases, domains, workstreams and steps (after the start or a revision). */
+export function recount(status: RunStatus): void {
+  const workstreams = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams));
+  status.counts = {
+    phases: status.phases.length, domains: status.phases.reduce((n, p) => n + p.domains.length, 0), workstreams: workstreams.length,
+    steps: workstreams.reduce((n, w) => n + w.steps.length, 0), finishedWorkstreams: workstreams.filter((w) => w.state === 'succeeded').length,
   };
 }
 

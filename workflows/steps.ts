@@ -1,9 +1,9 @@
 // One step as one activity: the task queue from its pool, the plan's timeouts and retry policy, the
 // outputs of earlier steps substituted into it, and the context activities need (log paths, keys).
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, ChildWorkflowFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { SparkyActivities, StepActivityInput, StepContext, StepResult } from '../common/activity-types.ts';
 import type { RetryPolicy, StepBody } from '../plan/schema.ts';
-import { substituteOutputs } from '../plan/outputs.ts';
+import { findOutputRefs, substituteOutputs } from '../plan/outputs.ts';
 import { durationMs } from './durations.ts';
 import type { RunContext } from './run-context.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_STEP_TIMEOUT } from './run-context.ts';
@@ -44,25 +44,24 @@ export function stepContext(run: RunContext, domainId: string, workstreamId: str
   };
 }
 
-/** The step with output references filled in; an unknown reference fails the step, not the worker. */
-export function substituteStep(step: StepBody, outputs: Record<string, Record<string, unknown>>): StepBody {
+/**
+ * The step with output references filled in; an unknown reference fails the step, not the worker.
+ * `skipped` (`<workstream>.<step>` → who skipped it and why) turns "no outputs" into the real reason.
+ */
+export function substituteStep(step: StepBody, outputs: Record<string, Record<string, unknown>>,
+  skipped: Record<string, string> = {}): StepBody {
   try {
     return substituteOutputs(step, outputs);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`step ${step.id}: ${(err as Error).message}`, 'SparkyOutputReference');
+    const missing = findOutputRefs(step).map((r) => `${r.workstream}.${r.step}`).filter((key) => skipped[key] !== undefined);
+    const why = missing.length ? ` (it needs the outputs of ${missing.map((k) => `${k}, which was ${skipped[k]}`).join('; ')})` : '';
+    throw ApplicationFailure.nonRetryable(`step ${step.id}: ${(err as Error).message}${why}`, 'SparkyOutputReference');
   }
 }
 
 export async function runStepActivity(input: StepActivityInput, options: ActivityOptions): Promise<StepResult> {
   const { runStep } = proxyActivities<SparkyActivities>(options);
   return runStep(input);
-}
-
-/** The message of the error that ended a step: the activity's own failure, not Temporal's wrapper. */
-export function errorMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause as typeof e;
-  return (e?.message ?? String(err)).slice(0, 2000);
 }
 
 /** Attempts a failed step took: the retry policy's limit when that was what stopped it. */

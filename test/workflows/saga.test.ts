@@ -1,5 +1,5 @@
-// Sagas on the real dev server with a real worker: a failed step, a rejected gate and a cancelled
-// run each undo the finished steps newest first (the compensations append to a file we read); a
+// Sagas on the real dev server with a real worker: a failed step (onFailure: compensate), an abort and a
+// cancelled run each undo the finished steps newest first (the compensations append to a file we read); a
 // failing compensation is recorded without hiding the original error; onFailure: halt undoes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +29,7 @@ function chainPlan(name: string, dir: string, opts: { failIn?: 'E'; gate?: boole
     ? { ...append('c', done, 'C'), compensate: { id: 'undo-c', kind: 'shell', run: ['sh', '-c', 'echo cannot undo >&2; exit 9'], ...once } }
     : undoable('c', done, 'C', undo);
   return {
-    name, onFailure: opts.onFailure,
+    name, onFailure: opts.onFailure ?? 'compensate',
     phases: [
       {
         id: 'p1',
@@ -76,21 +76,21 @@ test('a step failing after its retries compensates the finished steps newest fir
   assert.equal(s.phases[1].state, 'failed');
 });
 
-test('a rejected gate compensates newest first; a failing compensation is recorded and the rest still run', async () => {
+test('abort at a gate compensates newest first; a failing compensation is recorded and the rest still run', async () => {
   const dir = await tempDir();
-  const handle = await start(chainPlan('saga-reject', dir, { gate: true, brokenUndo: true }), 'sparky-saga-reject-1');
+  const handle = await start(chainPlan('saga-abort', dir, { gate: true, brokenUndo: true }), 'sparky-saga-abort-1');
   await eventually('gate g1 waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
-  await handle.signal('rejectGate', { gate: 'g1', approver: 'bob', reason: 'numbers look wrong' });
-  const err = await handle.result().then(() => assert.fail('the run should fail'), (e) => e);
+  await handle.signal('abort', { by: 'bob', reason: 'numbers look wrong' });
+  const err = await handle.result().then(() => assert.fail('the run should end aborted'), (e) => e);
   const message = (err.cause as Error).message;
-  assert.match(message, /gate g1 rejected by bob: numbers look wrong/); // the original error stays first
+  assert.match(message, /^run sparky-saga-abort-1 aborted by bob: numbers look wrong/); // why it ended comes first
   assert.match(message, /compensated \(newest first\): B\.b, A\.a/);
   assert.match(message, /compensations FAILED: C\.c \(.*exited with code 9\)/);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-B', 'undo-A']);
   const s = await status(env, handle.workflowId);
+  assert.equal(s.state, 'aborted');
   assert.deepEqual(s.compensations.map((c) => c.state), ['failed', 'succeeded', 'succeeded']);
-  const audit = gateOf(s, 'g1').audit;
-  assert.deepEqual(audit.map((a) => [a.approver, a.decision, a.surface, a.reason]), [['bob', 'reject', 'signal', 'numbers look wrong']]);
+  assert.deepEqual(s.decisions.map((d) => [d.action, d.by, d.comment]), [['abort', 'bob', 'numbers look wrong']]);
   assert.deepEqual(await lines(path.join(dir, 'done.log')), ['A', 'B', 'C']); // phase 2 never started
 });
 
@@ -105,6 +105,7 @@ test('cancelling the run cancels the running step, then compensates newest first
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-D', 'undo-C', 'undo-B', 'undo-A']);
   const s = await status(env, handle.workflowId);
   assert.equal(s.state, 'cancelled');
+  assert.match(s.error ?? '', /^run sparky-saga-cancel-1 cancelled\ncompensated/, 'a cancelled run reads cancelled, not failed');
   assert.equal(workstreamOf(s, 'E').steps[0].state, 'cancelled');
   // The sleeping step was really stopped: it never wrote its last line.
   await new Promise((r) => setTimeout(r, 500));
