@@ -21,7 +21,7 @@ function headline(e: NotifyEventData): string {
       const who = d ? `${d.decision === 'approve' ? 'approved' : d.decision === 'reject' ? 'rejected' : d.decision} by ${d.approver}${d.fingerprint ? ` (key ${d.fingerprint})` : ''}${d.comment ? `: ${d.comment}` : ''}` : 'decided';
       return `Gate ${g?.id} of ${run} ${who}; the gate is ${g?.state ?? 'decided'} (${g?.approvals.length ?? 0} of ${g?.required})`;
     }
-    case 'attention': return `${run} needs attention: ${e.waitingFor ?? e.error ?? 'a person must act'}`;
+    case 'attention': return `${run} needs attention`;
     case 'finished': return `${run} ended: ${e.state ?? 'finished'}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`;
   }
   return `${run}: ${String(e.event)}`;
@@ -49,6 +49,7 @@ export function statementToSign(e: NotifyEventData): string | undefined {
 
 export function messageText(e: NotifyEventData, ctx: MessageContext): string {
   const lines = [`Sparky: ${headline(e)}`];
+  if (e.event === 'attention') lines.push('', e.waitingFor ?? e.error ?? 'a person must act (sparky status shows what)');
   if (e.event === 'waiting' || e.event === 'escalated') {
     lines.push('', 'Decide with:', ...decideCommands(e, ctx).map((c) => `  ${c}`));
     const statement = statementToSign(e);

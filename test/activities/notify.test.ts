@@ -54,9 +54,10 @@ test('decided, attention and finished events read as such', async () => {
   await notify({ webhooks: hook, event: { ...waiting, event: 'attention', gate: undefined, waitingFor: 'step W1/build failed: retry, skip or abort' } });
   await notify({ webhooks: hook, event: { ...waiting, event: 'finished', gate: undefined, state: 'completed' } });
   const texts = receiver.received.map((r) => String(r.body.text).split('\n')[0]);
+  assert.match(String(receiver.received[1].body.text), /\n\nstep W1\/build failed: retry, skip or abort\n/);
   assert.deepEqual(texts, [
     'Sparky: Gate gate-1 of run sparky-demo-1 (plan demo) approved by bob (key SHA256:abc): ship it; the gate is approved (2 of 2)',
-    'Sparky: run sparky-demo-1 (plan demo) needs attention: step W1/build failed: retry, skip or abort',
+    'Sparky: run sparky-demo-1 (plan demo) needs attention',
     'Sparky: run sparky-demo-1 (plan demo) ended: completed',
   ]);
 });
