@@ -3,8 +3,9 @@
 // a bare name is refused for a keyed approver, a signature over `sparky statement` approves, the same
 // signature on another run is refused, a key not in the plan is refused, `sparky approve --key` signs
 // (also through ssh-agent), `sparky verify` passes and fails after one byte of a signature changes,
-// `sparky attest` writes an in-toto statement, preventSelfApproval refuses the starter, and webhooks
-// hear waiting / decided / finished while a dead one delays nothing.
+// `sparky attest` writes an in-toto statement, preventSelfApproval refuses the starter, a key removed by
+// a plan revision fails after it, and webhooks hear attention / waiting / decided / finished while a
+// dead one delays nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
@@ -241,4 +242,31 @@ test('webhooks hear attention, waiting, decided and finished with the commands; 
   assert.equal(final.notifications?.sent, 4);
   assert.equal(final.notifications?.failed, 4);
   assert.match(final.notifications?.lastError ?? '', /ECONNREFUSED/);
+});
+
+test('a key removed by a plan revision fails after the revision; the new key signs; verify follows the revision', async () => {
+  const gate = (key: TestKey) => `      id: gate-1
+      approval: { approvers: [{ name: alice, key: "${key.line}" }] }`;
+  const file = await planFile('revised', gate(alice));
+  const run = runId((await sparky(['run', file])).stdout);
+  await waiting(run, 'gate-1');
+  const before = (await statusOf(run)).planDigest;
+  const old = await sparky(['statement', run, 'gate-1', '--decision', 'approve']);
+  const oldSig = await sshSign(old.stdout, alice);
+  const oldAt = /^time: (.+)$/m.exec(old.stdout)![1];
+  // alice's key is replaced by a new one (carol's key file stands in for alice's new laptop).
+  await writeFile(file, (await readFile(file, 'utf8')).replace(alice.line, carol.line));
+  const revise = await sparky(['revise', run, file, '--as', 'ops']);
+  assert.equal(revise.exitCode, 0, revise.stdout + revise.stderr);
+  assert.notEqual((await statusOf(run)).planDigest, before, 'the plan digest follows the revision');
+  const stale = await temporal(env, ['workflow', 'update', 'execute', '--workflow-id', run, '--name', 'decideGate',
+    '--input', JSON.stringify({ gate: 'gate-1', approver: 'alice', decision: 'approve', signedAt: oldAt, signature: oldSig })]);
+  assert.notEqual(stale.exitCode, 0);
+  assert.match(stale.all ?? '', /signed with key SHA256:\S+, which is not a key of alice/);
+  const approve = await sparky(['approve', run, 'gate-1', '--as', 'alice', '--key', carol.privateKey]);
+  assert.equal(approve.exitCode, 0, approve.stderr);
+  await env.client.workflow.getHandle(run).result();
+  const verify = await sparky(['verify', run]);
+  assert.equal(verify.exitCode, 0, verify.stdout);
+  assert.match(verify.stdout, new RegExp(`✔ verified +approve +by alice with ${carol.fingerprint.replace(/[+/]/g, '\\$&')}`));
 });
