@@ -24,8 +24,8 @@ export default tseslint.config(
           name, message: 'workflow code must be deterministic: no Node built-ins or I/O libraries (use activities)',
         })),
         patterns: [
-          { group: ['../activities/*', '../workers/*', '../cli/*', '../plan/load*'],
-            message: 'workflow code may not import activities, workers, the CLI or file loaders' },
+          { group: ['../activities/*', '../workers/*', '../host/*', '../cli/*', '../plan/load*'],
+            message: 'workflow code may not import activities, workers, host settings, the CLI or file loaders' },
         ],
       }],
       'no-restricted-globals': ['error',

@@ -7,7 +7,7 @@ import type { GateCheckInput, GateCheckResult } from '../common/activity-types.t
 import type { GateCheck } from '../plan/schema.ts';
 import { compare, dig } from './compare.ts';
 import { attemptInfo } from './context.ts';
-import { durationMs } from './durations.ts';
+import { durationMs } from '../plan/durations.ts';
 import { attemptHeader, gateCheckLogPath, StepLog } from './logs.ts';
 import { runProcess } from './run-process.ts';
 import type { RunnerDeps } from './runner-deps.ts';
@@ -30,7 +30,7 @@ async function commandCheck(check: Check<'command'>, input: GateCheckInput, deps
       timeoutMs: check.timeout ? durationMs(check.timeout) : DEFAULT_COMMAND_TIMEOUT_MS,
       killGraceMs: deps.killGraceMs,
     });
-    const lastLine = outcome.tail.trimEnd().split('\n').slice(-2, -1)[0] ?? '';
+    const lastLine = outcome.lastOutputLine ?? '';
     if (outcome.exitCode === 0) return { passed: true, measured: 0, message: `\`${check.run.join(' ')}\` exited 0` };
     const why = outcome.timedOut ? 'timed out' : outcome.spawnError ? `could not start (${outcome.spawnError})`
       : outcome.exitCode !== undefined ? `exited ${outcome.exitCode}` : `was killed by ${outcome.signal}`;

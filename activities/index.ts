@@ -1,7 +1,8 @@
 // The activities a worker registers: runStep (every step kind), runGateCheck and notify (webhooks). Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
-// dispatches on the step's kind.
+// points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and dispatches on the
+// step's kind. Gate checks get the same directory.
 import { ApplicationFailure } from '@temporalio/common';
 import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { DockerStep, InferenceStep, ShellStep } from '../plan/schema.ts';
@@ -10,6 +11,7 @@ import { attemptInfo } from './context.ts';
 import { createDockerRunner } from './docker.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
 import { createNotifier, type NotifyDeps } from './notify.ts';
+import { ensureRunDir, expandRunDir, RUN_DIR_VAR } from './run-dir.ts';
 import { createShellRunner } from './shell.ts';
 import { stepLabel } from './step-env.ts';
 import { evaluateWhen } from './when.ts';
@@ -37,18 +39,29 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
   };
   const shell = createShellRunner(runnerDeps);
   const docker = createDockerRunner(runnerDeps);
-  const inference = deps.inference ? createInferenceRunner(deps.inference) : undefined;
+  const inference = deps.inference ? createInferenceRunner(runnerDeps, deps.inference) : undefined;
   const gateCheck = createGateCheckRunner(runnerDeps);
 
-  async function runStep(input: StepActivityInput): Promise<StepResult> {
+  /** The input with the run's directory in the environment and in place of `$SPARKY_RUN_DIR`. */
+  function inRunDir<I extends { ctx: { runWorkflowId: string; env?: Record<string, string> } }>(input: I, field: 'step' | 'check'): I {
+    const dir = ensureRunDir(deps.logDir, input.ctx.runWorkflowId);
+    return {
+      ...input,
+      [field]: expandRunDir((input as Record<string, unknown>)[field], dir),
+      ctx: { ...input.ctx, env: { ...input.ctx.env, [RUN_DIR_VAR]: dir } },
+    };
+  }
+
+  async function runStep(original: StepActivityInput): Promise<StepResult> {
     const started = Date.now();
-    const verdict = await evaluateWhen(input.step.when);
+    const verdict = await evaluateWhen(original.step.when);
     if (!verdict.run) {
       return {
         status: 'skipped', skippedReason: verdict.reason, durationMs: Date.now() - started,
         taskQueue: attemptInfo().taskQueue, pinnedTaskQueue: deps.pinned?.taskQueue,
       };
     }
+    const input = inRunDir(original, 'step');
     switch (input.step.kind) {
       case 'shell': return shell(input as StepActivityInput & { step: ShellStep });
       case 'docker': return docker(input as StepActivityInput & { step: DockerStep });
@@ -67,5 +80,5 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
     }
   }
 
-  return { runStep, runGateCheck: gateCheck, notify: createNotifier(deps.notify) };
+  return { runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify) };
 }

@@ -7,13 +7,14 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { InferenceStep } from '../plan/schema.ts';
-import { parseDuration } from '../plan/durations.ts';
+import { durationMs } from '../plan/durations.ts';
 import { attemptInfo, currentActivity } from './context.ts';
 import { InferenceClient, InferenceError, RETRYABLE_CODES, type CurveKeys, type ProgressEvent } from './inference-client.ts';
 import { readInputs, writeBinaryResults } from './inference-files.ts';
 import { attemptHeader, safeSegment, StepLog, stepLogPath } from './logs.ts';
-import { DATA_DIR } from '../workers/paths.ts';
+import type { RunnerDeps } from './runner-deps.ts';
 
+/** How to reach this worker's inference server (the rest — logs, workdir, pinned queue — is RunnerDeps). */
 export interface InferenceDeps {
   /** The inference server's request endpoint (ROUTER), e.g. tcp://127.0.0.1:5555. */
   endpoint: string;
@@ -28,12 +29,6 @@ export interface InferenceDeps {
   /** Client retries on TIMEOUT/BUSY within one activity attempt (same job id); Temporal retries the rest. */
   retries?: number;
   backoffInitialMs?: number;
-  /** Root of per-step logs and of default output folders (default `.sparky/logs`). */
-  logDir?: string;
-  /** Base of relative input paths and outputDir (default: the worker's cwd). */
-  workdir?: string;
-  /** This worker's pinned GPU queue, reported in results. */
-  pinnedTaskQueue?: string;
   /** Share a client (tests, or several runners on one server); otherwise one is made and kept. */
   client?: InferenceClient;
   /** How often to heartbeat while waiting, so a cancel reaches the activity (default 1 s). */
@@ -46,18 +41,25 @@ export function jobIdFor(input: StepActivityInput): string {
   return key.length <= 200 ? key : `sparky/${createHash('sha256').update(key).digest('hex')}`;
 }
 
-export function createInferenceRunner(deps: InferenceDeps): (input: StepActivityInput) => Promise<StepResult> {
+/** `runner.logDir` is also the root of default output folders; `runner.workdir` the base of relative inputs. */
+export function createInferenceRunner(runner: RunnerDeps, deps: InferenceDeps): (input: StepActivityInput) => Promise<StepResult> {
   let client = deps.client;
   const getClient = () => (client ??= new InferenceClient({
     endpoint: deps.endpoint, progressEndpoint: deps.progressEndpoint, curve: deps.curve,
     requestTimeoutMs: deps.requestTimeoutMs, retries: deps.retries, backoffInitialMs: deps.backoffInitialMs,
   }));
-  const logDir = deps.logDir ?? path.join(DATA_DIR, 'logs');
-  const workdir = deps.workdir ?? process.cwd();
+  const logDir = runner.logDir;
+  const workdir = runner.workdir ?? process.cwd();
 
   return async function runInference(input: StepActivityInput): Promise<StepResult> {
     const step = input.step as InferenceStep;
     if (step.kind !== 'inference') throw ApplicationFailure.nonRetryable(`step ${step.id} is not an inference step`, 'StepInvalid');
+    let requestTimeoutMs: number | undefined;
+    try {
+      requestTimeoutMs = durationMs(step.requestTimeout);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`step ${input.ctx.workstreamId}/${step.id}: requestTimeout: ${(err as Error).message}`, 'StepInvalid');
+    }
     const started = Date.now();
     const activity = currentActivity();
     const { taskQueue, attempt, deadlineMs } = attemptInfo();
@@ -73,7 +75,6 @@ export function createInferenceRunner(deps: InferenceDeps): (input: StepActivity
       let last: ProgressEvent | undefined;
       const beat = () => activity?.heartbeat({ jobId, stage: last?.stage, done: last?.done, total: last?.total, seq: last?.seq });
       heartbeat = setInterval(beat, deps.heartbeatEveryMs ?? 1_000);
-      const requestTimeoutMs = step.requestTimeout ? parseDuration(step.requestTimeout) : undefined;
       const reply = await getClient().submit({
         id: jobId, op: step.op, model: step.model, params: step.params, inputs,
         requestTimeoutMs,
@@ -96,7 +97,7 @@ export function createInferenceRunner(deps: InferenceDeps): (input: StepActivity
       const outputs = { ...await writeBinaryResults(reply.result, outputDir), device, serverId };
       note(`done on ${serverId} (${device}) after ${reply.attempts} attempt(s)${reply.meta.dedup ? `, ${reply.meta.dedup} result` : ''}`);
       return {
-        status: 'succeeded', outputs, logPath, durationMs: Date.now() - started, taskQueue, pinnedTaskQueue: deps.pinnedTaskQueue,
+        status: 'succeeded', outputs, logPath, durationMs: Date.now() - started, taskQueue, pinnedTaskQueue: runner.pinnedTaskQueue,
         details: {
           device, serverId, jobId, op: step.op, outputDir, attempts: reply.attempts,
           queuedMs: reply.meta.queued_ms, runMs: reply.meta.run_ms, batchSize: reply.meta.batch_size, dedup: reply.meta.dedup,

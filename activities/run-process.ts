@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { currentActivity } from './context.ts';
-import { formatMs } from './durations.ts';
+import { formatMs } from '../plan/durations.ts';
 import type { StepLog } from './logs.ts';
 import { Tail } from './logs.ts';
 import { adoptByEnv, killTree, treeMembers } from './process-tree.ts';
@@ -45,7 +45,13 @@ export interface ProcessOutcome extends ProcessProgress {
   timedOut: boolean;
   /** The deadline it ran under, if any. */
   timeoutMs?: number;
+  /**
+   * The end of the output (stdout and stderr as they arrived), then the closing line
+   * `[exit code 1; ran 2s]` on a line of its own.
+   */
   tail: string;
+  /** The last non-empty line of output (stdout or stderr), without the closing line: what failed messages quote. */
+  lastOutputLine?: string;
   lastStdoutLine?: string;
   stdout?: string;
   /** Processes that outlived the main one and were ended with it. */
@@ -179,7 +185,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
           : outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : `killed by ${outcome.signal}`;
     const extra = (leftovers > 0 ? `; ended ${leftovers} leftover process(es)` : '')
       + (spec.log.error ? `; the log file stopped: ${spec.log.error}` : '');
-    const line = `[${ending}; ran ${formatMs(outcome.elapsedMs)}${extra}]\n`;
+    const output = tail.toString();
+    outcome.lastOutputLine = output.trimEnd().split('\n').pop()?.trim() || undefined;
+    // The closing line always starts a line: output without a final newline must not hide it (or in it).
+    const line = `${output.length > 0 && !output.endsWith('\n') ? '\n' : ''}[${ending}; ran ${formatMs(outcome.elapsedMs)}${extra}]\n`;
     spec.log.write(line);
     tail.push(line);
     outcome.tail = tail.toString();

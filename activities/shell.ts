@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { ShellStep } from '../plan/schema.ts';
 import { attemptInfo } from './context.ts';
-import { durationMs, formatMs } from './durations.ts';
+import { durationMs, formatMs } from '../plan/durations.ts';
 import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
 import { endEarlierAttempts } from './process-tree.ts';

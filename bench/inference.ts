@@ -13,8 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Dealer, Request } from 'zeromq';
 import { InferenceClient } from '../activities/inference-client.ts';
-import { freePort, startInferenceServer } from '../workers/inference-server.ts';
-import { PROJECT_ROOT, VENV_PYTHON } from '../workers/paths.ts';
+import { startInferenceServer } from '../host/inference-server.ts';
+import { freePort } from '../host/ports.ts';
+import { PROJECT_ROOT, VENV_PYTHON } from '../host/paths.ts';
 import { percentile, round, type BenchRow } from './stats.ts';
 
 export type BenchRows = BenchRow[];

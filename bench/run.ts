@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../test/helpers/temporal.ts';
-import { PROJECT_ROOT } from '../workers/paths.ts';
+import { PROJECT_ROOT } from '../host/paths.ts';
 import { runInferenceBench } from './inference.ts';
 import { runOrchestrationBench } from './orchestration.ts';
 import type { BenchRow } from './stats.ts';

@@ -1,6 +1,7 @@
 // Connection settings for every CLI command: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, defaulting to the
 // embedded dev server of `npm start`. A server that is down is named, with how to start one.
 import { Client, Connection } from '@temporalio/client';
+import { devServerPorts } from '../host/paths.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 
@@ -10,6 +11,19 @@ export function temporalAddress(): string {
 
 export function temporalNamespace(): string {
   return process.env.TEMPORAL_NAMESPACE || 'default';
+}
+
+/**
+ * The Temporal Web UI's base URL: SPARKY_UI_URL (what `sparky dev` serves), else the embedded dev
+ * server's UI port (SPARKY_UI_PORT, default 8233) on this machine.
+ */
+export function webUiUrl(): string {
+  return process.env.SPARKY_UI_URL || `http://127.0.0.1:${devServerPorts().uiPort}`;
+}
+
+/** A run's page in the Web UI. */
+export function webUiRunUrl(workflowId: string): string {
+  return `${webUiUrl()}/namespaces/${encodeURIComponent(temporalNamespace())}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 export class CliError extends Error {

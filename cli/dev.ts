@@ -1,6 +1,8 @@
-// `sparky dev` (and `npm start`): the embedded stack in one process: the Temporal dev server with the
-// Web UI and SQLite under .sparky/, the CPU worker, the GPU pool (a worker + inference server per GPU,
-// or one CPU-backed pair without a GPU), and optionally a run of a plan, followed live.
+// `sparky dev` (and `npm start`): the embedded stack: the Temporal dev server with the Web UI and
+// SQLite under .sparky/ (a child process), and, inside this same Node process, the CPU worker and the
+// GPU pool workers (each GPU's inference server is a child process; one CPU-backed pair without a GPU);
+// optionally a run of a plan, followed live. `--server-only` starts the server and Web UI alone, so the
+// workers run as processes of their own (workers/cpu.ts, workers/gpu.ts) and can be killed on their own.
 // Ctrl-C stops everything cleanly; runs stay in .sparky/temporal.db and continue at the next start.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -8,13 +10,13 @@ import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import { startCpuWorker } from '../workers/cpu.ts';
 import { deploymentName, makeCurrent, openRunsByBuild, UNVERSIONED, type Deployment } from '../workers/deployment.ts';
 import { cachedBundle, workflowBuildId } from '../workers/workflow-bundle.ts';
-import { SetupError, startDevServer, type DevServer } from '../workers/dev-server.ts';
+import { SetupError, startDevServer, type DevServer } from '../host/dev-server.ts';
 import { installRuntime } from '../workers/runtime.ts';
-import { DATA_DIR } from '../workers/paths.ts';
+import { DATA_DIR, devServerPorts } from '../host/paths.ts';
 import path from 'node:path';
 import { CliError } from './connection.ts';
 
-export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean; newRun?: boolean }
+export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean; newRun?: boolean; serverOnly?: boolean }
 
 interface Stoppable { name: string; stop(): Promise<void> }
 
@@ -30,10 +32,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
 
   let server: DevServer;
   try {
-    server = await startDevServer({
-      port: Number(process.env.SPARKY_TEMPORAL_PORT ?? 7233),
-      uiPort: Number(process.env.SPARKY_UI_PORT ?? 8233),
-    });
+    server = await startDevServer(devServerPorts());
   } catch (err) {
     if (err instanceof SetupError) throw new CliError(err.message, 3);
     throw err;
@@ -50,23 +49,29 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   })());
 
   try {
-    const connection = await NativeConnection.connect({ address: server.address });
     const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-    // Worker Versioning: runs stay on the build of the workflow code they started on (ADR 0005).
-    const deployment = { name: deploymentName(), buildId: workflowBuildId() };
-    const builds = await serveBuilds(connection, client, deployment);
-    for (const cpu of builds.workers) {
-      workers.push(cpu.run());
-      stoppables.push({ name: 'CPU worker', stop: async () => { if (cpu.getState() === 'RUNNING') cpu.shutdown(); } });
+    let workersLine = `none in this process (--server-only): start them with \`TEMPORAL_ADDRESS=${server.address} SPARKY_DEPLOYMENT=sparky SPARKY_MAKE_CURRENT=1 npx tsx workers/cpu.ts\` and \`… workers/gpu.ts\``;
+    let buildLines: string[] = [];
+    if (!opts.serverOnly) {
+      const connection = await NativeConnection.connect({ address: server.address });
+      // Worker Versioning: runs stay on the build of the workflow code they started on (ADR 0005).
+      const deployment = { name: deploymentName(), buildId: workflowBuildId() };
+      const builds = await serveBuilds(connection, client, deployment);
+      for (const cpu of builds.workers) {
+        workers.push(cpu.run());
+        stoppables.push({ name: 'CPU worker', stop: async () => { if (cpu.getState() === 'RUNNING') cpu.shutdown(); } });
+      }
+      await makeCurrent(client, deployment);
+      buildLines = builds.lines;
+
+      const { startGpuPool } = await import('../workers/gpu.ts');
+      const pool = await startGpuPool({ connection });
+      stoppables.push({ name: 'GPU pool', stop: () => pool.stop() });
+      workers.push(pool.done);
+      workersLine = `CPU on task queue "sparky"; ${pool.describe()} (in this process)`;
     }
-    await makeCurrent(client, deployment);
 
-    const { startGpuPool } = await import('../workers/gpu.ts');
-    const pool = await startGpuPool({ connection });
-    stoppables.push({ name: 'GPU pool', stop: () => pool.stop() });
-    workers.push(pool.done);
-
-    await printBanner(client, server, pool.describe(), workerLog, builds.lines);
+    await printBanner(client, server, workersLine, workerLog, buildLines);
 
     // `on`, not `once`: log-update's cursor restorer (signal-exit) re-raises a signal that no other
     // listener is left to handle, which would kill us before the stack is stopped. A second Ctrl-C
@@ -129,7 +134,7 @@ async function serveBuilds(connection: NativeConnection, client: Client, current
   return { workers, lines };
 }
 
-async function printBanner(client: Client, server: DevServer, gpuPool: string, workerLog: string, builds: string[]): Promise<void> {
+async function printBanner(client: Client, server: DevServer, workersLine: string, workerLog: string, builds: string[]): Promise<void> {
   let earlier = 0; let running = 0;
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'metaOrchestrator'`, pageSize: 500 })) {
     earlier += 1; if (wf.status.name === 'RUNNING') running += 1;
@@ -138,7 +143,7 @@ async function printBanner(client: Client, server: DevServer, gpuPool: string, w
     'Sparky embedded stack',
     `  Temporal server  ${server.address}   (SQLite: ${server.dbFile})`,
     `  Web UI           ${server.uiUrl}`,
-    `  workers          CPU on task queue "sparky"; ${gpuPool}`,
+    `  workers          ${workersLine}`,
     ...builds,
     `  logs             workers: ${workerLog}; server: ${server.logFile}; steps: npx sparky logs <run> <workstream>/<step>`,
     `  temporal CLI     export PATH="$PWD/.tools/bin:$PATH"; temporal workflow list --query "WorkflowType='metaOrchestrator'"`,

@@ -3,7 +3,7 @@
 // change, so logs stay readable.
 import logUpdate from 'log-update';
 import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
-import { temporalAddress, temporalNamespace } from './connection.ts';
+import { DEFAULT_ADDRESS, temporalAddress, webUiRunUrl } from './connection.ts';
 
 const STEP_MARK: Record<string, string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
@@ -14,14 +14,9 @@ function bar(done: number, total: number, width = 20): string {
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
 
-function uiBase(): string {
-  return process.env.SPARKY_UI_URL ?? 'http://127.0.0.1:8233';
-}
-
 /** Exactly how to approve a waiting gate, from each surface. */
 export function approvalHelp(workflowId: string, gate: GateStatus): string {
-  const addr = temporalAddress() === '127.0.0.1:7233' ? '' : ` --address ${temporalAddress()}`;
-  const ns = temporalNamespace();
+  const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
   const input = JSON.stringify({ gate: gate.id, approver: 'NAME', decision: 'approve' });
   const signalInput = JSON.stringify({ gate: gate.id, approver: 'NAME' });
   return [
@@ -31,7 +26,7 @@ export function approvalHelp(workflowId: string, gate: GateStatus): string {
     `  sparky:   npx sparky approve ${workflowId} ${gate.id} --as NAME   (or: npx sparky reject … --reason WHY)`,
     `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
     `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
-    `  Web UI:   ${uiBase()}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)} → "Send a Signal": approveGate ${signalInput}`,
+    `  Web UI:   ${webUiRunUrl(workflowId)} → "Send a Signal": approveGate ${signalInput}`,
     ...(gate.signedApprovers?.length ? [
       `  signed:   ${gate.signedApprovers.join(', ')} must sign: npx sparky approve ${workflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519`,
       `            (or sign \`npx sparky statement ${workflowId} ${gate.id} --decision approve\` with ssh-keygen -Y sign -n sparky-gate and add "signedAt" and "signature" to the input)`,
@@ -42,8 +37,8 @@ export function approvalHelp(workflowId: string, gate: GateStatus): string {
 /** What needs a person, with the failed step's log tail and each way on, from each surface. */
 export function attentionHelp(status: RunStatus): string {
   const id = status.runWorkflowId;
-  const addr = temporalAddress() === '127.0.0.1:7233' ? '' : ` --address ${temporalAddress()}`;
-  const web = `${uiBase()}/namespaces/${temporalNamespace()}/workflows/${encodeURIComponent(id)} → "Send a Signal"`;
+  const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
+  const web = `${webUiRunUrl(id)} → "Send a Signal"`;
   const out: string[] = [];
   for (const ws of status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).filter((w) => w.state === 'attention')) {
     const step = `${ws.id}/${ws.attention?.step ?? '?'}`;

@@ -11,7 +11,7 @@ import type { Plan } from '../plan/schema.ts';
 import { buildStartStatement, planDigest } from '../common/gate-statement.ts';
 import type { StartedBy } from '../common/signed-decision.ts';
 import { sshSign } from './ssh-sign.ts';
-import { CliError, connectClient } from './connection.ts';
+import { CliError, connectClient, webUiRunUrl } from './connection.ts';
 import { rememberLastRun } from './runs.ts';
 import { watchRun } from './watch.ts';
 
@@ -77,9 +77,9 @@ export async function startRun(client: Client, plan: Plan, workflowId: string, s
 }
 
 /**
- * The newest run of this plan that is still running, if any. Steps of one plan share its files (the
- * example writes to its out/ folder), so `npm start` after a Ctrl-C follows the unfinished run rather
- * than starting a second one beside it.
+ * The newest run of this plan that is still running, if any: `npm start` after a Ctrl-C follows the
+ * unfinished run rather than starting a second one beside it (each run has its own files, under
+ * SPARKY_RUN_DIR, so a second one would be correct, just unexpected).
  */
 async function runningRunOf(client: Client, planName: string): Promise<string | undefined> {
   const query = `WorkflowType = 'metaOrchestrator' AND SparkyPlan = '${planName}' AND ExecutionStatus = 'Running'`;
@@ -108,7 +108,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     ? `following ${workflowId}: a run of plan ${plan.name} started earlier and is still running (start another with \`npx sparky run ${file}\`)`
     : `started ${workflowId}`);
   console.log(`  status:  npx sparky status ${workflowId}`);
-  console.log(`  Web UI:  ${process.env.SPARKY_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+  console.log(`  Web UI:  ${webUiRunUrl(workflowId)}`);
   if (!opts.wait) return 0;
   const result = await watchRun(handle, { autoApprove: opts.autoApprove, interactive: opts.interactive });
   if (result.state === 'completed') { console.log(`\n${workflowId} completed`); return 0; }

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { DATA_DIR } from '../workers/paths.ts';
+import { DATA_DIR } from '../host/paths.ts';
 import { CliError } from './connection.ts';
 
 const LAST_RUN_FILE = path.join(DATA_DIR, 'last-run');

@@ -15,7 +15,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>) {
 }
 
 program.command('validate <plan>')
-  .description('check a plan file; prints file:line:col for every problem (exit 0 valid, 2 invalid)')
+  .description('check a plan file; prints file:line:col for every problem to stderr (exit 0 valid, 2 invalid)')
   .action(action(async (file: string) => (await import('./validate.ts')).validateCommand(file)));
 
 program.command('plan <plan>')
@@ -35,11 +35,20 @@ program.command('input <plan>')
   }));
 
 program.command('dev')
-  .description('start the embedded stack: Temporal dev server (Web UI :8233, SQLite in .sparky/), CPU worker, GPU pool workers and inference servers (CPU fallback)')
+  .description('start the embedded stack: Temporal dev server (Web UI :8233, SQLite in .sparky/), and in this same process the CPU worker and the GPU pool workers with their inference servers (CPU fallback)')
+  .option('--server-only', 'start only the Temporal dev server and Web UI; run the workers as separate processes (npx tsx workers/cpu.ts, npx tsx workers/gpu.ts)')
   .option('--run <plan>', 'also start a run of this plan and follow it')
   .addOption(new Option('--auto-approve <names>', 'approve waiting gates as these people (comma-separated or repeated)').argParser(names))
   .option('--exit-when-done', 'stop the stack when the run ends (default: keep serving until Ctrl-C)')
   .option('--new-run', 'start a new run even if one of the same plan is still running (default: follow that one)')
+  .addHelpText('after', [
+    '',
+    'Environment:',
+    '  SPARKY_TEMPORAL_PORT  the dev server\'s gRPC port (default 7233)',
+    '  SPARKY_UI_PORT        the Web UI\'s port (default 8233)',
+    '  SPARKY_DATA_DIR       SQLite, logs and step files (default .sparky/ in the checkout)',
+    '  SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS   the GPU pool (see README)',
+  ].join('\n'))
   .action(action(async (opts) => (await import('./dev.ts')).devCommand(opts)));
 
 program.command('run <plan>')

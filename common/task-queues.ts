@@ -1,4 +1,5 @@
-// Task-queue names are a contract (shared/docs/DESIGN.md): workers, workflows and operators all use them.
+// Task-queue names are a contract (docs/orchestration.md "Steps", docs/plan-reference.md "Pools"):
+// workers, workflows and operators all use them.
 export const CPU_TASK_QUEUE = 'sparky';
 export const GPU_POOL_TASK_QUEUE = 'sparky-gpu';
 

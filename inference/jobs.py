@@ -15,7 +15,8 @@ from .ops.registry import JobContext, OpSpec
 class Job:
     def __init__(self, job_id: str, spec: OpSpec, ctx: JobContext, fingerprint: bytes, deadline: float):
         self.id, self.spec, self.ctx, self.fingerprint, self.deadline = job_id, spec, ctx, fingerprint, deadline
-        self.waiters: list[list[bytes]] = []   # reply envelopes of every submit that joined this job
+        self.waiters: list[list[bytes]] = []   # reply envelope of the submit that started this job
+        self.joiners: list[list[bytes]] = []   # reply envelopes of later submits that joined it (meta.dedup "joined")
         self.state = "queued"                  # queued → running → finished (changed under the queue lock)
         self.replied = False                   # the socket thread answered the waiters (done, cancel, timeout)
         self.seq = 0                           # next progress sequence number (socket thread only)

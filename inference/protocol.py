@@ -66,7 +66,9 @@ def parse_request(raw: bytes) -> dict:
     try:
         msg = unpack(raw)
     except Exception as exc:  # msgpack raises several types (ExtraData, ValueError, UnicodeDecodeError…)
-        raise ProtocolError(BAD_REQUEST, f"payload is not MessagePack: {type(exc).__name__}") from None
+        # A cut-off frame may still hold a readable id and type at its top: echo them.
+        req_id, req_type = peek_id_type(raw)
+        raise ProtocolError(BAD_REQUEST, f"payload is not MessagePack: {type(exc).__name__}", req_id, req_type) from None
     if not isinstance(msg, dict):
         raise ProtocolError(BAD_REQUEST, f"payload must be a map, got {type(msg).__name__}")
     req_id = _readable_id(msg)

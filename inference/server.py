@@ -185,8 +185,9 @@ class Server:
         envelope, body = frames[:n], frames[n:]
         if len(body) != 1 or body[0] == b"":
             self.metrics.error(proto.BAD_REQUEST)
+            what = "an empty payload frame" if len(body) == 1 else f"{len(body)} payload frames"
             self._send(envelope, proto.reply_error(None, None, proto.BAD_REQUEST,
-                                                   f"expected exactly one non-empty payload frame, got {len(body)}"))
+                                                   f"expected exactly one non-empty payload frame, got {what}"))
             return
         raw = body[0]
         if len(raw) > self.args.max_frame_bytes:
@@ -209,7 +210,7 @@ class Server:
         elif req_type == "status":
             self._send(envelope, proto.reply_ok("status", req_id, self.status()))
         elif req_type == "ops":
-            self._send(envelope, proto.reply_ok("ops", req_id, {"ops": [s.describe() for s in self.list_ops()]}))
+            self._send(envelope, proto.reply_ok("ops", req_id, {"ops": [s.describe(self.device) for s in self.list_ops()]}))
         elif req_type == "cancel":
             self._send(envelope, proto.reply_ok("cancel", req_id, {"state": self._cancel(req_id)}))
         else:
@@ -258,7 +259,7 @@ class Server:
                                                    f"job id {job_id!r} is already used by a different request"))
             return
         if active:  # a retry while it runs: answer it too when the job ends; it never runs twice
-            active.waiters.append(envelope)
+            active.joiners.append(envelope)
             self.metrics.deduped("joined")
             return
         if cached:
@@ -340,6 +341,10 @@ class Server:
                       None, None)
         for envelope in job.waiters:
             self._send(envelope, payload)
+        if job.joiners:  # the submits that joined a running job: the same reply, marked as such
+            joined = proto.pack({**reply, "meta": {**reply["meta"], "dedup": "joined"}})
+            for envelope in job.joiners:
+                self._send(envelope, joined)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
 

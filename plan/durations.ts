@@ -12,6 +12,20 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
+/**
+ * Milliseconds of a duration string, rounded (Temporal's options take numbers: its own duration
+ * strings do not accept combined units such as `1h30m`). Throws on text that is not a duration, so a
+ * bad value is an error, never a silent default. The one wrapper every caller uses.
+ */
+export function durationMs(text: string): number;
+export function durationMs(text: string | undefined): number | undefined;
+export function durationMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: ${JSON.stringify(text)} (expected e.g. 30s, 20m, 1h30m)`);
+  return Math.round(ms);
+}
+
 export interface EstimateRange { low: number; high: number; mid: number }
 
 /** An estimate in milliseconds: `3-4d` → {low: 3d, high: 4d, mid: 3.5d}; undefined when malformed. */

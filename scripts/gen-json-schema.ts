@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { planJsonSchemaText } from '../plan/json-schema.ts';
-import { PROJECT_ROOT } from '../workers/paths.ts';
+import { PROJECT_ROOT } from '../host/paths.ts';
 
 const file = path.join(PROJECT_ROOT, 'plan', 'plan.schema.json');
 const text = planJsonSchemaText();

@@ -1,17 +1,21 @@
 // `npm test`: type check, the workflow determinism lint, the Python tests of inference/, then every
-// test/**/*.test.ts file with Node's test runner against the real parts. Ends with one line CI reads:
-// `N passed, N failed, N skipped`.
+// test/**/*.test.ts file with Node's test runner against the real parts. Type check and lint are
+// stages, not tests: the summary lists the stages on their own line, then ends with the line CI reads,
+// counting tests only: `N passed, N failed, N skipped` (with `; N stage(s) failed: …` when one did).
 //   tsx scripts/test.ts [--only <substring>[,<substring>…]] [--skip-static]
+// `--only` selects test files (Node and Python alike) whose path contains one of the substrings.
 import { execa } from 'execa';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT, VENV_PYTHON } from '../workers/paths.ts';
+import { PROJECT_ROOT, VENV_PYTHON } from '../host/paths.ts';
+import { exitCode, isSelected, summaryLines, type StageResult, type Totals } from './test-report.ts';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined;
-const selected = (name: string) => !only || only.some((o) => name.includes(o));
+const selected = (file: string) => isSelected(path.relative(PROJECT_ROOT, file), only);
 const skipStatic = args.includes('--skip-static') || only !== undefined;
-const totals = { passed: 0, failed: 0, skipped: 0 };
+const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
+const stages: StageResult[] = [];
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((name) => {
@@ -21,40 +25,47 @@ function findTests(dir: string): string[] {
   });
 }
 
-async function stage(name: string, file: string, argv: string[], parse?: (out: string) => void): Promise<void> {
+/** Runs one stage; `parse` adds the tests it reports to the totals and says whether it reported at all. */
+async function stage(name: string, file: string, argv: string[], parse?: (out: string) => boolean): Promise<void> {
   console.log(`\n── ${name} ──`);
   const child = execa(file, argv, { cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore' });
   child.all?.pipe(process.stdout);
   const result = await child;
-  if (parse) parse(result.all ?? '');
-  else if (result.exitCode === 0) totals.passed += 1;
-  else totals.failed += 1;
-  if (result.exitCode !== 0 && !parse) console.log(`✖ ${name} failed (exit ${result.exitCode})`);
+  const failedBefore = totals.failed;
+  const reported = parse ? parse(result.all ?? '') : true;
+  // A runner that exits non-zero for its failed tests has them counted already; any other non-zero
+  // exit (or no report at all) is the stage's own failure.
+  const explained = totals.failed > failedBefore;
+  const why = !reported ? `ended before reporting, exit ${result.exitCode}`
+    : result.exitCode !== 0 && !explained ? `exit ${result.exitCode}` : undefined;
+  stages.push({ name, ok: why === undefined, why });
+  if (why) console.log(`✖ ${name} failed (${why})`);
 }
 
 const num = (out: string, re: RegExp) => Number(out.match(re)?.[1] ?? 0);
 
 if (!skipStatic) {
-  await stage('typecheck (tsc --noEmit)', 'node_modules/.bin/tsc', ['--noEmit', '-p', '.']);
-  await stage('lint (workflow determinism)', 'node_modules/.bin/eslint', ['--max-warnings', '0', '.']);
+  await stage('typecheck', 'node_modules/.bin/tsc', ['--noEmit', '-p', '.']);
+  await stage('lint', 'node_modules/.bin/eslint', ['--max-warnings', '0', '.']);
 }
 
-if (!only || only.some((o) => 'inference'.includes(o))) {
-  const pyTests = path.join(PROJECT_ROOT, 'inference', 'tests');
-  if (existsSync(pyTests) && readdirSync(pyTests).some((f) => f.startsWith('test_'))) {
-    await stage('inference server (pytest)', VENV_PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', pyTests], (out) => {
-      totals.passed += num(out, /(\d+) passed/);
-      totals.failed += num(out, /(\d+) failed/) + num(out, /(\d+) errors?\b/);
-      totals.skipped += num(out, /(\d+) skipped/);
-      if (!/\d+ passed|\d+ failed/.test(out)) totals.failed += 1; // pytest crashed before reporting
-    });
-  }
+const pyTestDir = path.join(PROJECT_ROOT, 'inference', 'tests');
+const pyTests = existsSync(pyTestDir)
+  ? readdirSync(pyTestDir).sort().filter((f) => f.startsWith('test_') && f.endsWith('.py')).map((f) => path.join(pyTestDir, f)).filter(selected)
+  : [];
+if (pyTests.length > 0) {
+  await stage('pytest', VENV_PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...pyTests], (out) => {
+    totals.passed += num(out, /(\d+) passed/);
+    totals.failed += num(out, /(\d+) failed/) + num(out, /(\d+) errors?\b/);
+    totals.skipped += num(out, /(\d+) skipped/);
+    return /\d+ passed|\d+ failed|\d+ errors?\b/.test(out);
+  });
 }
 
-const files = findTests(path.join(PROJECT_ROOT, 'test')).filter((f) => selected(path.relative(PROJECT_ROOT, f)));
+const files = findTests(path.join(PROJECT_ROOT, 'test')).filter(selected);
 if (files.length > 0) {
   // Two files at a time: each starts its own dev server and workers, and these machines have 2 cores.
-  await stage('node tests (node --test)', process.execPath,
+  await stage('node --test', process.execPath,
     // --test-force-exit: a file whose tests all finished but left a handle open must not hang CI;
     // --test-timeout: no single test may take more than 5 minutes.
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=300000',
@@ -63,9 +74,9 @@ if (files.length > 0) {
       totals.passed += num(out, /ℹ pass (\d+)/);
       totals.failed += num(out, /ℹ fail (\d+)/) + num(out, /ℹ cancelled (\d+)/);
       totals.skipped += num(out, /ℹ skipped (\d+)/) + num(out, /ℹ todo (\d+)/);
-      if (!/ℹ tests \d+/.test(out)) totals.failed += 1;
+      return /ℹ tests \d+/.test(out);
     });
 }
 
-console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-process.exitCode = totals.failed > 0 ? 1 : 0;
+console.log(`\n${summaryLines(totals, stages).join('\n')}`);
+process.exitCode = exitCode(totals, stages);

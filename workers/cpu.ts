@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { ActivityDeps } from '../activities/index.ts';
 import type { SparkyActivities } from '../common/activity-types.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
-import { DATA_DIR } from './paths.ts';
+import { DATA_DIR } from '../host/paths.ts';
 import { installRuntime } from './runtime.ts';
-import { deploymentName, deploymentOptions } from './deployment.ts';
+import { deploymentName, deploymentOptions, makeCurrent } from './deployment.ts';
 import { cachedBundle, workflowBuildId, workflowBundle } from './workflow-bundle.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
 
@@ -63,7 +63,16 @@ async function main(): Promise<void> {
   // Worker.run installs its own SIGINT/SIGTERM handling (shutdownSignals) and drains gracefully.
   console.log(`sparky cpu worker: ${address} namespace ${namespace} task queue ${taskQueue}`);
   try {
-    await worker.run();
+    const running = worker.run();
+    if (deployment && process.env.SPARKY_MAKE_CURRENT === '1') {
+      // New runs start on this build from now on; runs pinned to older builds stay where they are.
+      const { Client, Connection } = await import('@temporalio/client');
+      const client = new Client({ connection: await Connection.connect({ address }), namespace });
+      await makeCurrent(client, deployment);
+      console.log(`sparky cpu worker: ${deployment.buildId} is the current build of ${deployment.name}`);
+      await client.connection.close();
+    }
+    await running;
   } finally {
     await connection.close();
   }

@@ -13,9 +13,9 @@ import type { InferenceDeps } from '../activities/inference.ts';
 import { GPU_POOL_TASK_QUEUE, pinnedGpuTaskQueue } from '../common/task-queues.ts';
 import type { SparkyActivities } from '../common/activity-types.ts';
 import { GpuSlots, takeSlot } from './gpu-leases.ts';
-import { discoverGpus, hostName, type GpuInfo } from './gpus.ts';
-import { startInferenceServer, type InferenceServerHandle, type InferenceServerOptions } from './inference-server.ts';
-import { DATA_DIR } from './paths.ts';
+import { discoverGpus, hostName, type GpuInfo } from '../host/gpus.ts';
+import { startInferenceServer, type InferenceServerHandle, type InferenceServerOptions } from '../host/inference-server.ts';
+import { DATA_DIR } from '../host/paths.ts';
 import { installRuntime } from './runtime.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
 
@@ -107,10 +107,7 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
       const activities = createActivities({
         logDir, workdir: opts.workdir, ...opts.activityDeps,
         pinned: { host, index, taskQueue },
-        inference: {
-          endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId,
-          logDir, workdir: opts.workdir, pinnedTaskQueue: taskQueue, ...opts.inference, client,
-        },
+        inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, ...opts.inference, client },
       });
       members.push({ gpu, host, index, taskQueue, server, client, activities, slots: new GpuSlots(slots), workers: [] });
     }

@@ -6,7 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DATA_DIR, PROJECT_ROOT } from './paths.ts';
+import { DATA_DIR, PROJECT_ROOT } from '../host/paths.ts';
 
 const SOURCE_DIRS = ['workflows', 'common', 'plan'];
 

@@ -1,5 +1,5 @@
 // Signals, updates and queries: contracts operators type into `temporal` and `tctl`
-// (shared/docs/DESIGN.md). Every one takes ONE JSON object argument (or none, where that makes sense:
+// (docs/orchestration.md, docs/operations.md). Every one takes ONE JSON object argument (or none, where that makes sense:
 // `temporal workflow signal --name pause` sends no input), so handlers accept `undefined` too.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RunStatus } from './status.ts';

@@ -40,20 +40,22 @@ class OpSpec:
     name: str
     handler: Callable[["JobContext"], dict]
     description: str = ""
-    params: dict = field(default_factory=dict)
+    # {name: text}, or a function of the server's device returning it (when what is accepted depends on it)
+    params: dict | Callable[[Any], dict] = field(default_factory=dict)
     # Jobs whose params give the same non-None batch_key may run together through batch_handler.
     batch_key: Callable[[dict], Any] | None = None
     batch_handler: Callable[[list["JobContext"]], list] | None = None
 
-    def describe(self) -> dict:
-        return {"name": self.name, "description": self.description, "params": self.params,
+    def describe(self, device=None) -> dict:
+        params = self.params(device) if callable(self.params) else self.params
+        return {"name": self.name, "description": self.description, "params": params,
                 "batchable": self.batch_handler is not None}
 
 
 _REGISTRY: dict[str, OpSpec] = {}
 
 
-def register_op(name: str, handler=None, *, description: str = "", params: dict | None = None,
+def register_op(name: str, handler=None, *, description: str = "", params: dict | Callable[[Any], dict] | None = None,
                 batch_key=None, batch_handler=None, replace: bool = False):
     """Registers an op; usable as `register_op("x", fn)` or as a decorator `@register_op("x")`."""
     def add(fn):

@@ -10,7 +10,7 @@ import urllib.request
 import zmq
 from PIL import Image
 
-from .wire import Client, Progress, pack
+from .wire import Client, Progress, pack, unpack
 
 CODES = {"BAD_REQUEST", "UNKNOWN_OP", "TOO_LARGE", "BUSY", "CANCELLED", "TIMEOUT", "INTERNAL"}
 SLOW = {"size": 384, "iterations": 100000}  # runs for minutes on a CPU unless cancelled or timed out
@@ -105,6 +105,7 @@ def test_dedup_joins_running_job_and_returns_cached_result(shared_server):
     b.send(msg)  # a retry from another connection while it runs: joins, never runs twice
     ra, rb = a.wait_for("submit", job), b.wait_for("submit", job)
     assert ra["ok"] and rb["ok"] and ra["result"] == rb["result"]
+    assert "dedup" not in ra["meta"] and rb["meta"]["dedup"] == "joined", "a joined reply says so"
     after = a.request({"type": "status", "id": "after"})["result"]["jobs"].get("ok", 0)
     assert after == before + 1, "the job ran once"
     rc = a.request(msg)
@@ -259,3 +260,42 @@ def test_threads_do_not_share_sockets_under_concurrent_clients(shared_server):
     for t in threads:
         t.join(60)
     assert not errors
+
+
+def test_ops_advertises_only_what_this_server_accepts(shared_server):
+    """A CPU (numpy) server lists the gemm dtypes it accepts, and refuses the others."""
+    c, sub = Client(shared_server.bind), Progress(shared_server.pub)
+    time.sleep(0.3)
+    ops = {op["name"]: op for op in c.request({"type": "ops", "id": "o-dtypes"})["result"]["ops"]}
+    dtype_text = ops["gemm"]["params"]["dtype"]
+    assert "float32" in dtype_text and "float64" in dtype_text
+    assert "float16" not in dtype_text and "bfloat16" not in dtype_text, dtype_text
+    assert "1-100000" in ops["gemm"]["params"]["iterations"] and "1-32768" in ops["gemm"]["params"]["size"]
+    # A job the op rejects was queued and started first: events queued, running, then failed (the
+    # final event goes out before the reply); the error reply carries meta.
+    job = jid("half")
+    reply = c.request({"type": "submit", "id": job, "op": "gemm", "params": {"size": 8, "dtype": "float16"}})
+    assert reply["ok"] is False and reply["error"]["code"] == "BAD_REQUEST" and "float16" in reply["error"]["message"]
+    assert reply["meta"]["server_id"] == "conformance" and "queued_ms" in reply["meta"] and reply["meta"]["batch_size"] == 1
+    sub.drain(0.5)
+    assert [e["stage"] for e in sub.events[job]] == ["queued", "running", "failed"]
+    c.close()
+    sub.close()
+
+
+def test_truncated_frame_echoes_a_readable_id_and_envelopes_are_echoed(shared_server):
+    c = Client(shared_server.bind)
+    whole = pack({"v": 1, "type": "submit", "id": "cut-1", "op": "gemm", "params": {"size": 64, "iterations": 3}})
+    c.send_raw(whole[:-4])
+    reply = c.recv(5)
+    assert reply["ok"] is False and reply["error"]["code"] == "BAD_REQUEST"
+    assert (reply["type"], reply["id"]) == ("submit", "cut-1"), reply
+    c.send_raw(b"")
+    reply = c.recv(5)
+    assert reply["error"]["code"] == "BAD_REQUEST" and "empty payload frame" in reply["error"]["message"], reply
+    # A DEALER that sends an empty delimiter first gets the same envelope back: ["", reply].
+    c.send_raw(b"", pack({"v": 1, "type": "ping", "id": "delim"}))
+    assert c.sock.poll(5000)
+    frames = c.sock.recv_multipart()
+    assert len(frames) == 2 and frames[0] == b"" and unpack(frames[1])["id"] == "delim", frames
+    c.close()

@@ -13,7 +13,8 @@ import { createActivities } from '../../activities/index.ts';
 import { stepResourceName } from '../../activities/docker-names.ts';
 import { dockerForTests } from '../helpers/docker.ts';
 import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { type RunnerHarness, failureOf, spawnStepWorker, startRunnerHarness, stepInput, waitFor } from './harness.ts';
+import { type RunnerHarness, failureOf, spawnStepWorker, startRunnerHarness, stepInput } from './harness.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let h: RunnerHarness;
 let docker: Awaited<ReturnType<typeof dockerForTests>>;

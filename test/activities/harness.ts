@@ -16,6 +16,7 @@ import type { GateCheck, StepBody } from '../../plan/schema.ts';
 import { createActivities, type ActivityDeps } from '../../activities/index.ts';
 import type { FixtureOptions } from '../fixtures/workflows/runner-steps.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export const fixtureWorkflows = fileURLToPath(new URL('../fixtures/workflows/runner-steps.ts', import.meta.url));
 
@@ -101,18 +102,6 @@ export async function spawnStepWorker(h: RunnerHarness, taskQueue: string): Prom
     return output.includes('worker ready');
   }, 60_000);
   return child;
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** The ApplicationFailure behind a failed fixture workflow (workflow → activity → application). */

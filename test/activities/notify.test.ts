@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { NotifyEventData, NotifyInput } from '../../common/activity-types.ts';
 import { buildStatement, checksDigest, planDigest } from '../../common/gate-statement.ts';
 import { createNotifier } from '../../activities/notify.ts';
-import { freePort } from '../../workers/inference-server.ts';
+import { freePort } from '../../host/ports.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 let receiver: Receiver;

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { createActivities } from '../../activities/index.ts';
 import { stepLogPath } from '../../activities/logs.ts';
 import { createWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { type RunnerHarness, alivePids, failureOf, spawnStepWorker, startRunnerHarness, waitFor } from './harness.ts';
+import { type RunnerHarness, alivePids, failureOf, spawnStepWorker, startRunnerHarness } from './harness.ts';
+import { waitFor, sleep } from '../helpers/wait.ts';
 
 let h: RunnerHarness;
 before(async () => { h = await startRunnerHarness(); });
@@ -45,7 +46,7 @@ test('cancelling the workflow ends the whole process tree, SIGTERM-ignoring gran
   const dir = tmp();
   const { workflowId, input } = await h.startStep({ id: 'stubborn', kind: 'shell', run: stubbornTree(dir) }, { heartbeatTimeout: '3s' });
   await waitFor('the tree to start', () => existsSync(path.join(dir, 'ready')));
-  await new Promise((r) => setTimeout(r, 1_200)); // the runner learns the setsid'd orphan within a tick
+  await sleep(1_200); // the runner learns the setsid'd orphan within a tick
   const pids = pidsIn(dir);
   assert.equal(pids.length, 4);
   assert.deepEqual(alivePids(pids), pids, 'all four processes run before the cancel');

@@ -5,17 +5,22 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { createGateCheckRunner } from '../../activities/checks.ts';
 import { compare, dig } from '../../activities/compare.ts';
 import { createActivities } from '../../activities/index.ts';
 import { dockerRunArgs, resolveVolume } from '../../activities/docker.ts';
+import { createInferenceRunner } from '../../activities/inference.ts';
 import { stepResourceName } from '../../activities/docker-names.ts';
-import { durationMs } from '../../activities/durations.ts';
+import { durationMs } from '../../plan/durations.ts';
 import { StepLog, safeSegment, stepLogPath } from '../../activities/logs.ts';
 import { killTree } from '../../activities/process-tree.ts';
+import { expandRunDir, runDir } from '../../activities/run-dir.ts';
 import { runProcess } from '../../activities/run-process.ts';
 import { redactor, resolveSecrets } from '../../activities/secrets.ts';
 import { evaluateWhen, visibleGpus } from '../../activities/when.ts';
-import { alivePids, stepInput, waitFor } from './harness.ts';
+import { alivePids, stepInput } from './harness.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const tmpLog = () => new StepLog(path.join(mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')), 'step.log'));
 
@@ -170,4 +175,40 @@ test('comparisons and dotted paths; durations', () => {
   assert.equal(compare({ x: [1] }, { equals: { x: [1] } }).passed, true);
   assert.equal(durationMs('1h30m'), 5_400_000);
   assert.throws(() => durationMs('soon'), /not a duration/);
+});
+
+test('an inference step with a bad requestTimeout fails at once, not retried, instead of running without one', async () => {
+  const run = createInferenceRunner({ logDir: mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-')) }, { endpoint: 'tcp://127.0.0.1:9' });
+  await assert.rejects(run(stepInput({ id: 'i', kind: 'inference', op: 'echo', requestTimeout: 'soon' } as never)),
+    (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && err.type === 'StepInvalid' && /requestTimeout: not a duration: "soon"/.test(err.message));
+});
+
+test('the last output line reaches a failed command check even without a final newline; the closing line stands alone', async () => {
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-'));
+  const log = tmpLog();
+  const outcome = await runProcess({ file: 'sh', args: ['-c', 'printf "first\\nwhy it failed"; exit 1'], cwd: os.tmpdir(), log });
+  log.close();
+  assert.equal(outcome.lastOutputLine, 'why it failed');
+  assert.match(outcome.tail, /why it failed\n\[exit code 1; ran /);
+  const check = createGateCheckRunner({ logDir });
+  const result = await check({ check: { id: 'c', kind: 'command', run: ['sh', '-c', 'printf "first\\nwhy it failed"; exit 1'] }, ctx: { runWorkflowId: 'sparky-u-1', planName: 'u', phaseId: 'p', gateId: 'g' }, outputs: {} });
+  assert.equal(result.passed, false);
+  assert.match(result.message, /exited 1: why it failed \(log: /);
+  const quiet = await check({ check: { id: 'q', kind: 'command', run: ['false'] }, ctx: { runWorkflowId: 'sparky-u-1', planName: 'u', phaseId: 'p', gateId: 'g' }, outputs: {} });
+  assert.match(quiet.message, /^`false` exited 1 \(log: /);
+});
+
+test('$SPARKY_RUN_DIR: the run\'s own directory, in the environment and in place of a leading $SPARKY_RUN_DIR only', async () => {
+  const dir = '/logs/sparky-p-1';
+  assert.deepEqual(expandRunDir({ run: ['cc', '-o', '$SPARKY_RUN_DIR/out/x', '${SPARKY_RUN_DIR}', 'a/$SPARKY_RUN_DIR', '$SPARKY_RUN_DIRX'], n: 3 }, dir),
+    { run: ['cc', '-o', '/logs/sparky-p-1/out/x', '/logs/sparky-p-1', 'a/$SPARKY_RUN_DIR', '$SPARKY_RUN_DIRX'], n: 3 });
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-unit-'));
+  const activities = createActivities({ logDir });
+  const input = stepInput({ id: 'w', kind: 'shell', run: ['sh', '-c', 'echo "$SPARKY_RUN_DIR" > "$1"', 'sh', '$SPARKY_RUN_DIR/where.txt'] });
+  const result = await activities.runStep(input);
+  assert.equal(result.status, 'succeeded');
+  const own = runDir(logDir, input.ctx.runWorkflowId);
+  assert.equal(readFileSync(path.join(own, 'where.txt'), 'utf8').trim(), own);
+  const check = await activities.runGateCheck({ check: { id: 'f', kind: 'file', path: '$SPARKY_RUN_DIR/where.txt' }, ctx: { runWorkflowId: input.ctx.runWorkflowId, planName: 'test', phaseId: 'p', gateId: 'g' }, outputs: {} });
+  assert.equal(check.passed, true, check.message);
 });

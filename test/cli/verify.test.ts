@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseHistoryText, type JsonEvent } from '../../cli/history-json.ts';
 import { verifyHistory } from '../../cli/verify-history.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 
 const FIXTURE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories', 'signed.json');
 

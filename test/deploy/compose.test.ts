@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 
 const file = path.join(PROJECT_ROOT, 'docker-compose.yml');
 

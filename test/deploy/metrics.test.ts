@@ -9,10 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Plan } from '../../plan/schema.ts';
-import { freePort, startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer } from '../helpers/temporal.ts';
+import { sleep } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let inference: InferenceServerHandle;
@@ -38,7 +40,7 @@ async function metricsText(port: number, child: ResultPromise, timeoutMs = 60_00
     } catch { /* not up yet */ }
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}): ${(await child).all}`);
     if (Date.now() > end) throw new Error(`no Temporal metrics on :${port}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
 }
 

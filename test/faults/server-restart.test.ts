@@ -11,11 +11,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Plan } from '../../plan/schema.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { startDevServer, type DevServer } from '../../workers/dev-server.ts';
-import { freePort } from '../../workers/inference-server.ts';
+import { startDevServer, type DevServer } from '../../host/dev-server.ts';
+import { freePort } from '../../host/ports.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import '../helpers/temporal.ts'; // quiet worker logs
-import { eventually } from '../workflows/helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-restart-'));
 const dbFile = path.join(dir, 'temporal.db');

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
-import { startDevServer } from '../../workers/dev-server.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
+import { startDevServer } from '../../host/dev-server.ts';
 
 test('setup without Python says so and how to fix it', async () => {
   const r = await execa('bash', [path.join(PROJECT_ROOT, 'scripts', 'setup')], {
@@ -36,7 +36,7 @@ test('a taken gRPC or UI port is named, with how to find the holder and pick ano
 
 test('a missing Temporal CLI points at npm run setup', async () => {
   const r = await execa(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['-e',
-    "import('./workers/dev-server.ts').then((m) => m.startDevServer({ port: 1, uiPort: 2 })).catch((e) => { console.log(e.message); })"],
+    "import('./host/dev-server.ts').then((m) => m.startDevServer({ port: 1, uiPort: 2 })).catch((e) => { console.log(e.message); })"],
   { cwd: PROJECT_ROOT, reject: false, all: true, env: { SPARKY_TEMPORAL_BIN: '/nonexistent/temporal' } });
   assert.match(r.all ?? '', /Temporal CLI is not installed at \/nonexistent\/temporal: run `npm run setup`/);
 });

@@ -1,22 +1,22 @@
 // A real Docker engine for the tests. If `docker info` answers, that engine is used. Otherwise, where
-// the docker.io package is installed and we are root, one dockerd is started the way ENVIRONMENT.md
-// describes (vfs storage, no iptables, no bridge) and left running for later tests and files; a lock
-// keeps concurrent test files from starting two. Images are built FROM scratch with busybox-static:
-// nothing is ever pulled. Where no engine can run, tests skip with the reason this returns.
+// the docker.io package is installed and we are root, one dockerd is started the way docs/runners.md
+// ("Testing against the real engine") describes (vfs storage, no iptables, no bridge) and left running
+// for later tests and files; a lock keeps concurrent test files from starting two. Images are built
+// FROM scratch with busybox-static: nothing is ever pulled. Where no engine can run, tests skip with the reason this returns.
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, copyFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { probeDocker } from '../../activities/docker-engine.ts';
-import { DATA_DIR } from '../../workers/paths.ts';
+import { DATA_DIR } from '../../host/paths.ts';
+import { sleep } from './wait.ts';
 
 export const BUSYBOX_IMAGE = 'sparky-busybox:latest';
 const LOCK = path.join(os.tmpdir(), 'sparky-dockerd.lock');
 
 export type DockerAvailability = { ok: true; serverVersion: string } | { ok: false; reason: string };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const onPath = async (cmd: string) => (await execa('sh', ['-c', `command -v ${cmd}`], { reject: false })).exitCode === 0;
 
 async function waitForEngine(timeoutMs: number): Promise<boolean> {

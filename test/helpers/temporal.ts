@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
-import { TEMPORAL_BIN, TEMPORAL_TEST_SERVER_BIN } from '../../workers/paths.ts';
+import { TEMPORAL_BIN, TEMPORAL_TEST_SERVER_BIN } from '../../host/paths.ts';
 import { workflowBundle } from '../../workers/workflow-bundle.ts';
 
 // Workers log every state change at INFO and every failed workflow at WARN, which tests cause on

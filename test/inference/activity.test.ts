@@ -12,10 +12,11 @@ import path from 'node:path';
 import { createActivities } from '../../activities/index.ts';
 import { InferenceClient } from '../../activities/inference-client.ts';
 import type { StepActivityInput, StepResult } from '../../common/activity-types.ts';
-import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import type { InferenceFixtureOptions } from '../fixtures/workflows/inference-steps.ts';
-import { eventually, fixtureWorkflows, inferenceInput, PLUGIN_ARGS, writeSprites } from './helpers.ts';
+import { fixtureWorkflows, inferenceInput, PLUGIN_ARGS, writeSprites } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let server: InferenceServerHandle;
@@ -31,8 +32,8 @@ before(async () => {
   worker = await createWorker(env, {
     taskQueue, workflowsPath: fixtureWorkflows,
     activities: createActivities({
-      logDir, pinned: { host: 'test', index: 0, taskQueue },
-      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, logDir, workdir: work, pinnedTaskQueue: taskQueue, heartbeatEveryMs: 200 },
+      logDir, workdir: work, pinned: { host: 'test', index: 0, taskQueue },
+      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, heartbeatEveryMs: 200 },
     }),
   });
   running = worker.run();

@@ -4,7 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { curveKeyPair } from 'zeromq';
 import { InferenceClient, InferenceError, type ProgressEvent } from '../../activities/inference-client.ts';
-import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
+import { sleep } from '../helpers/wait.ts';
 
 let server: InferenceServerHandle;
 let client: InferenceClient;
@@ -46,11 +47,11 @@ test('aborting a submit cancels the job on the server', async () => {
   const controller = new AbortController();
   const id = `abort-${Date.now()}`;
   const running = client.submit({ id, op: 'sleep', params: { ms: 60_000 }, signal: controller.signal });
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   controller.abort();
   await assert.rejects(running, (err: InferenceError) => err.code === 'CANCELLED' && !err.retryable);
   // The server stopped it: nothing is in flight a moment later, and the id answers CANCELLED.
-  for (let i = 0; i < 50 && (await client.status()).in_flight !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 50 && (await client.status()).in_flight !== 0; i++) await sleep(50);
   assert.equal((await client.status()).in_flight, 0);
   assert.equal(await client.cancel(id), 'finished');
 });
@@ -71,15 +72,15 @@ test('BUSY is retried with backoff until the queue has room', async () => {
   const c = new InferenceClient({ endpoint: busyServer.endpoint, progressEndpoint: busyServer.progressEndpoint, backoffInitialMs: 100, retries: 10 });
   try {
     const first = c.submit({ id: 'busy-0', op: 'sleep', params: { ms: 600 } });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const rest = await Promise.all([1, 2, 3].map((i) => c.submit({ id: `busy-${i}`, op: 'sleep', params: { ms: 50 } })));
     await first;
     assert.ok(rest.some((r) => r.attempts > 1), 'some submits met BUSY and were retried');
     const noRetry = new InferenceClient({ endpoint: busyServer.endpoint, progressEndpoint: busyServer.progressEndpoint, retries: 0 });
     const hold = c.submit({ id: 'busy-hold', op: 'sleep', params: { ms: 500 } });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const queued = c.submit({ id: 'busy-queued', op: 'sleep', params: { ms: 10 } });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     await assert.rejects(noRetry.submit({ id: 'busy-x', op: 'sleep', params: { ms: 10 } }), (err: InferenceError) => err.code === 'BUSY' && err.retryable);
     await Promise.all([hold, queued]);
     noRetry.close();

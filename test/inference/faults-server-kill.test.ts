@@ -11,9 +11,10 @@ import path from 'node:path';
 import { createActivities } from '../../activities/index.ts';
 import { InferenceClient } from '../../activities/inference-client.ts';
 import type { StepResult } from '../../common/activity-types.ts';
-import { startInferenceServer, type InferenceServerHandle } from '../../workers/inference-server.ts';
+import { startInferenceServer, type InferenceServerHandle } from '../../host/inference-server.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { eventually, fixtureWorkflows, inferenceInput } from './helpers.ts';
+import { fixtureWorkflows, inferenceInput } from './helpers.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
 let env: TestWorkflowEnvironment;
 let server: InferenceServerHandle;
@@ -29,7 +30,7 @@ before(async () => {
     activities: createActivities({
       logDir,
       // No client-side retries: the activity attempt itself fails and Temporal retries it.
-      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, logDir, requestTimeoutMs: 1_500, retries: 0 },
+      inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 1_500, retries: 0 },
     }),
   });
   running = worker.run();
@@ -52,7 +53,7 @@ test('SIGKILL of the inference server mid-job: the activity retries and the step
     });
     await eventually('the job to run on the server', () => probe.status(), (s) => s.in_flight === 1);
     await server.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await server.restart();
     const result: StepResult = await handle.result();
     assert.equal(result.status, 'succeeded');

@@ -12,8 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StepResult } from '../../common/activity-types.ts';
 import { GPU_POOL_TASK_QUEUE, pinnedGpuTaskQueue } from '../../common/task-queues.ts';
-import { discoverGpus, hostName, parseGpuConfig, parseNvidiaSmi } from '../../workers/gpus.ts';
+import { discoverGpus, hostName, parseGpuConfig, parseNvidiaSmi } from '../../host/gpus.ts';
+import { startCpuWorker } from '../../workers/cpu.ts';
 import { startGpuPool, type GpuPool } from '../../workers/gpu.ts';
+import type { RunStatus } from '../../workflows/status.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { fixtureWorkflows, inferenceInput } from './helpers.ts';
 
@@ -82,15 +84,7 @@ test('a step on a pinned queue runs on that GPU\'s worker and server', { timeout
   assert.equal(anyGpu.details?.serverId, String(anyGpu.pinnedTaskQueue).endsWith('-0') ? `${host}-gpu0` : `${host}-gpu1`);
 });
 
-test('a plan spread over two pinned GPUs: each step runs on the queue it names, visible in the status', { timeout: 120_000 }, async (t) => {
-  let startCpuWorker: typeof import('../../workers/cpu.ts').startCpuWorker;
-  try {
-    ({ startCpuWorker } = await import('../../workers/cpu.ts'));
-    await import('../../workflows/index.ts');
-  } catch (err) {
-    t.skip(`the orchestration workflows are not loadable here: ${(err as Error).message}`);
-    return;
-  }
+test('a plan spread over two pinned GPUs: each step runs on the queue it names, visible in the status', { timeout: 120_000 }, async () => {
   const cpuQueue = uniqueTaskQueue('pool-cpu');
   const cpu = await startCpuWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: cpuQueue, logDir });
   const cpuRunning = cpu.run();
@@ -109,7 +103,7 @@ test('a plan spread over two pinned GPUs: each step runs on the queue it names, 
     const workflowId = `sparky-two-gpus-${randomUUID().slice(0, 8)}`;
     const handle = await env.client.workflow.start('metaOrchestrator', { taskQueue: cpuQueue, workflowId, args: [{ plan, options: { cpuTaskQueue: cpuQueue } }] });
     await handle.result();
-    const status = await handle.query<import('../../workflows/status.ts').RunStatus>('status');
+    const status = await handle.query<RunStatus>('status');
     assert.equal(status.state, 'completed');
     const steps = Object.fromEntries(status.phases[0].domains[0].workstreams.map((w) => [w.id, w.steps[0]]));
     assert.equal(steps['on-left'].taskQueue, pinnedGpuTaskQueue(host, 0));

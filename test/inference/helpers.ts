@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StepActivityInput, StepContext } from '../../common/activity-types.ts';
 import type { InferenceStep } from '../../plan/schema.ts';
-import { PROJECT_ROOT, VENV_PYTHON } from '../../workers/paths.ts';
+import { PROJECT_ROOT, VENV_PYTHON } from '../../host/paths.ts';
 
 export const fixtureWorkflows = fileURLToPath(new URL('../fixtures/workflows/inference-steps.ts', import.meta.url));
 export const PLUGIN_ARGS = ['--ops-module', 'inference.tests.plugin_ops'];
@@ -30,17 +30,4 @@ export function inferenceInput(step: Omit<InferenceStep, 'kind'>, ctx: Partial<S
       idempotencyKey: `${runWorkflowId}/ws/${step.id}`, ...ctx,
     },
   };
-}
-
-export async function eventually<T>(what: string, fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (check(last)) return last;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
 }

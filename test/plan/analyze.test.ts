@@ -7,7 +7,7 @@ import { loadPlanFile } from '../../plan/load.ts';
 import { analyzePlan } from '../../plan/analyze.ts';
 import { planToMermaid } from '../../plan/mermaid.ts';
 import { DAY_MS } from '../../plan/durations.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 import { basePlan } from './plans.ts';
 
 const days = (s: { low: number; mid: number; high: number }) => [s.low / DAY_MS, s.mid / DAY_MS, s.high / DAY_MS];

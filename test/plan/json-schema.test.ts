@@ -7,7 +7,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { planJsonSchema, planJsonSchemaText } from '../../plan/json-schema.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { existsSync } from 'node:fs';
+import { PROJECT_ROOT, VENV_PYTHON } from '../../host/paths.ts';
 
 test('plan/plan.schema.json is up to date with plan/schema.ts', async () => {
   const committed = await readFile(path.join(PROJECT_ROOT, 'plan', 'plan.schema.json'), 'utf8');
@@ -24,9 +25,9 @@ test('the JSON Schema names the plan\'s parts and is strict like the validator',
   assert.equal(schema.$defs.Step.oneOf?.length, 3);
 });
 
+// jsonschema comes with the project's virtualenv (inference/requirements.txt, installed by scripts/setup).
 test('a standard JSON Schema validator (python jsonschema, draft 2020-12) accepts the examples and rejects a broken plan', async (t) => {
-  const probe = await execa('python3', ['-c', 'import jsonschema'], { reject: false });
-  if (probe.exitCode !== 0) { t.skip('python3 has no jsonschema module here'); return; }
+  if (!existsSync(VENV_PYTHON)) { t.skip('run `npm run setup` first: the Python venv (.tools/venv) is missing'); return; }
   const examples = [
     parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'dgx-pixels.plan.yaml'), 'utf8')),
     JSON.parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'hello.plan.json'), 'utf8')),
@@ -39,7 +40,7 @@ test('a standard JSON Schema validator (python jsonschema, draft 2020-12) accept
     'for doc in json.load(sys.stdin):',
     '    print(json.dumps(sorted(".".join(map(str, e.absolute_path)) for e in validator.iter_errors(doc))))',
   ].join('\n');
-  const run = await execa('python3', ['-c', script, path.join(PROJECT_ROOT, 'plan', 'plan.schema.json')], { input: JSON.stringify(examples) });
+  const run = await execa(VENV_PYTHON, ['-c', script, path.join(PROJECT_ROOT, 'plan', 'plan.schema.json')], { input: JSON.stringify(examples) });
   const [dgx, hello, broken] = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[]);
   assert.deepEqual(dgx, []);
   assert.deepEqual(hello, []);

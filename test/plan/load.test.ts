@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { loadPlanFile, loadPlanText, formatErrors } from '../../plan/load.ts';
 import { validateCommand } from '../../cli/validate.ts';
 import { planCommand } from '../../cli/plan.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 
 const EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'dgx-pixels.plan.yaml');
 const HELLO = path.join(PROJECT_ROOT, 'examples', 'hello.plan.json');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 
 const PLAN_DIR = path.join(PROJECT_ROOT, 'plan');
 /** The only files of plan/ allowed to do I/O (the CLI and scripts use them, workflows never do). */

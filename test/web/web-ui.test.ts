@@ -1,22 +1,24 @@
 // The Temporal Web UI, driven as a person would with Debian's Chromium (playwright-core): find the run
 // by a search-attribute query, open it, see its domain child workflows and the text saying which gate
-// waits. Saves the screenshot the README shows (docs/images/web-ui.png).
+// waits. Saves the screenshot the README shows (docs/images/web-ui.png). A run in attention is found by
+// SparkyState="attention" and continued with retryStep from Send a Signal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 import type { Plan } from '../../plan/schema.ts';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { freePort } from '../../workers/inference-server.ts';
-import { PROJECT_ROOT, TEMPORAL_BIN } from '../../workers/paths.ts';
+import { freePort } from '../../host/ports.ts';
+import { PROJECT_ROOT, TEMPORAL_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startRun } from '../../cli/run.ts';
 import '../helpers/temporal.ts'; // quiet worker logs
+import { sleep } from '../helpers/wait.ts';
 
 const CHROMIUM = process.env.SPARKY_CHROMIUM ?? '/usr/bin/chromium';
 // Every run saves its screenshots under test-results/; the README's copies in docs/images/ are
@@ -85,7 +87,7 @@ test('the Web UI finds the run by search attribute, shows its children and the w
     for await (const wf of env.client.workflow.list({ query: `SparkyGate = 'gate-1'` })) listed.push(wf.workflowId);
     if (s.phases[0].gate?.state === 'waiting' && listed.includes(workflowId)) break;
     assert.ok(i < 240, 'the gate never started waiting');
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -123,22 +125,65 @@ test('the Web UI finds the run by search attribute, shows its children and the w
   assert.ok(existsSync(SCREENSHOT));
 
   // Approve from the page, as docs/operations.md says: More Actions → Send a Signal → approveGate.
+  await sendSignal(page, 'approveGate', { gate: 'gate-1', approver: 'alice', comment: 'from the Web UI' });
+  for (let i = 0; ; i++) {
+    const s = await handle.query<RunStatus>('status');
+    const entry = s.phases[0].gate?.audit.find((a) => a.approver === 'alice' && !a.ignored);
+    if (entry) { assert.equal(entry.surface, 'signal'); assert.equal(entry.comment, 'from the Web UI'); break; }
+    assert.ok(i < 120, `the Web UI signal did not reach the gate: ${JSON.stringify(s.phases[0].gate)}`);
+    await sleep(250);
+  }
+});
+
+/** More Actions → Send a Signal → pick the signal from the list the UI offers → type its JSON → Submit. */
+async function sendSignal(page: Page, signal: string, input: object): Promise<void> {
   await page.getByRole('button', { name: /More Actions/ }).first().click();
   await page.getByRole('menuitem', { name: /Send a Signal/ }).first().click();
   // With a worker running, the UI knows the workflow's signals and offers them in a list.
   const picker = page.getByRole('button', { name: /Select a signal/ }).or(page.getByText('Select a signal')).first();
   await picker.waitFor({ timeout: 30_000 });
   await picker.click();
-  await page.getByRole('option').filter({ hasText: 'approveGate' }).first().click();
+  await page.getByRole('option').filter({ hasText: new RegExp(`^\\s*${signal}\\b`) }).first().click();
   // The Data field is a code editor; the page keeps hidden ones for other dialogs.
   await page.locator('.cm-content:visible').first().click();
-  await page.keyboard.type(JSON.stringify({ gate: 'gate-1', approver: 'alice', comment: 'from the Web UI' }));
+  await page.keyboard.type(JSON.stringify(input));
   await page.getByRole('button', { name: /^Submit$/ }).click();
+}
+
+test('a run in attention is found by SparkyState="attention" and continued with retryStep from Send a Signal', async (t) => {
+  if (skipReason || !env || !browser) { t.skip(skipReason); return; }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-webui-attention-'));
+  const marker = path.join(dir, 'fixed');
+  const workflowId = `sparky-webui-attention-${Date.now().toString(36)}`;
+  const handle = await startRun(env.client, {
+    name: 'webui-attention',
+    phases: [{ id: 'build', domains: [{ id: 'model', workstreams: [{ id: 'WS-05', steps: [
+      { id: 'build', kind: 'shell', run: ['test', '-f', marker], retry: { maximumAttempts: 1 } }] }] }] }],
+  }, workflowId);
   for (let i = 0; ; i++) {
-    const s = await handle.query<RunStatus>('status');
-    const entry = s.phases[0].gate?.audit.find((a) => a.approver === 'alice' && !a.ignored);
-    if (entry) { assert.equal(entry.surface, 'signal'); assert.equal(entry.comment, 'from the Web UI'); break; }
-    assert.ok(i < 120, `the Web UI signal did not reach the gate: ${JSON.stringify(s.phases[0].gate)}`);
+    const listed = [];
+    for await (const wf of env.client.workflow.list({ query: `SparkyState = 'attention'` })) listed.push(wf.workflowId);
+    if (listed.includes(workflowId)) break;
+    assert.ok(i < 240, 'the run never showed up as needing attention');
     await new Promise((r) => setTimeout(r, 250));
   }
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent('SparkyState="attention"')}`, { waitUntil: 'domcontentloaded' });
+  const link = page.getByRole('link', { name: workflowId }).first();
+  await link.waitFor({ timeout: 60_000 });
+  await link.click();
+  await page.waitForURL(/\/workflows\/sparky-webui-attention/, { timeout: 30_000 });
+  await page.getByText('User Metadata', { exact: false }).first().click();
+  await page.frameLocator('iframe').getByText(/needs attention: WS-05\/build failed/).first()
+    .or(page.getByText(/needs attention: WS-05\/build failed/).first()).waitFor({ timeout: 60_000 });
+  const shot = path.join(RESULTS, 'web-ui-attention.png');
+  await page.screenshot({ path: shot, fullPage: false });
+  const doc = path.join(DOC_IMAGES, path.basename(shot));
+  if (process.env.SPARKY_UPDATE_SCREENSHOTS === '1' || !existsSync(doc)) copyFileSync(shot, doc);
+  writeFileSync(marker, 'fixed');
+  await sendSignal(page, 'retryStep', { step: 'WS-05/build', by: 'dana', comment: 'from the Web UI' });
+  const result = await handle.result() as { state: string };
+  assert.equal(result.state, 'completed');
+  const s = await handle.query<RunStatus>('status');
+  assert.deepEqual(s.decisions.map((d) => [d.action, d.by, d.surface, d.comment]), [['retryStep', 'dana', 'signal', 'from the Web UI']]);
 });

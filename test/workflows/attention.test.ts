@@ -9,21 +9,19 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunStatus } from '../../workflows/status.ts';
-import { append, eventually, gateOf, lines, status, tempDir, temporal, undoable, useStack, workstreamOf } from './helpers.ts';
+import { append, gateOf, lines, status, tempDir, temporal, undoable, useStack, workstreamOf } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-useStack((stack) => ({ env, taskQueue } = stack));
+const stack = useStack();
 
 const once = { retry: { maximumAttempts: 1 } };
 
 async function start(plan: object, id: string) {
-  return env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });
+  return stack.env.client.workflow.start('metaOrchestrator', { taskQueue: stack.taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: stack.taskQueue } }] });
 }
 
-const inAttention = (id: string, ws: string) => eventually(`${ws} in attention`, () => status(env, id),
+const inAttention = (id: string, ws: string) => eventually(`${ws} in attention`, () => status(stack.env, id),
   (s) => workstreamOf(s, ws).state === 'attention');
 
 /** The ApplicationFailure behind a refused update. */
@@ -63,11 +61,11 @@ test('a step that fails until a file exists: attention, the rest goes on, retryS
   assert.match(s.waitingFor, /needs attention: B\/b2 failed/);
   assert.match(s.waitingFor, /sparky retry sparky-attention-retry B\/b2/);
   // Independent work finishes while B waits.
-  await eventually('X done', () => status(env, handle.workflowId), (r) => workstreamOf(r, 'X').state === 'succeeded');
-  const listed = await eventually('SparkyState=attention', () => temporal(env, ['workflow', 'list', '--query', 'SparkyState="attention"', '--output', 'json']),
+  await eventually('X done', () => status(stack.env, handle.workflowId), (r) => workstreamOf(r, 'X').state === 'succeeded');
+  const listed = await eventually('SparkyState=attention', () => temporal(stack.env, ['workflow', 'list', '--query', 'SparkyState="attention"', '--output', 'json']),
     (r) => r.stdout.includes('sparky-attention-retry'));
   assert.equal(listed.exitCode, 0);
-  assert.equal((await status(env, handle.workflowId)).state, 'attention');
+  assert.equal((await status(stack.env, handle.workflowId)).state, 'attention');
 
   // A retry of a step that is not in attention is refused, at once and for good.
   const wrong = await refusal(handle.executeUpdate('resolve', { args: [{ action: 'retryStep', step: 'B/b1', by: 'alice' }] }));
@@ -75,13 +73,13 @@ test('a step that fails until a file exists: attention, the rest goes on, retryS
   const unknown = await refusal(handle.executeUpdate('resolve', { args: [{ action: 'retryStep', step: 'Q/x', by: 'alice' }] }));
   assert.match(unknown.message, /unknown workstream "Q"/);
   // The same through the CLI: refused, not retryable.
-  const cli = await temporal(env, ['workflow', 'update', 'execute', '--workflow-id', handle.workflowId, '--name', 'resolve',
+  const cli = await temporal(stack.env, ['workflow', 'update', 'execute', '--workflow-id', handle.workflowId, '--name', 'resolve',
     '--input', JSON.stringify({ action: 'recheckGate', gate: 'nope', by: 'alice' })]);
   assert.notEqual(cli.exitCode, 0);
   assert.match(cli.all ?? '', /unknown gate "nope"/);
 
   await writeFile(marker, 'ok');
-  const signal = await temporal(env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'retryStep',
+  const signal = await temporal(stack.env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'retryStep',
     '--input', JSON.stringify({ step: 'B/b2', by: 'alice', comment: 'created the file' })]);
   assert.equal(signal.exitCode, 0, signal.all);
   const result = await handle.result();
@@ -89,7 +87,7 @@ test('a step that fails until a file exists: attention, the rest goes on, retryS
   const done = await lines(log);
   for (const x of ['A', 'B1', 'B3', 'C', 'X']) assert.equal(done.filter((l) => l === x).length, 1, `${x} ran once: ${done}`);
   assert.equal((await lines(path.join(dir, 'tries.log'))).length, 2, 'b2: the failed try and the retry');
-  const end = await status(env, handle.workflowId);
+  const end = await status(stack.env, handle.workflowId);
   assert.equal(end.state, 'completed');
   assert.deepEqual(end.decisions.filter((d) => !d.ignored).map((d) => [d.action, d.by, d.step]), [['retryStep', 'alice', 'B/b2']]);
 });
@@ -109,7 +107,7 @@ test('skipStep goes on without the step; a later step that needs its outputs wai
   // Signals with bad input are ignored and audited.
   await handle.signal('skipStep', { step: 'W/measure', by: 'bob' });
   await handle.signal('skipStep', { step: 'W/measure', by: 'bob', reason: 'the sensor is broken' });
-  const s = await eventually('W/use in attention', () => status(env, handle.workflowId),
+  const s = await eventually('W/use in attention', () => status(stack.env, handle.workflowId),
     (r) => workstreamOf(r, 'W').attention?.step === 'use');
   const ws = workstreamOf(s, 'W');
   assert.equal(ws.steps[0].state, 'skipped');
@@ -130,7 +128,7 @@ test('failed gate checks wait in checks-failed; recheckGate after the fix goes o
   const plan = { name: 'attention-recheck', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W', steps: [append('w', path.join(dir, 'done.log'), 'W')] }] }],
     gate: { id: 'g1', checks: [{ id: 'report', kind: 'file', path: report, field: 'score', atLeast: 0.9 }], approval: { approvers: ['alice'] } } }] };
   const handle = await start(plan, 'sparky-attention-recheck');
-  const s = await eventually('checks failed', () => status(env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'checks-failed');
+  const s = await eventually('checks failed', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'checks-failed');
   assert.equal(s.state, 'attention');
   assert.match(s.waitingFor, /gate g1 checks failed: report/);
   assert.match(s.waitingFor, /sparky recheck sparky-attention-recheck g1/);
@@ -138,7 +136,7 @@ test('failed gate checks wait in checks-failed; recheckGate after the fix goes o
   assert.match(early.message, /not waiting for approval \(it is checks-failed\)/);
   await writeFile(report, JSON.stringify({ score: 0.95 }));
   await handle.signal('recheckGate', { gate: 'g1', by: 'carol' });
-  const waiting = await eventually('waiting', () => status(env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'waiting');
+  const waiting = await eventually('waiting', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'waiting');
   assert.equal(gateOf(waiting, 'g1').checks[0].passed, true);
   const passed = await refusal(handle.executeUpdate('resolve', { args: [{ action: 'recheckGate', gate: 'g1', by: 'carol' }] }));
   assert.match(passed.message, /its checks passed/);
@@ -161,9 +159,9 @@ test('a rejection with rework redoes only the named workstream: its compensation
       approval: { approvers: ['alice', 'bob', 'carol'], required: 2 } } },
   ] };
   const handle = await start(plan, 'sparky-attention-rework');
-  await eventually('g1 waiting', () => status(env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'waiting');
+  await eventually('g1 waiting', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'waiting');
   await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'alice', decision: 'approve' }] });
-  await eventually('g2 waiting', () => status(env, handle.workflowId), (r) => gateOf(r, 'g2').state === 'waiting');
+  await eventually('g2 waiting', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g2').state === 'waiting');
   await handle.executeUpdate('decideGate', { args: [{ gate: 'g2', approver: 'alice', decision: 'approve' }] });
   const badRework = await refusal(handle.executeUpdate('decideGate', { args: [{ gate: 'g2', approver: 'bob', decision: 'reject', comment: 'x', rework: ['W1'] }] }));
   assert.match(badRework.message, /rework names W1, not a workstream of phase p2/);
@@ -180,8 +178,8 @@ test('a rejection with rework redoes only the named workstream: its compensation
   assert.deepEqual(g2.approvals, []);
   assert.ok(g2.audit.filter((a) => a.decision === 'approve').every((a) => a.void), 'earlier votes are void, and kept');
 
-  await temporal(env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'retryStep', '--input', JSON.stringify({ step: 'W6', by: 'bob' })]);
-  await eventually('g2 waiting again', () => status(env, handle.workflowId), (r) => gateOf(r, 'g2').state === 'waiting');
+  await temporal(stack.env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'retryStep', '--input', JSON.stringify({ step: 'W6', by: 'bob' })]);
+  await eventually('g2 waiting again', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g2').state === 'waiting');
   assert.equal((await lines(checks)).length, 2, 'the gate checks ran again');
   await handle.executeUpdate('decideGate', { args: [{ gate: 'g2', approver: 'alice', decision: 'approve' }] });
   await handle.executeUpdate('decideGate', { args: [{ gate: 'g2', approver: 'carol', decision: 'approve' }] });
@@ -208,7 +206,7 @@ test('revisePlan: a revision that edits a finished step is refused with the reas
   const reorder = clone();
   reorder.phases.reverse();
   assert.match((await refusal(handle.executeUpdate('revisePlan', { args: [{ plan: reorder, by: 'alice' }] }))).message, /phases and their order cannot change/);
-  assert.equal((await status(env, handle.workflowId)).revision, 0, 'a refused revision changes nothing');
+  assert.equal((await status(stack.env, handle.workflowId)).revision, 0, 'a refused revision changes nothing');
 
   const fixed = clone();
   fixed.phases[0].domains[0].workstreams[0].steps[1].run = ['sh', '-c', `echo built >> ${log}`];
@@ -222,7 +220,7 @@ test('revisePlan: a revision that edits a finished step is refused with the reas
   const out = await lines(log);
   assert.deepEqual(out.slice(0, 2), ['first', 'built']);
   assert.deepEqual(out.slice(2).sort(), ['Z', 'Z2'], 'the workstream the revision added to phase p2 ran too');
-  const end: RunStatus = await status(env, handle.workflowId);
+  const end: RunStatus = await status(stack.env, handle.workflowId);
   const steps = workstreamOf(end, 'W').steps;
   assert.deepEqual(steps.map((x) => [x.id, x.revision]), [['first', 0], ['build', 1]]);
   assert.equal(workstreamOf(end, 'Z2').state, 'succeeded');
@@ -239,13 +237,13 @@ test('abort from attention ends the run as onAbort says: everything finished is 
   ] }] }] };
   const handle = await start(plan, 'sparky-attention-abort');
   await inAttention(handle.workflowId, 'B');
-  await temporal(env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'abort', '--input', JSON.stringify({ by: 'carol', reason: 'wrong branch' })]);
+  await temporal(stack.env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'abort', '--input', JSON.stringify({ by: 'carol', reason: 'wrong branch' })]);
   const err = await handle.result().then(() => assert.fail('the run should end aborted'), (e) => e);
   assert.ok(err instanceof WorkflowFailedError);
   assert.equal((err.cause as ApplicationFailure).type, 'SparkyRunAborted');
   assert.match((err.cause as Error).message, /aborted by carol: wrong branch/);
   assert.deepEqual(await lines(undo), ['undo-B', 'undo-A']);
-  const end = await status(env, handle.workflowId);
+  const end = await status(stack.env, handle.workflowId);
   assert.equal(end.state, 'aborted');
   assert.equal(end.aborted?.by, 'carol');
 });

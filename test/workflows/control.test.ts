@@ -5,17 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { append, eventually, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
+import { append, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let taskQueue: string;
-useStack((stack) => ({ env, worker, taskQueue } = stack));
+const stack = useStack();
 
 async function start(plan: object, id: string) {
-  return env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });
+  return stack.env.client.workflow.start('metaOrchestrator', { taskQueue: stack.taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: stack.taskQueue } }] });
 }
 
 test('pause holds new steps while the running one finishes; resume continues', async () => {
@@ -28,16 +24,16 @@ test('pause holds new steps while the running one finishes; resume continues', a
   const handle = await start(plan, 'sparky-pause-1');
   await eventually('s1 started', () => lines(log), (l) => l.includes('s1-start'));
   // pause takes {} (or nothing): through the real CLI, as an operator would.
-  const paused = await temporal(env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'pause', '--input', '{}']);
+  const paused = await temporal(stack.env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'pause', '--input', '{}']);
   assert.equal(paused.exitCode, 0, paused.all);
   await eventually('s1 finished', () => lines(log), (l) => l.includes('s1-end'));
-  await new Promise((r) => setTimeout(r, 3000)); // longer than a step: s2 would have started by now
+  await sleep(3000); // longer than a step: s2 would have started by now
   assert.deepEqual(await lines(log), ['s1-start', 's1-end']);
-  const s = await status(env, handle.workflowId);
+  const s = await status(stack.env, handle.workflowId);
   assert.equal(s.state, 'paused');
   assert.match(s.waitingFor, /paused: no new steps start/);
   assert.equal(workstreamOf(s, 'W1').steps[1].state, 'pending');
-  const resumed = await temporal(env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'resume']);
+  const resumed = await temporal(stack.env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'resume']);
   assert.equal(resumed.exitCode, 0, resumed.all);
   assert.equal((await handle.result()).state, 'completed');
   assert.deepEqual(await lines(log), ['s1-start', 's1-end', 's2-start', 's2-end', 's3-start', 's3-end']);
@@ -47,10 +43,10 @@ test('an invalid plan started by hand fails at once, non-retryably, naming every
   const bad = { plan: { name: 'bad plan!', phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [
     { id: 'W1', dependsOn: ['W9'], steps: [{ id: 's', kind: 'shell', run: [] }] },
   ] }] }] } };
-  const started = await temporal(env, ['workflow', 'start', '--type', 'metaOrchestrator', '--task-queue', taskQueue,
+  const started = await temporal(stack.env, ['workflow', 'start', '--type', 'metaOrchestrator', '--task-queue', stack.taskQueue,
     '--workflow-id', 'sparky-invalid-1', '--input', JSON.stringify(bad)]);
   assert.equal(started.exitCode, 0, started.all);
-  const err = await env.client.workflow.getHandle('sparky-invalid-1').result().then(() => assert.fail('should fail'), (e) => e);
+  const err = await stack.env.client.workflow.getHandle('sparky-invalid-1').result().then(() => assert.fail('should fail'), (e) => e);
   const cause = err.cause as Error & { nonRetryable?: boolean; type?: string };
   assert.equal(cause.nonRetryable, true);
   assert.equal(cause.type, 'SparkyInvalidPlan');
@@ -59,13 +55,13 @@ test('an invalid plan started by hand fails at once, non-retryably, naming every
   assert.match(cause.message, /phases\[0\]\.domains\[0\]\.workstreams\[0\]\.steps\[0\]\.run/);
   assert.match(cause.message, /phases\[0\]\.domains\[0\]\.workstreams\[0\]\.dependsOn\[0\]/);
   // Not retried, not stuck: one attempt, closed as failed.
-  const described = await env.client.workflow.getHandle('sparky-invalid-1').describe();
+  const described = await stack.env.client.workflow.getHandle('sparky-invalid-1').describe();
   assert.equal(described.status.name, 'FAILED');
   // And input that is not a plan at all.
-  const none = await temporal(env, ['workflow', 'start', '--type', 'metaOrchestrator', '--task-queue', taskQueue,
+  const none = await temporal(stack.env, ['workflow', 'start', '--type', 'metaOrchestrator', '--task-queue', stack.taskQueue,
     '--workflow-id', 'sparky-invalid-2', '--input', '{}']);
   assert.equal(none.exitCode, 0, none.all);
-  const err2 = await env.client.workflow.getHandle('sparky-invalid-2').result().then(() => assert.fail('should fail'), (e) => e);
+  const err2 = await stack.env.client.workflow.getHandle('sparky-invalid-2').result().then(() => assert.fail('should fail'), (e) => e);
   assert.match((err2.cause as Error).message, /expected one JSON object \{"plan"/);
 });
 
@@ -87,7 +83,7 @@ test('a step whose `when` is false is skipped with its reason; maxParallel bound
   const result = await handle.result();
   assert.equal(result.skippedSteps.length, 1);
   assert.match(result.skippedSteps[0], /^S\.needs-env: .*SPARKY_SURELY_UNSET_VARIABLE/);
-  const s = await status(env, handle.workflowId);
+  const s = await status(stack.env, handle.workflowId);
   const skipped = workstreamOf(s, 'S').steps[0];
   assert.equal(skipped.state, 'skipped');
   assert.match(skipped.skippedReason ?? '', /SPARKY_SURELY_UNSET_VARIABLE/);

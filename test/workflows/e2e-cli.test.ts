@@ -5,16 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { eventually, gateOf, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
+import { gateOf, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { SparkyGate, SparkyPhase, SparkyPlan, SparkyState } from '../../common/search-attributes.ts';
+import { eventually } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let taskQueue: string;
-useStack((stack) => ({ env, worker, taskQueue } = stack));
+const stack = useStack();
 
 function e2ePlan(dir: string, name: string) {
   const order = path.join(dir, 'order.log');
@@ -59,13 +55,13 @@ test('a two-phase, three-domain plan runs to completion, approved through the te
   const dir = await tempDir();
   const name = `e2e-${path.basename(dir).slice(-6).toLowerCase()}`;
   const workflowId = `sparky-${name}-cli`;
-  const input = JSON.stringify({ plan: e2ePlan(dir, name), options: { cpuTaskQueue: taskQueue } });
-  const started = await temporal(env, ['workflow', 'start', '--type', 'metaOrchestrator', '--task-queue', taskQueue,
+  const input = JSON.stringify({ plan: e2ePlan(dir, name), options: { cpuTaskQueue: stack.taskQueue } });
+  const started = await temporal(stack.env, ['workflow', 'start', '--type', 'metaOrchestrator', '--task-queue', stack.taskQueue,
     '--workflow-id', workflowId, '--input', input]);
   assert.equal(started.exitCode, 0, started.all);
 
   const cliStatus = async (): Promise<RunStatus> => {
-    const q = await temporal(env, ['workflow', 'query', '--workflow-id', workflowId, '--name', 'status', '--output', 'json']);
+    const q = await temporal(stack.env, ['workflow', 'query', '--workflow-id', workflowId, '--name', 'status', '--output', 'json']);
     if (q.exitCode !== 0) throw new Error(q.all);
     const parsed = JSON.parse(q.stdout);
     return (parsed.queryResult ?? parsed.result ?? parsed)[0] ?? parsed.queryResult;
@@ -84,22 +80,22 @@ test('a two-phase, three-domain plan runs to completion, approved through the te
   assert.match(waiting.waitingFor, /waiting for approval of gate-1: 0 of 2 \(alice, bob, carol\)/);
 
   // While the gate waits the Web UI sees SparkyGate and the current details.
-  const described = await temporal(env, ['workflow', 'describe', '--workflow-id', workflowId]);
+  const described = await temporal(stack.env, ['workflow', 'describe', '--workflow-id', workflowId]);
   assert.equal(described.exitCode, 0, described.all);
   assert.match(described.stdout, /SparkyGate:.*?data:"\\"gate-1\\""/);
   assert.match(described.stdout, /SparkyState:.*?data:"\\"waiting\\""/);
-  const metadata = await temporal(env, ['workflow', 'metadata', '--workflow-id', workflowId]);
+  const metadata = await temporal(stack.env, ['workflow', 'metadata', '--workflow-id', workflowId]);
   assert.match(metadata.stdout, /waiting for approval of gate-1: 0 of 2/);
-  const listed = await temporal(env, ['workflow', 'list', '--query', `SparkyPlan="${name}" AND SparkyGate="gate-1"`]);
-  await eventually('list by SparkyPlan', async () => (await temporal(env, ['workflow', 'list', '--query', `SparkyPlan="${name}" AND SparkyGate="gate-1"`])).stdout,
+  const listed = await temporal(stack.env, ['workflow', 'list', '--query', `SparkyPlan="${name}" AND SparkyGate="gate-1"`]);
+  await eventually('list by SparkyPlan', async () => (await temporal(stack.env, ['workflow', 'list', '--query', `SparkyPlan="${name}" AND SparkyGate="gate-1"`])).stdout,
     (out) => out.includes(workflowId), 15_000).catch(() => assert.fail(`workflow list did not find the run: ${listed.all}`));
 
   // An unlisted approver: refused by the update (the CLI fails), ignored-with-reason for the signal.
-  const refused = await temporal(env, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'decideGate',
+  const refused = await temporal(stack.env, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'decideGate',
     '--input', JSON.stringify({ gate: 'gate-1', approver: 'mallory', decision: 'approve' })]);
   assert.notEqual(refused.exitCode, 0);
   assert.match(refused.all, /mallory is not an approver of gate gate-1/);
-  const sig = (name: string, body: unknown) => temporal(env, ['workflow', 'signal', '--workflow-id', workflowId, '--name', name, '--input', JSON.stringify(body)]);
+  const sig = (name: string, body: unknown) => temporal(stack.env, ['workflow', 'signal', '--workflow-id', workflowId, '--name', name, '--input', JSON.stringify(body)]);
   assert.equal((await sig('approveGate', { gate: 'gate-1', approver: 'mallory' })).exitCode, 0);
 
   // Quorum 2 of 3: one approval is not enough, and the same approver twice counts once.
@@ -113,18 +109,18 @@ test('a two-phase, three-domain plan runs to completion, approved through the te
   assert.equal(ignored.length, 2, JSON.stringify(gate.audit));
   assert.match(ignored[0].ignoredReason ?? '', /mallory is not an approver/);
   assert.match(ignored[1].ignoredReason ?? '', /alice already approved/);
-  const again = await temporal(env, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'decideGate',
+  const again = await temporal(stack.env, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'decideGate',
     '--input', JSON.stringify({ gate: 'gate-1', approver: 'alice', decision: 'approve' })]);
   assert.notEqual(again.exitCode, 0);
   assert.match(again.all, /alice already approved/);
 
   // The second distinct approver, through the update: it answers with the gate's new state.
-  const bob = await temporal(env, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'decideGate',
+  const bob = await temporal(stack.env, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'decideGate',
     '--input', JSON.stringify({ gate: 'gate-1', approver: 'bob', decision: 'approve', comment: 'ship it' })]);
   assert.equal(bob.exitCode, 0, bob.all);
   assert.match(bob.stdout, /approved/);
 
-  const result = await env.client.workflow.getHandle(workflowId).result();
+  const result = await stack.env.client.workflow.getHandle(workflowId).result();
   assert.equal(result.state, 'completed');
   const final = await cliStatus();
   assert.equal(final.state, 'completed');
@@ -132,15 +128,15 @@ test('a two-phase, three-domain plan runs to completion, approved through the te
   assert.deepEqual(audit.map((a) => [a.approver, a.surface, a.decision]), [['alice', 'signal', 'approve'], ['bob', 'update', 'approve']]);
   assert.equal(audit[0].comment, 'looks good');
   assert.deepEqual(await lines(path.join(dir, 'order.log')).then((l) => l.slice(-1)), ['X1']);
-  const desc = await temporal(env, ['workflow', 'describe', '--workflow-id', workflowId]);
+  const desc = await temporal(stack.env, ['workflow', 'describe', '--workflow-id', workflowId]);
   assert.match(desc.stdout, /COMPLETED/i);
   // No gate waits any more; the state and phase say where the run ended.
-  const attrs = (await env.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+  const attrs = (await stack.env.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
   assert.equal(attrs.get(SparkyGate), '');
   assert.equal(attrs.get(SparkyState), 'completed');
   assert.equal(attrs.get(SparkyPhase), 'ship');
   assert.equal(attrs.get(SparkyPlan), name);
   // Children ids derive from the run id and the domain.
-  const child = await env.client.workflow.getHandle(`${workflowId}/build/model`).describe();
+  const child = await stack.env.client.workflow.getHandle(`${workflowId}/build/model`).describe();
   assert.equal(child.status.name, 'COMPLETED');
 });

@@ -5,15 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { decideGateUpdate } from '../../workflows/messages.ts';
-import { append, eventually, gateOf, lines, status, tempDir, temporal, undoable, useStack } from './helpers.ts';
+import { append, gateOf, lines, status, tempDir, temporal, undoable, useStack } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let taskQueue: string;
-useStack((stack) => ({ env, worker, taskQueue } = stack));
+const stack = useStack();
 
 function gatedPlan(name: string, dir: string, gate: Record<string, unknown>) {
   return {
@@ -27,7 +23,7 @@ function gatedPlan(name: string, dir: string, gate: Record<string, unknown>) {
 }
 
 async function start(plan: object, id: string) {
-  return env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });
+  return stack.env.client.workflow.start('metaOrchestrator', { taskQueue: stack.taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: stack.taskQueue } }] });
 }
 
 test('onTimeout reject: no decision in time rejects the gate and compensates', async () => {
@@ -36,7 +32,7 @@ test('onTimeout reject: no decision in time rejects the gate and compensates', a
   const err = await handle.result().then(() => assert.fail('should be rejected'), (e) => e);
   assert.match((err.cause as Error).message, /gate g1 rejected by \(timeout\): no decision within 2s: onTimeout reject/);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-W1']);
-  const audit = gateOf(await status(env, handle.workflowId), 'g1').audit;
+  const audit = gateOf(await status(stack.env, handle.workflowId), 'g1').audit;
   assert.deepEqual(audit.map((a) => [a.surface, a.decision]), [['timeout', 'reject']]);
 });
 
@@ -46,7 +42,7 @@ test('onTimeout approve: recorded as an automatic approval, the run goes on', as
   const result = await handle.result();
   assert.equal(result.state, 'completed');
   assert.deepEqual(await lines(path.join(dir, 'done.log')), ['W1', 'W2']);
-  const gate = gateOf(await status(env, handle.workflowId), 'g1');
+  const gate = gateOf(await status(stack.env, handle.workflowId), 'g1');
   assert.equal(gate.state, 'approved');
   assert.deepEqual(gate.audit.map((a) => [a.surface, a.decision, a.automatic]), [['timeout', 'approve', true]]);
 });
@@ -57,7 +53,7 @@ test('onTimeout escalate: the escalation list takes over, the first list is refu
     approvers: ['alice', 'bob'], timeout: '2s', onTimeout: 'escalate', escalate: { approvers: ['dave', 'erin'], required: 2, timeout: '20s' },
   } });
   const handle = await start(plan, 'sparky-gate-escalate');
-  const escalated = await eventually('escalation', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').escalated, 20_000);
+  const escalated = await eventually('escalation', () => status(stack.env, handle.workflowId), (s) => gateOf(s, 'g1').escalated, 20_000);
   assert.deepEqual(gateOf(escalated, 'g1').approvers, ['dave', 'erin']);
   assert.match(escalated.waitingFor, /0 of 2 \(dave, erin\) \[escalated\]/);
   // alice was on the first list only: the update refuses her now.
@@ -67,7 +63,7 @@ test('onTimeout escalate: the escalation list takes over, the first list is refu
   assert.deepEqual(r, { gate: 'g1', state: 'waiting', approvals: ['dave'], required: 2, approvers: ['dave', 'erin'] });
   await handle.signal('approveGate', { gate: 'g1', approver: 'erin' });
   assert.equal((await handle.result()).state, 'completed');
-  const gate = gateOf(await status(env, handle.workflowId), 'g1');
+  const gate = gateOf(await status(stack.env, handle.workflowId), 'g1');
   assert.deepEqual(gate.audit.map((a) => [a.approver, a.surface, a.decision]),
     [['(timeout)', 'timeout', 'escalate'], ['dave', 'update', 'approve'], ['erin', 'signal', 'approve']]);
 });
@@ -84,7 +80,7 @@ test('a failing check fails the gate with what it measured, and the run compensa
   }), 'sparky-gate-check');
   const err = await handle.result().then(() => assert.fail('checks should fail'), (e) => e);
   assert.match((err.cause as Error).message, /gate g1: 1 check\(s\) failed: accuracy/);
-  const gate = gateOf(await status(env, handle.workflowId), 'g1');
+  const gate = gateOf(await status(stack.env, handle.workflowId), 'g1');
   assert.equal(gate.state, 'failed');
   assert.deepEqual(gate.checks.map((c) => [c.id, c.passed, c.measured]), [['accuracy', false, 0.5], ['true', true, 0]]);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-W1']);
@@ -93,10 +89,10 @@ test('a failing check fails the gate with what it measured, and the run compensa
 test('approveGate sent with no input (temporal workflow signal without --input) is ignored with the reason', async () => {
   const dir = await tempDir();
   const handle = await start(gatedPlan('gate-noinput', dir, { approval: { approvers: ['alice'] } }), 'sparky-gate-noinput');
-  await eventually('gate waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
-  const sent = await temporal(env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'approveGate']);
+  await eventually('gate waiting', () => status(stack.env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
+  const sent = await temporal(stack.env, ['workflow', 'signal', '--workflow-id', handle.workflowId, '--name', 'approveGate']);
   assert.equal(sent.exitCode, 0, sent.all);
-  const s = await eventually('ignored', () => status(env, handle.workflowId), (x) => gateOf(x, 'g1').audit.length === 1);
+  const s = await eventually('ignored', () => status(stack.env, handle.workflowId), (x) => gateOf(x, 'g1').audit.length === 1);
   assert.match(gateOf(s, 'g1').audit[0].ignoredReason ?? '', /no input/);
   await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
   assert.equal((await handle.result()).state, 'completed');
@@ -105,20 +101,39 @@ test('approveGate sent with no input (temporal workflow signal without --input) 
 test('decideGate can reject too: it answers "rejected", the phase is undone and reworked, and a fresh quorum decides', async () => {
   const dir = await tempDir();
   const handle = await start(gatedPlan('gate-update-reject', dir, { approval: { approvers: ['alice', 'bob'], required: 2 } }), 'sparky-gate-update-reject');
-  await eventually('gate waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
+  await eventually('gate waiting', () => status(stack.env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
   await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
-  await eventually('alice counted', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').approvals.length === 1);
+  await eventually('alice counted', () => status(stack.env, handle.workflowId), (s) => gateOf(s, 'g1').approvals.length === 1);
   const answer = await handle.executeUpdate(decideGateUpdate, { args: [{ gate: 'g1', approver: 'bob', decision: 'reject', comment: 'not yet' }] });
   assert.equal(answer.state, 'rejected');
-  const s = await eventually('W1 reworked', () => status(env, handle.workflowId), (x) => x.phases[0].domains[0].workstreams[0].state === 'attention');
+  const s = await eventually('W1 reworked', () => status(stack.env, handle.workflowId), (x) => x.phases[0].domains[0].workstreams[0].state === 'attention');
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-W1']);
   assert.match(s.phases[0].domains[0].workstreams[0].attention?.reason ?? '', /rework requested by bob: not yet/);
   const audit = gateOf(s, 'g1').audit;
   assert.deepEqual(audit.map((a) => [a.approver, a.surface, a.decision, a.reason ?? a.comment, a.void]),
     [['alice', 'signal', 'approve', undefined, true], ['bob', 'update', 'reject', 'not yet', true]]);
   await handle.signal('retryStep', { step: 'W1', by: 'bob' });
-  await eventually('gate waiting again', () => status(env, handle.workflowId), (x) => gateOf(x, 'g1').state === 'waiting');
+  await eventually('gate waiting again', () => status(stack.env, handle.workflowId), (x) => gateOf(x, 'g1').state === 'waiting');
   for (const approver of ['alice', 'bob']) await handle.executeUpdate(decideGateUpdate, { args: [{ gate: 'g1', approver, decision: 'approve' }] });
   assert.equal((await handle.result()).state, 'completed');
   assert.deepEqual(await lines(path.join(dir, 'done.log')), ['W1', 'W1', 'W2']);
+});
+
+test('output references in gate checks are filled in before the check runs; one that cannot be filled fails that check with the reason', async () => {
+  const dir = await tempDir();
+  const plan = {
+    name: 'gate-output-refs', onFailure: 'compensate',
+    phases: [{ id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [
+      { id: 'measure', kind: 'shell', run: ['sh', '-c', `echo '{"n": 3, "file": "${dir}/report.txt"}'; echo ok > ${dir}/report.txt`], outputs: { from: 'stdout-last-line' } },
+    ] }] }], gate: { id: 'g1', checks: [
+      { id: 'cmd', kind: 'command', run: ['test', '${{ outputs.W1.measure.n }}', '=', '3'] },
+      { id: 'file', kind: 'file', path: '${{ outputs.W1.measure.file }}' },
+      { id: 'missing', kind: 'command', run: ['echo', '${{ outputs.W1.measure.nope }}'] },
+    ] } }],
+  };
+  const handle = await start(plan, 'sparky-gate-output-refs');
+  await handle.result().then(() => assert.fail('the missing reference fails the gate'), () => undefined);
+  const checks = gateOf(await status(stack.env, handle.workflowId), 'g1').checks;
+  assert.deepEqual(checks.map((c) => [c.id, c.passed]), [['cmd', true], ['file', true], ['missing', false]]);
+  assert.match(checks[2].message, /has no output "nope"/);
 });

@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { TEMPORAL_BIN } from '../../workers/paths.ts';
+import { TEMPORAL_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { after, before } from 'node:test';
@@ -35,21 +35,6 @@ export async function temporal(env: TestWorkflowEnvironment, args: string[]) {
 
 export async function status(env: TestWorkflowEnvironment, workflowId: string): Promise<RunStatus> {
   return env.client.workflow.getHandle(workflowId).query<RunStatus>('status');
-}
-
-/** Polls until `check` holds (real time; the dev server does not skip time). */
-export async function eventually<T>(what: string, fn: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (check(last)) return last;
-    } catch (err) { lastError = err; }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)} ${lastError ? `last error: ${String(lastError)}` : ''}`);
 }
 
 export async function lines(file: string): Promise<string[]> {
@@ -84,21 +69,22 @@ export function workstreamOf(run: RunStatus, id: string) {
 export interface Stack { env: TestWorkflowEnvironment; worker: Worker; taskQueue: string; logDir: string }
 
 /**
- * A real dev server and a real CPU worker for one test file: `setup` receives them before the first
- * test; they are shut down after the last.
+ * A real dev server and a real CPU worker for one test file: `const stack = useStack();` at the top;
+ * its fields are set before the first test and everything is shut down after the last. The worker
+ * serves its own task queue unless `taskQueue` names one (e.g. `sparky`, for runs the CLI starts).
  */
-export function useStack(setup: (stack: Stack) => void, start: () => Promise<TestWorkflowEnvironment> = startDevServer): void {
-  let stack: Stack | undefined;
+export function useStack(options: { start?: () => Promise<TestWorkflowEnvironment>; taskQueue?: string } = {}): Stack {
+  const stack = {} as Stack;
   let running: Promise<void> | undefined;
   before(async () => {
-    const env = await start();
-    stack = { env, ...(await cpuWorker(env)) };
+    const env = await (options.start ?? startDevServer)();
+    Object.assign(stack, { env, ...(await cpuWorker(env, options.taskQueue)) });
     running = stack.worker.run();
-    setup(stack);
   });
   after(async () => {
-    stack?.worker.shutdown();
+    stack.worker?.shutdown();
     await running;
-    await stack?.env.teardown();
+    await stack.env?.teardown();
   });
+  return stack;
 }

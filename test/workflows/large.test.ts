@@ -4,8 +4,6 @@
 // in 4 domains, with dependencies inside and across domains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { useStack } from './helpers.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 
@@ -13,10 +11,7 @@ const N = Number(process.env.SPARKY_LARGE_N ?? 2000);
 const DOMAINS = 4;
 const CAN_AFTER = 250;
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let taskQueue: string;
-useStack((stack) => ({ env, worker, taskQueue } = stack));
+const stack = useStack();
 
 export function largePlan(n: number, domains: number) {
   const per = Math.ceil(n / domains);
@@ -40,9 +35,9 @@ export function largePlan(n: number, domains: number) {
 
 test(`a ${N}-workstream plan completes; children continue-as-new with their state intact`, { timeout: 900_000 }, async () => {
   const started = Date.now();
-  const handle = await env.client.workflow.start('metaOrchestrator', {
-    taskQueue, workflowId: `sparky-large-${N}`,
-    args: [{ plan: largePlan(N, DOMAINS), options: { cpuTaskQueue: taskQueue, continueAsNewAfter: CAN_AFTER } }],
+  const handle = await stack.env.client.workflow.start('metaOrchestrator', {
+    taskQueue: stack.taskQueue, workflowId: `sparky-large-${N}`,
+    args: [{ plan: largePlan(N, DOMAINS), options: { cpuTaskQueue: stack.taskQueue, continueAsNewAfter: CAN_AFTER } }],
   });
   const result = await handle.result();
   const seconds = (Date.now() - started) / 1000;
@@ -59,7 +54,7 @@ test(`a ${N}-workstream plan completes; children continue-as-new with their stat
   // Each child continued-as-new (runs > 1) and its history stayed far below the 50K-event limit.
   for (const d of s.phases[0].domains) {
     assert.ok(d.runs >= Math.ceil(N / DOMAINS / CAN_AFTER), `domain ${d.id} ran ${d.runs} time(s)`);
-    const child = await env.client.workflow.getHandle(d.workflowId).describe();
+    const child = await stack.env.client.workflow.getHandle(d.workflowId).describe();
     assert.equal(child.status.name, 'COMPLETED');
     assert.ok(child.historyLength < 10_000, `child ${d.id} last run: ${child.historyLength} events`);
   }

@@ -5,14 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { append, eventually, gateOf, lines, status, tempDir, undoable, useStack, workstreamOf } from './helpers.ts';
+import { append, gateOf, lines, status, tempDir, undoable, useStack, workstreamOf } from './helpers.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let taskQueue: string;
-useStack((stack) => ({ env, worker, taskQueue } = stack));
+const stack = useStack();
 
 const once = { retry: { maximumAttempts: 1 } };
 
@@ -54,7 +50,7 @@ function chainPlan(name: string, dir: string, opts: { failIn?: 'E'; gate?: boole
 }
 
 async function start(plan: object, id: string) {
-  return env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });
+  return stack.env.client.workflow.start('metaOrchestrator', { taskQueue: stack.taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: stack.taskQueue } }] });
 }
 
 test('a step failing after its retries compensates the finished steps newest first', async () => {
@@ -67,7 +63,7 @@ test('a step failing after its retries compensates the finished steps newest fir
   assert.match(message, /exited with code 3/);
   assert.match(message, /compensated \(newest first\): D\.d, C\.c, B\.b, A\.a/);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-D', 'undo-C', 'undo-B', 'undo-A']);
-  const s = await status(env, handle.workflowId);
+  const s = await status(stack.env, handle.workflowId);
   assert.equal(s.state, 'failed');
   assert.equal(workstreamOf(s, 'E').steps[0].state, 'failed');
   assert.equal(workstreamOf(s, 'E').steps[0].attempts, 1);
@@ -79,7 +75,7 @@ test('a step failing after its retries compensates the finished steps newest fir
 test('abort at a gate compensates newest first; a failing compensation is recorded and the rest still run', async () => {
   const dir = await tempDir();
   const handle = await start(chainPlan('saga-abort', dir, { gate: true, brokenUndo: true }), 'sparky-saga-abort-1');
-  await eventually('gate g1 waiting', () => status(env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
+  await eventually('gate g1 waiting', () => status(stack.env, handle.workflowId), (s) => gateOf(s, 'g1').state === 'waiting');
   await handle.signal('abort', { by: 'bob', reason: 'numbers look wrong' });
   const err = await handle.result().then(() => assert.fail('the run should end aborted'), (e) => e);
   const message = (err.cause as Error).message;
@@ -87,7 +83,7 @@ test('abort at a gate compensates newest first; a failing compensation is record
   assert.match(message, /compensated \(newest first\): B\.b, A\.a/);
   assert.match(message, /compensations FAILED: C\.c \(.*exited with code 9\)/);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-B', 'undo-A']);
-  const s = await status(env, handle.workflowId);
+  const s = await status(stack.env, handle.workflowId);
   assert.equal(s.state, 'aborted');
   assert.deepEqual(s.compensations.map((c) => c.state), ['failed', 'succeeded', 'succeeded']);
   assert.deepEqual(s.decisions.map((d) => [d.action, d.by, d.comment]), [['abort', 'bob', 'numbers look wrong']]);
@@ -103,12 +99,12 @@ test('cancelling the run cancels the running step, then compensates newest first
   assert.ok(err instanceof WorkflowFailedError);
   assert.equal((await handle.describe()).status.name, 'CANCELLED');
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-D', 'undo-C', 'undo-B', 'undo-A']);
-  const s = await status(env, handle.workflowId);
+  const s = await status(stack.env, handle.workflowId);
   assert.equal(s.state, 'cancelled');
   assert.match(s.error ?? '', /^run sparky-saga-cancel-1 cancelled\ncompensated/, 'a cancelled run reads cancelled, not failed');
   assert.equal(workstreamOf(s, 'E').steps[0].state, 'cancelled');
   // The sleeping step was really stopped: it never wrote its last line.
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   assert.ok(!(await lines(path.join(dir, 'done.log'))).includes('E'));
 });
 

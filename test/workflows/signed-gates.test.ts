@@ -14,13 +14,14 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { startCpuWorker } from '../../workers/cpu.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
-import { freePort } from '../../workers/inference-server.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
+import { freePort } from '../../host/ports.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { startDevServer } from '../helpers/temporal.ts';
 import { keyDir, makeKey, type TestKey } from '../helpers/ssh.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
-import { eventually, gateOf, serverAddress, tempDir, temporal } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
+import { gateOf, serverAddress, tempDir, temporal } from './helpers.ts';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;

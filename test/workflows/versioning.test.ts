@@ -9,10 +9,11 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { buildOf, makeCurrent } from '../../workers/deployment.ts';
-import { PROJECT_ROOT } from '../../workers/paths.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
 import { workflowBuildId, workflowBundle } from '../../workers/workflow-bundle.ts';
 import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { append, eventually, gateOf, lines, status, tempDir } from './helpers.ts';
+import { append, gateOf, lines, status, tempDir } from './helpers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const env = await startDevServer();
 const taskQueue = uniqueTaskQueue('versioned');

@@ -4,11 +4,11 @@
 // clients' DEALERs reconnect to it by themselves.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { InferenceClient, type CurveKeys } from '../activities/inference-client.ts';
 import { PROJECT_ROOT, VENV_PYTHON } from './paths.ts';
+import { freePort } from './ports.ts';
 
 export interface InferenceServerOptions {
   /** Pin to this GPU (`--gpu N`); without it the server computes on the CPU (`--cpu`). */
@@ -44,19 +44,6 @@ export interface InferenceServerHandle {
   restart(): Promise<void>;
   /** SIGTERM, then SIGKILL after a grace period. */
   stop(): Promise<void>;
-}
-
-/** A TCP port that is free right now on `host` (the kernel picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Ready { server_id: string; bind: string; pub: string; metrics: string | null; device: string }

@@ -3,11 +3,11 @@
 // and Sparky's search attributes registered. Bad set-up conditions become messages a person can act on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from '../common/search-attributes.ts';
-import { DATA_DIR, TEMPORAL_BIN } from './paths.ts';
+import { DATA_DIR, devServerPorts, TEMPORAL_BIN } from './paths.ts';
+import { portInUse } from './ports.ts';
 
 export interface DevServerOptions {
   ip?: string;
@@ -31,21 +31,10 @@ export interface DevServer {
 
 export class SetupError extends Error {}
 
-/** Resolves true when something accepts TCP connections on ip:port. */
-export function portInUse(port: number, ip = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: ip });
-    socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
-  const port = options.port ?? 7233;
-  const uiPort = options.uiPort ?? 8233;
+  const port = options.port ?? devServerPorts().port;
+  const uiPort = options.uiPort ?? devServerPorts().uiPort;
   const dbFile = options.dbFile ?? path.join(DATA_DIR, 'temporal.db');
   const logFile = options.logFile ?? path.join(DATA_DIR, 'temporal-server.log');
 
