@@ -1,4 +1,4 @@
-// The activities a worker registers: runStep (every step kind) and runGateCheck. Built by a factory
+// The activities a worker registers: runStep (every step kind), runGateCheck and notify (webhooks). Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
 // points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and dispatches on the
@@ -10,6 +10,7 @@ import { createGateCheckRunner } from './checks.ts';
 import { attemptInfo } from './context.ts';
 import { createDockerRunner } from './docker.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
+import { createNotifier, type NotifyDeps } from './notify.ts';
 import { ensureRunDir, expandRunDir, RUN_DIR_VAR } from './run-dir.ts';
 import { createShellRunner } from './shell.ts';
 import { stepLabel } from './step-env.ts';
@@ -28,6 +29,8 @@ export interface ActivityDeps {
   killGraceMs?: number;
   /** How much of a step's output its result keeps (default 64 KiB; results enter history). */
   tailBytes?: number;
+  /** Webhook notifications: the environment URLs and tokens come from, retry waits (tests shorten them). */
+  notify?: NotifyDeps;
 }
 
 export function createActivities(deps: ActivityDeps): SparkyActivities {
@@ -77,5 +80,5 @@ export function createActivities(deps: ActivityDeps): SparkyActivities {
     }
   }
 
-  return { runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')) };
+  return { runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify) };
 }

@@ -2,11 +2,13 @@
 // validates it, and maps each error's field path to the nearest node that exists, so a problem is
 // reported as `plan.yaml:42:9  phases[1].domains[0].workstreams[3].dependsOn[0]: unknown workstream "WS-99"`.
 // Not for workflow code (it reads files): workflows call validatePlan directly.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Plan } from './schema.ts';
-import { parsePath, validatePlan } from './validate.ts';
+import { formatPath, parsePath, validatePlan } from './validate.ts';
+import { applyAllowedSigners, parseAllowedSigners, type SignersFile } from './allowed-signers.ts';
 import { resolvePlanPaths } from './paths.ts';
 
 export interface LoadError { file: string; line: number; col: number; path: string; message: string }
@@ -45,19 +47,31 @@ export function loadPlanText(rawText: string, fileName: string, opts: { baseDir?
     source = parsed;
     data = parsed.data;
   }
-  const result = validatePlan(data);
-  if (!result.ok) {
+  const placed = (errors: { path: string; message: string }[]): LoadResult => {
     source ??= parseYaml(text, fileName, true) as Source;
     const { doc, lineCounter } = source;
-    const errors = result.errors.map((e) => ({
+    const out = errors.map((e) => ({
       file: fileName, ...lineCounter.linePos(offsetOf(doc, parsePath(e.path), e.message.startsWith('unknown field'))), path: e.path, message: e.message,
     }));
-    errors.sort((a, b) => a.line - b.line || a.col - b.col);
-    return { ok: false, errors };
-  }
+    out.sort((a, b) => a.line - b.line || a.col - b.col);
+    return { ok: false, errors: out };
+  };
+  const result = validatePlan(data);
+  if (!result.ok) return placed(result.errors);
   const planDir = opts.baseDir ?? path.dirname(path.resolve(fileName));
   const baseDir = result.plan.baseDir === undefined ? planDir : path.resolve(planDir, result.plan.baseDir);
-  return { ok: true, plan: resolvePlanPaths({ ...result.plan, baseDir }), errors: [] };
+  // allowed_signers files become keys in the approvers here, so the workflow sees data, never a path.
+  const signed = applyAllowedSigners(result.plan, (file) => readSignersFile(path.resolve(baseDir, file)));
+  if (signed.problems.length > 0) return placed(signed.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
+  return { ok: true, plan: resolvePlanPaths({ ...signed.plan, baseDir }), errors: [] };
+}
+
+function readSignersFile(file: string): SignersFile | { error: string } {
+  try {
+    return parseAllowedSigners(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file (${file})` : (e as Error).message };
+  }
 }
 
 interface Source { doc: Document; lineCounter: LineCounter; data: unknown }
