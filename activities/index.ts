@@ -1,4 +1,4 @@
-// The activities a worker registers: runStep (every step kind), runGateCheck and the git flow's. Built by a factory
+// The activities a worker registers: runStep (every step kind), runGateCheck, notify (webhooks) and the git flow's. Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
 // points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and dispatches on the
@@ -13,6 +13,7 @@ import { createDockerRunner } from './docker.ts';
 import { createGitActivities } from './git.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
 import { createJustRunner } from './just.ts';
+import { createNotifier, type NotifyDeps } from './notify.ts';
 import { ensureRunDir, expandRunDir, RUN_DIR_VAR } from './run-dir.ts';
 import { createShellRunner } from './shell.ts';
 import { stepLabel } from './step-env.ts';
@@ -33,6 +34,8 @@ export interface ActivityDeps {
   tailBytes?: number;
   /** The `just` program (workers pass `.tools/bin/just` from host/paths.ts). */
   justBin?: string;
+  /** Webhook notifications: the environment URLs and tokens come from, retry waits (tests shorten them). */
+  notify?: NotifyDeps;
 }
 
 /** Step and check runners, plus the git flow's activities (git runs where the repository is: CPU workers). */
@@ -86,5 +89,7 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
     }
   }
 
-  return { runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), ...createGitActivities() };
+  return {
+    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), ...createGitActivities(),
+  };
 }

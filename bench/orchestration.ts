@@ -40,6 +40,7 @@ async function harness(env: TestWorkflowEnvironment): Promise<Harness> {
       return real.runStep(input);
     },
     runGateCheck: real.runGateCheck,
+    notify: real.notify,
   };
   const worker = await startCpuWorker({ connection: env.nativeConnection, taskQueue, activities, logDir });
   const bare = await Worker.create({

@@ -1,19 +1,44 @@
 // `sparky approve` / `sparky reject`: through the decideGate update, so a refusal (not an approver,
-// gate not waiting, second vote) comes back at once with its reason and a non-zero exit.
-import { connectClient } from './connection.ts';
+// gate not waiting, second vote, missing or bad signature) comes back at once with its reason and a
+// non-zero exit. `--key` signs the decision's statement with ssh-keygen (or through ssh-agent when
+// the key is a .pub); `--signature FILE --signed-at TIME` sends a signature made elsewhere.
+import { readFileSync } from 'node:fs';
+import { buildStatement } from '../common/gate-statement.ts';
+import { verifySshsig } from '../common/sshsig.ts';
+import { connectClient, CliError } from './connection.ts';
+import { statementFieldsOf } from './gate-facts.ts';
 import { resolveRun } from './runs.ts';
+import { expandHome, sshSign } from './ssh-sign.ts';
 import { sendUpdate } from './updates.ts';
 
-export async function decideCommand(run: string, gate: string, opts: {
+export interface DecideOptions {
   as: string; decision: 'approve' | 'reject'; comment?: string; reason?: string; rework?: string[];
-}): Promise<number> {
+  key?: string; signature?: string; signedAt?: string;
+}
+
+export async function decideCommand(run: string, gate: string, opts: DecideOptions): Promise<number> {
   const client = await connectClient();
   const handle = await resolveRun(client, run);
   const comment = opts.decision === 'reject' ? opts.reason : opts.comment;
+  let signed: { signature: string; signedAt: string } | undefined;
+  let fingerprint: string | undefined;
+  if (opts.key !== undefined) {
+    if (opts.signature !== undefined) throw new CliError('give --key or --signature, not both', 2);
+    const signedAt = new Date().toISOString();
+    const statement = buildStatement(await statementFieldsOf(handle, gate, opts.decision, comment ?? '', signedAt));
+    const signature = await sshSign(statement, opts.key);
+    const check = verifySshsig(statement, signature);
+    if (!check.ok) throw new CliError(`the signature ssh-keygen made does not verify: ${check.reason}`, 2);
+    fingerprint = check.fingerprint;
+    signed = { signature, signedAt };
+  } else if (opts.signature !== undefined) {
+    if (!opts.signedAt) throw new CliError('--signature needs --signed-at: the time line of the statement you signed', 2);
+    signed = { signature: readFileSync(expandHome(opts.signature), 'utf8'), signedAt: opts.signedAt };
+  }
   const result = await sendUpdate<Record<string, unknown>>(handle, 'decideGate', {
-    gate, approver: opts.as, decision: opts.decision, ...(comment ? { comment } : {}), ...(opts.rework?.length ? { rework: opts.rework } : {}),
+    gate, approver: opts.as, decision: opts.decision, ...(comment ? { comment } : {}), ...(opts.rework?.length ? { rework: opts.rework } : {}), ...signed,
   });
-  console.log(`${opts.decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${opts.as} on ${handle.workflowId}`);
+  console.log(`${opts.decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${opts.as}${fingerprint ? ` (signed, key ${fingerprint})` : signed ? ' (signed)' : ''} on ${handle.workflowId}`);
   if (opts.decision === 'reject') {
     console.log(`rework: ${opts.rework?.length ? opts.rework.join(', ') : 'every workstream of the phase'} (and their same-phase dependents) are undone and wait for \`sparky retry\``);
   }

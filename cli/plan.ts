@@ -6,6 +6,7 @@ import { analyzePlan, type PlanAnalysis, type Span } from '../plan/analyze.ts';
 import { planToMermaid } from '../plan/mermaid.ts';
 import { DAY_MS, formatMs } from '../plan/durations.ts';
 import type { Plan } from '../plan/schema.ts';
+import { approverName, approverKeys, type ApproverEntry } from '../common/approvers.ts';
 
 export async function planCommand(file: string, opts: { json?: boolean; mermaid?: boolean } = {}): Promise<number> {
   const loaded = await loadPlanFile(file);
@@ -50,8 +51,8 @@ export function renderPlan(plan: Plan, a: PlanAnalysis): string {
     if (gate) {
       const approval = gate.approval;
       const who = approval
-        ? `approval: ${approval.required ?? 1} of ${approval.approvers.join(', ')}${approval.timeout ? ` within ${approval.timeout}` : ''}`
-          + `, then ${approval.onTimeout ?? 'reject'}${approval.escalate ? ` to ${approval.escalate.required ?? 1} of ${approval.escalate.approvers.join(', ')}` : ''}`
+        ? `approval: ${approval.required ?? 1} of ${approverLabels(approval.approvers)}${approval.timeout ? ` within ${approval.timeout}` : ''}`
+          + `, then ${approval.onTimeout ?? 'reject'}${approval.escalate ? ` to ${approval.escalate.required ?? 1} of ${approverLabels(approval.escalate.approvers)}` : ''}`
         : 'no approval';
       const checks = (gate.checks ?? []).map((ch) => `${ch.id} (${ch.kind})`).join(', ') || 'none';
       out.push(`  Gate ${gate.id}${gate.name ? ` "${gate.name}"` : ''}`, `    checks: ${checks}`, `    ${who}`);
@@ -66,4 +67,9 @@ export function renderPlan(plan: Plan, a: PlanAnalysis): string {
     `Critical path (* above): ${a.criticalPath.path.join(' → ') || '-'}`,
     `Order: ${a.order.join(', ')}`);
   return out.join('\n');
+}
+
+/** Names, with a lock where decisions must be signed: `alice (signed), bob`. */
+function approverLabels(list: ApproverEntry[]): string {
+  return list.map((a) => `${approverName(a)}${approverKeys(a).length ? ' (signed)' : ''}`).join(', ');
 }

@@ -27,6 +27,10 @@ export function approvalHelp(workflowId: string, gate: GateStatus): string {
     `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
     `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
     `  Web UI:   ${webUiRunUrl(workflowId)} → "Send a Signal": approveGate ${signalInput}`,
+    ...(gate.signedApprovers?.length ? [
+      `  signed:   ${gate.signedApprovers.join(', ')} must sign: npx sparky approve ${workflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519`,
+      `            (or sign \`npx sparky statement ${workflowId} ${gate.id} --decision approve\` with ssh-keygen -Y sign -n sparky-gate and add "signedAt" and "signature" to the input)`,
+    ] : []),
   ].join('\n');
 }
 

@@ -1,12 +1,16 @@
 // `sparky run <plan> [--wait] [--auto-approve NAME…]`: validate the plan here (errors with file:line:col),
 // then start a metaOrchestrator run with its id, memo and search attributes, and optionally follow it.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import { runWorkflowId } from '../common/ids.ts';
 import { SparkyPlan, SparkyState, SparkyGate, SparkyPhase } from '../common/search-attributes.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
+import { buildStartStatement, planDigest } from '../common/gate-statement.ts';
+import type { StartedBy } from '../common/signed-decision.ts';
+import { sshSign } from './ssh-sign.ts';
 import { CliError, connectClient, webUiRunUrl } from './connection.ts';
 import { rememberLastRun } from './runs.ts';
 import { watchRun } from './watch.ts';
@@ -18,6 +22,10 @@ export interface RunCommandOptions {
   autoApprove?: string[];
   id?: string;
   interactive?: boolean;
+  /** Who starts the run (recorded as options.startedBy; preventSelfApproval keeps them from approving). */
+  as?: string;
+  /** Sign the start statement with this key (or its .pub through ssh-agent), so the starter is known by key too. */
+  key?: string;
   client?: Client;
 }
 
@@ -40,11 +48,24 @@ export function planMemo(plan: Plan): Record<string, unknown> {
   };
 }
 
-export async function startRun(client: Client, plan: Plan, workflowId: string) {
+/** Who starts a run: --as, else SPARKY_USER, else the login name. */
+export function starterName(as?: string): string {
+  return as || process.env.SPARKY_USER || os.userInfo().username;
+}
+
+/** options.startedBy, signed when a key is given: the statement names the plan digest and the run. */
+export async function startedBy(plan: Plan, workflowId: string, name: string, key?: string): Promise<StartedBy> {
+  if (!key) return { name };
+  const signedAt = new Date().toISOString();
+  const statement = buildStartStatement({ plan: plan.name, planDigest: planDigest(plan), run: workflowId, by: name, time: signedAt });
+  return { name, signature: await sshSign(statement, key), signedAt };
+}
+
+export async function startRun(client: Client, plan: Plan, workflowId: string, starter?: StartedBy) {
   return client.workflow.start('metaOrchestrator', {
     taskQueue: CPU_TASK_QUEUE,
     workflowId,
-    args: [{ plan, options: {} }],
+    args: [{ plan, options: starter ? { startedBy: starter } : {} }],
     memo: planMemo(plan),
     typedSearchAttributes: [
       { key: SparkyPlan, value: plan.name },
@@ -80,7 +101,8 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const client = opts.client ?? await connectClient();
   const earlier = opts.resume ? await runningRunOf(client, plan.name) : undefined;
   const workflowId = earlier ?? opts.id ?? runWorkflowId(plan.name, newRunId());
-  const handle = earlier ? client.workflow.getHandle(earlier) : await startRun(client, plan, workflowId);
+  const handle = earlier ? client.workflow.getHandle(earlier)
+    : await startRun(client, plan, workflowId, await startedBy(plan, workflowId, starterName(opts.as), opts.key));
   rememberLastRun(workflowId);
   console.log(earlier
     ? `following ${workflowId}: a run of plan ${plan.name} started earlier and is still running (start another with \`npx sparky run ${file}\`)`

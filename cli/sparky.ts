@@ -56,6 +56,8 @@ program.command('run <plan>')
   .option('--wait', 'follow the run until it ends, with live progress')
   .addOption(new Option('--auto-approve <names>', 'with --wait: approve waiting gates as these people').argParser(names))
   .option('--id <workflowId>', 'workflow id (default sparky-<plan>-<run id>)')
+  .option('--as <name>', 'who starts the run (default SPARKY_USER or your login name); gates with preventSelfApproval refuse their approval')
+  .option('--key <file>', 'sign the start with this ed25519 key (or its .pub via ssh-agent): the starter is then known by key too')
   .action(action(async (file: string, opts) => (await import('./run.ts')).runCommand(file, { ...opts, interactive: true })));
 
 program.command('status <run>')
@@ -64,18 +66,24 @@ program.command('status <run>')
   .option('--watch', 'follow it live until it ends')
   .action(action(async (run: string, opts) => (await import('./status.ts')).statusCommand(run, opts)));
 
-program.command('approve <run> <gate>')
+const signing = (cmd: Command) => cmd
+  .option('--key <file>', 'sign the decision with this ed25519 key (ssh-keygen -Y sign), or its .pub when ssh-agent holds it')
+  .option('--signature <file>', 'send a signature made elsewhere over `sparky statement` output (ssh-keygen -Y sign -n sparky-gate)')
+  .option('--signed-at <time>', 'with --signature: the time line of the statement that was signed');
+
+signing(program.command('approve <run> <gate>')
   .description('approve a waiting gate (refusals are printed with their reason, exit 4)')
   .requiredOption('--as <name>', 'who approves (must be one of the gate\'s approvers)')
-  .option('--comment <text>', 'a comment kept in the audit trail')
+  .option('--comment <text>', 'a comment kept in the audit trail'))
   .action(action(async (run: string, gate: string, opts: { as: string; comment?: string }) =>
     (await import('./decide.ts')).decideCommand(run, gate, { ...opts, decision: 'approve' })));
 
-program.command('reject <run> <gate>')
+signing(program.command('reject <run> <gate>')
   .description('reject a waiting gate: the reworked workstreams (default: the whole phase) are undone and wait for a retry')
   .requiredOption('--as <name>', 'who rejects')
   .requiredOption('--reason <text>', 'why (kept in the audit trail)')
-  .addOption(new Option('--rework <workstreams>', 'redo only these workstreams of the phase (comma-separated or repeated); their same-phase dependents follow').argParser(names))
+  .addOption(new Option('--rework <workstreams>', 'redo only these workstreams of the phase (comma-separated or repeated); their same-phase dependents follow')
+    .argParser(names)))
   .action(action(async (run: string, gate: string, opts: { as: string; reason: string; rework?: string[] }) =>
     (await import('./decide.ts')).decideCommand(run, gate, { ...opts, decision: 'reject' })));
 
@@ -113,6 +121,24 @@ program.command('revise <run> <plan>')
   .option('--comment <text>', 'why')
   .action(action(async (run: string, file: string, opts: { as: string; comment?: string }) =>
     (await import('./revise.ts')).reviseCommand(run, file, opts)));
+
+program.command('statement <run> <gate>')
+  .description('print exactly the bytes a signed decision signs (pipe into ssh-keygen -Y sign -n sparky-gate)')
+  .requiredOption('--decision <decision>', 'approve or reject')
+  .option('--comment <text>', 'the comment (for a rejection: the reason) the decision will carry')
+  .option('--time <iso>', 'the statement time (default now); send it as signedAt')
+  .action(action(async (run: string, gate: string, opts: { decision: string; comment?: string; time?: string }) =>
+    (await import('./statement.ts')).statementCommand(run, gate, opts)));
+
+program.command('verify <run>')
+  .description('re-verify every gate decision from the run\'s history alone (a run, or a `sparky history` file); exit 5 on any failure')
+  .option('--json', 'the full verification report')
+  .action(action(async (run: string, opts: { json?: boolean }) => (await import('./verify.ts')).verifyCommand(run, opts)));
+
+program.command('attest <run>')
+  .description('write the gate decisions as an in-toto Statement v1 (subject: the plan digest and the run)')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action(action(async (run: string, opts: { out?: string }) => (await import('./attest.ts')).attestCommand(run, opts)));
 
 for (const verb of ['pause', 'resume', 'cancel'] as const) {
   program.command(`${verb} <run>`)

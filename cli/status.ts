@@ -1,6 +1,5 @@
 // `sparky status <run> [--json] [--watch]`: the run's status query, as a tree (or JSON).
 import { statusQuery } from '../workflows/messages.ts';
-import type { RunStatus } from '../workflows/status.ts';
 import { buildOf } from '../workers/deployment.ts';
 import { connectClient } from './connection.ts';
 import { renderStatus } from './progress.ts';

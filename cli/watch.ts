@@ -111,9 +111,11 @@ async function promptForAttention(handle: WorkflowHandle, status: RunStatus): Pr
   const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.state === 'attention');
   const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed' || g?.state === 'merge-conflict');
   const step = ws ? `${ws.id}/${ws.attention?.step}` : undefined;
-  const what = step ? `${step} needs attention`
-    : gate?.state === 'merge-conflict' ? `gate ${gate.id}: the merge conflicts in ${gate.mergeConflict?.files.join(', ') || '(see sparky status)'}; resolve it, then recheck`
-      : `gate ${gate?.id}: checks failed`;
+  const what = !step
+    ? (gate?.state === 'merge-conflict'
+      ? `gate ${gate.id}: the merge conflicts in ${gate.mergeConflict?.files.join(', ') || '(see sparky status)'}; resolve it, then recheck`
+      : `gate ${gate?.id}: checks failed`)
+    : ws?.attention?.cause === 'rework' ? `${ws.id} waits for rework (${ws.attention.reason.split('\n')[0]}); "retry" runs it again` : `${step} needs attention`;
   const verbs = step ? '"retry NAME", "skip NAME reason"' : '"recheck NAME"';
   const text = await ask(`\n${what}. Type ${verbs}, "abort NAME reason", or Enter to keep waiting: `, async () => {
     const s = await handle.query(statusQuery);

@@ -2,7 +2,7 @@
 // activities by these names through proxyActivities; workers register factories that implement them
 // (activities/index.ts). Everything here is plain JSON, because it crosses into workflow history:
 // never put a secret value in these types, only references (see StepBody.secrets).
-import type { GateCheck, StepBody } from '../plan/schema.ts';
+import type { GateCheck, NotifyEvent, StepBody, Webhook } from '../plan/schema.ts';
 
 /** Who is running a step, for log paths, idempotency keys and container/compose names. */
 export interface StepContext {
@@ -69,8 +69,44 @@ export interface GateCheckResult {
   durationMs: number;
 }
 
+/** What a notification tells: plain facts from the workflow; the activity words them. */
+export interface NotifyEventData {
+  event: NotifyEvent;
+  /** Workflow time of the event; the statement in a `waiting` message uses it as its time. */
+  at: string;
+  runWorkflowId: string;
+  plan: string;
+  /** For the statement to sign (common/gate-statement.ts). */
+  planDigest?: string;
+  /** The run's state and what it waits for, in words (status.waitingFor). */
+  state?: string;
+  waitingFor?: string;
+  gate?: {
+    id: string; state?: string; approvers: string[]; required: number; approvals: string[];
+    escalated?: boolean; deadline?: string; checksDigest?: string;
+    /** Approvers whose decisions must be signed. */
+    signedApprovers?: string[];
+  };
+  decision?: { approver: string; decision: string; comment?: string; fingerprint?: string };
+  error?: string;
+}
+
+export interface NotifyInput {
+  /** The webhooks as the plan gives them: URLs from the environment are resolved by the activity. */
+  webhooks: Webhook[];
+  event: NotifyEventData;
+}
+
+/** Never a failure: a dead webhook is reported here (and in the status), it does not fail the run. */
+export interface NotifyResult {
+  sent: number;
+  /** Each webhook that could not be told, named without its secret (`$HOOK_URL` or the URL's origin). */
+  failed: { webhook: string; error: string; attempts: number }[];
+}
+
 /** Activity names and signatures, as the workflows see them. */
 export interface SparkyActivities {
   runStep(input: StepActivityInput): Promise<StepResult>;
   runGateCheck(input: GateCheckInput): Promise<GateCheckResult>;
+  notify(input: NotifyInput): Promise<NotifyResult>;
 }

@@ -7,6 +7,7 @@
 import type { Plan } from './schema.ts';
 import { parseEstimate } from './durations.ts';
 import { topologicalOrder, type DepGraph } from './graph.ts';
+import { approverNames } from '../common/approvers.ts';
 
 /** Milliseconds at the low end, the midpoint and the high end of the estimates. */
 export interface Span { low: number; mid: number; high: number }
@@ -123,7 +124,7 @@ export function analyzePlan(plan: Plan): PlanAnalysis {
       length: spanOf((k) => phaseEnd[KEYS.indexOf(k)][p] - phaseStart[KEYS.indexOf(k)][p]),
       gate: gate && {
         id: gate.id, name: gate.name, checks: gate.checks?.length ?? 0,
-        approvers: gate.approval?.approvers ?? [], required: gate.approval ? gate.approval.required ?? 1 : 0,
+        approvers: approverNames(gate.approval?.approvers), required: gate.approval ? gate.approval.required ?? 1 : 0,
       },
     };
   });

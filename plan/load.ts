@@ -3,11 +3,13 @@
 // reported as `plan.yaml:42:9  phases[1].domains[0].workstreams[3].dependsOn[0]: unknown workstream "WS-99"`.
 // Plan files also get their `just` steps checked against the justfiles (plan/justfile-check.ts).
 // Not for workflow code (it reads files): workflows call validatePlan directly.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Plan } from './schema.ts';
-import { parsePath, validatePlan, type PlanError } from './validate.ts';
+import { formatPath, parsePath, validatePlan, type PlanError } from './validate.ts';
+import { applyAllowedSigners, parseAllowedSigners, type SignersFile } from './allowed-signers.ts';
 import { justfileErrors } from './justfile-check.ts';
 import { resolvePlanPaths } from './paths.ts';
 
@@ -51,11 +53,23 @@ export function loadPlanText(rawText: string, fileName: string, opts: { baseDir?
     source = parsed;
     data = parsed.data;
   }
+  const placed = (errors: PlanError[]): LoadResult => ({ ok: false, errors: placeErrors(text, fileName, errors, source) });
   const result = validatePlan(data);
-  if (!result.ok) return { ok: false, errors: placeErrors(text, fileName, result.errors, source) };
+  if (!result.ok) return placed(result.errors);
   const planDir = opts.baseDir ?? path.dirname(path.resolve(fileName));
   const baseDir = result.plan.baseDir === undefined ? planDir : path.resolve(planDir, result.plan.baseDir);
-  return { ok: true, plan: resolvePlanPaths({ ...result.plan, baseDir }), errors: [] };
+  // allowed_signers files become keys in the approvers here, so the workflow sees data, never a path.
+  const signed = applyAllowedSigners(result.plan, (file) => readSignersFile(path.resolve(baseDir, file)));
+  if (signed.problems.length > 0) return placed(signed.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
+  return { ok: true, plan: resolvePlanPaths({ ...signed.plan, baseDir }), errors: [] };
+}
+
+function readSignersFile(file: string): SignersFile | { error: string } {
+  try {
+    return parseAllowedSigners(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file (${file})` : (e as Error).message };
+  }
 }
 
 /** Plan errors (field paths) as file:line:col, sorted by position. */

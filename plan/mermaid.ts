@@ -3,6 +3,7 @@
 // and the next. The critical path, when given, is highlighted. Node ids are positional (p0, p0d1,
 // ws12, g0) because plan ids may hold characters mermaid does not accept in ids. Pure.
 import type { Plan } from './schema.ts';
+import { approverNames } from '../common/approvers.ts';
 
 /** Mermaid label text: quotes and angle brackets would end or break the label. */
 function label(text: string): string {
@@ -32,7 +33,7 @@ export function planToMermaid(plan: Plan, opts: { criticalPath?: string[] } = {}
     const next = p + 1 < plan.phases.length ? `p${p + 1}` : undefined;
     if (gate) {
       const approval = gate.approval;
-      const who = approval ? `<br/>${approval.required ?? 1} of ${approval.approvers.length}: ${approval.approvers.map(label).join(', ')}` : '';
+      const who = approval ? `<br/>${approval.required ?? 1} of ${approval.approvers.length}: ${approverNames(approval.approvers).map(label).join(', ')}` : '';
       const checks = gate.checks?.length ? `<br/>${gate.checks.length} check${gate.checks.length === 1 ? '' : 's'}` : '';
       lines.push(`  g${p}{{"${label(gate.name ?? gate.id)}${checks}${who}"}}`);
       lines.push(`  p${p} --> g${p}`);

@@ -176,8 +176,39 @@ export const GateCheck = z.discriminatedUnion('kind', [
   z.strictObject({ ...CheckCommon, kind: z.literal('http'), url: z.string().url(), expectStatus: z.number().int().optional() }),
 ]);
 
+/** An OpenSSH ed25519 public key line: `ssh-ed25519 AAAA… [comment]` (checked in semantic-rules.ts). */
+export const SshPublicKeyLine = z.string().regex(/^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$/, 'an OpenSSH ed25519 public key: "ssh-ed25519 AAAA… [comment]" (ssh-keygen -t ed25519; other key types are not supported)');
+
+/** A name, or a name with the key(s) their decisions must be signed with. */
+export const Approver = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), key: z.union([SshPublicKeyLine, z.array(SshPublicKeyLine).min(1)]) }),
+]);
+
+/** An environment variable on the worker that holds a secret (a token, a webhook URL): never the value. */
+export const EnvRef = z.strictObject({ fromEnv: EnvName });
+
+/** What a notification is about; a gate's own `notify` sends the gate events only. */
+export const NOTIFY_EVENTS = ['waiting', 'escalated', 'decided', 'attention', 'finished'] as const;
+export const GATE_NOTIFY_EVENTS: readonly string[] = ['waiting', 'escalated', 'decided'];
+
+export const Webhook = z.strictObject({
+  /** A URL without secrets in it (a URL that carries a token must come from urlFromEnv). */
+  url: z.string().url().optional(),
+  /** The worker's environment variable holding the URL (Slack-style URLs are tokens). */
+  urlFromEnv: EnvName.optional(),
+  format: z.enum(['json', 'slack']).optional(), // default json
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional(), // default: all (a gate's: its gate events)
+  /** Request headers whose values are secrets on the worker: `Authorization: {fromEnv: HOOK_TOKEN}`. */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), EnvRef).optional(),
+});
+
+export const Notify = z.strictObject({
+  webhooks: z.array(Webhook).min(1),
+});
+
 export const ApproverList = z.strictObject({
-  approvers: z.array(z.string().min(1)).min(1),
+  approvers: z.array(Approver).min(1),
   required: z.number().int().min(1).optional(), // default 1
   timeout: Duration.optional(),
 });
@@ -193,6 +224,15 @@ export const Gate = z.strictObject({
   description: z.string().optional(),
   checks: z.array(GateCheck).optional(),
   approval: Approval.optional(),
+  /** The person who started the run may not approve it (a rejection is still theirs to give). */
+  preventSelfApproval: z.boolean().optional(),
+  /**
+   * An OpenSSH allowed_signers file (relative to the plan file): the loader gives each plain-name
+   * approver of this gate the key(s) the file lists for that name, and removes this field.
+   */
+  allowedSigners: z.string().min(1).optional(),
+  /** Who hears about this gate (replaces the plan's `notify` for the gate's events). */
+  notify: Notify.optional(),
 });
 
 export const Phase = z.strictObject({
@@ -257,6 +297,10 @@ export const Plan = z.strictObject({
    * the plan file's directory and resolves the paths (plan/paths.ts); a plan started by hand may set it.
    */
   baseDir: z.string().optional(),
+  /** The allowed_signers file for every gate without its own (resolved by the loader, like a gate's). */
+  allowedSigners: z.string().min(1).optional(),
+  /** Webhooks told when gates wait, escalate and are decided, when the run needs attention and when it ends. */
+  notify: Notify.optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 
@@ -274,5 +318,9 @@ export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
 export type GateCheck = z.infer<typeof GateCheck>;
 export type Approval = z.infer<typeof Approval>;
+export type Approver = z.infer<typeof Approver>;
+export type Webhook = z.infer<typeof Webhook>;
+export type Notify = z.infer<typeof Notify>;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export type When = z.infer<typeof When>;

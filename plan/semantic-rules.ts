@@ -1,5 +1,6 @@
 // Rules about single parts of a plan (approvals, docker actions, env values), used by semantic.ts.
 // They read raw input defensively (helpers obj/arr/str), like semantic.ts. Pure.
+import { fingerprint, parsePublicKey } from '../common/ssh-keys.ts';
 import type { PathSegment } from './field-path.ts';
 import { branchTemplateProblems } from './git.ts';
 
@@ -23,15 +24,63 @@ export function checkEnv(env: unknown, at: PathSegment[], err: Report) {
 export function checkApprovers(list: Obj, at: PathSegment[], err: Report) {
   const approvers = arr(list.approvers);
   const unique = new Set<string>();
+  const keyOwner = new Map<string, string>();
   approvers.forEach((a, i) => {
-    if (typeof a !== 'string') return;
-    if (unique.has(a)) err([...at, 'approvers', i], `approver "${a}" is listed twice`);
-    unique.add(a);
+    const name = typeof a === 'string' ? a : str(obj(a)?.name);
+    if (name === undefined) return;
+    if (unique.has(name)) err([...at, 'approvers', i], `approver "${name}" is listed twice`);
+    unique.add(name);
+    const key = obj(a)?.key;
+    const keys: [unknown, PathSegment[]][] = Array.isArray(key) ? key.map((k, j) => [k, [...at, 'approvers', i, 'key', j]]) : [[key, [...at, 'approvers', i, 'key']]];
+    for (const [line, path] of keys) {
+      if (typeof line !== 'string' || !line.startsWith('ssh-ed25519 ')) continue; // the shape check names other types
+      const parsed = parsePublicKey(line);
+      if ('error' in parsed) { err(path, parsed.error); continue; }
+      const fp = fingerprint(parsed);
+      const owner = keyOwner.get(fp);
+      // One signature would count for both names: the same key must not speak for two approvers.
+      if (owner !== undefined && owner !== name) err(path, `key ${fp} is also listed for "${owner}": each approver needs their own key`);
+      else keyOwner.set(fp, name);
+    }
   });
   const required = list.required;
   if (typeof required === 'number' && approvers.length > 0 && required > unique.size) {
     err([...at, 'required'], `required is ${required} but only ${unique.size} approver${unique.size === 1 ? ' is' : 's are'} listed`);
   }
+}
+
+/** Query parameters and hosts that mean a URL carries a credential. */
+const SECRET_QUERY = /(token|secret|key|sig|signature|password|auth)/i;
+const TOKEN_HOSTS = /(^|\.)(hooks\.slack\.com|discord(app)?\.com|webhook\.office\.com|chat\.googleapis\.com)$/i;
+
+/** Webhooks: one of url / urlFromEnv; no credentials in a literal URL; a gate's notify sends gate events. */
+export function checkNotify(notify: unknown, at: PathSegment[], gateEvents: readonly string[] | undefined, err: Report) {
+  arr(obj(notify)?.webhooks).forEach((raw, i) => {
+    const hook = obj(raw);
+    if (!hook) return;
+    const path = [...at, 'webhooks', i];
+    const url = str(hook.url);
+    if ((url === undefined) === (hook.urlFromEnv === undefined)) err(path, 'a webhook needs exactly one of "url" and "urlFromEnv"');
+    if (url !== undefined) {
+      const problem = urlSecretProblem(url);
+      if (problem) err([...path, 'url'], `${problem}: a URL with a credential in it would enter the workflow history; put it in an environment variable on the worker and use urlFromEnv`);
+    }
+    if (gateEvents) {
+      arr(hook.events).forEach((e, j) => {
+        if (typeof e === 'string' && !gateEvents.includes(e)) err([...path, 'events', j], `a gate's notify sends ${gateEvents.join(', ')} only; "${e}" belongs in the plan's notify`);
+      });
+    }
+  });
+}
+
+function urlSecretProblem(text: string): string | undefined {
+  let url: URL;
+  try { url = new URL(text); } catch { return undefined; } // the shape check reports it
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${url.protocol}" is not http or https`;
+  if (url.username || url.password) return 'the URL carries a user name or password';
+  for (const name of url.searchParams.keys()) if (SECRET_QUERY.test(name)) return `the URL's query parameter "${name}" looks like a credential`;
+  if (TOKEN_HOSTS.test(url.hostname)) return `${url.hostname} webhook URLs are tokens`;
+  return undefined;
 }
 
 /** Docker actions that name nothing to act on (and where nothing can be inferred) are mistakes. */

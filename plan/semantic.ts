@@ -5,7 +5,8 @@ import { ancestorQuery, cycleIn, stronglyConnected, type DepGraph } from './grap
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
 import { formatPath, getAt, type PathSegment } from './field-path.ts';
-import { arr, checkApprovers, checkCommit, checkDocker, checkEnv, checkGit, obj, str, type Obj } from './semantic-rules.ts';
+import { arr, checkApprovers, checkCommit, checkDocker, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
+import { GATE_NOTIFY_EVENTS } from './schema.ts';
 import { suggest } from './suggest.ts';
 
 export interface PlanError { path: string; message: string }
@@ -111,6 +112,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   };
   checkPool(obj(plan.defaults)?.pool, ['defaults', 'pool']);
   checkEnv(plan.env, ['env'], err);
+  if (plan.notify !== undefined) checkNotify(plan.notify, ['notify'], undefined, err);
   checkGit(plan.git, err);
   const hasGit = obj(plan.git) !== undefined;
   for (const ws of workstreams.values()) {
@@ -209,6 +211,8 @@ export function semanticErrors(input: unknown): PlanError[] {
       if (escalate) checkApprovers(escalate, [...gatePath, 'approval', 'escalate'], err);
       if (approval.onTimeout === 'escalate' && !escalate) err([...gatePath, 'approval', 'onTimeout'], 'onTimeout is "escalate" but no "escalate" approvers are given');
     }
+    if (gate.preventSelfApproval === true && !approval) err([...gatePath, 'preventSelfApproval'], 'preventSelfApproval needs an approval (there is nobody to keep from approving)');
+    if (gate.notify !== undefined) checkNotify(gate.notify, [...gatePath, 'notify'], GATE_NOTIFY_EVENTS, err);
   });
   return errors;
 }

@@ -13,6 +13,10 @@ import { startDevServer } from '../test/helpers/temporal.ts';
 import { append, cpuWorker, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
 import { eventually } from '../test/helpers/wait.ts';
 import type { RunStatus } from '../workflows/status.ts';
+import { buildStatement, checksDigest, planDigest } from '../common/gate-statement.ts';
+import { resolvePlanPaths } from '../plan/paths.ts';
+import { validatePlan } from '../plan/validate.ts';
+import { makeKey, sshSign } from '../test/helpers/ssh.ts';
 
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
 
@@ -21,7 +25,7 @@ interface Scenario { name: string; run(client: Client, taskQueue: string, dir: s
 const start = (client: Client, taskQueue: string, workflowId: string, plan: object, options: object = {}) =>
   client.workflow.start('metaOrchestrator', { taskQueue, workflowId, args: [{ plan, options: { cpuTaskQueue: taskQueue, ...options } }] });
 
-const gateWaiting = (client: Client, id: string, gate: string) => eventually(`${gate} waiting`,
+const gateWaiting = (client: Client, id: string, gate: string): Promise<RunStatus> => eventually(`${gate} waiting`,
   () => client.workflow.getHandle(id).query<RunStatus>('status'), (s) => s.phases.some((p) => p.gate?.id === gate && p.gate.state === 'waiting'));
 
 const scenarios: Scenario[] = [
@@ -150,6 +154,37 @@ const scenarios: Scenario[] = [
       await eventually('slow step running', () => lines(`${dir}/done.log`), (l) => l.includes('slow'));
       await handle.cancel();
       await handle.result().catch(() => undefined);
+      return id;
+    },
+  },
+  {
+    // Signed decisions: keyed approvers (ssh-keygen keys made now), a signed start, a decideGate update
+    // signed by alice, a signal with someone else's signature (ignored and audited), bob's signed
+    // signal, the run's decision record (memo), and notify calls to a webhook that is down.
+    name: 'signed',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-signed';
+      const [alice, bob] = [await makeKey(dir, 'alice'), await makeKey(dir, 'bob')];
+      const plan = { name: 'history-signed', notify: { webhooks: [{ url: 'http://127.0.0.1:9/down' }] }, phases: [
+        { id: 'build', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [append('s', `${dir}/out.log`, 'W1')] }] }],
+          gate: { id: 'gate-1', preventSelfApproval: true, checks: [{ id: 'ok', kind: 'command', run: ['true'] }],
+            approval: { approvers: [{ name: 'alice', key: alice.line }, { name: 'bob', key: bob.line }], required: 2 } } },
+        { id: 'ship', domains: [{ id: 'd2', workstreams: [{ id: 'W2', steps: [append('s', `${dir}/out.log`, 'W2')] }] }] },
+      ] };
+      const resolved = validatePlan(plan);
+      if (!resolved.ok) throw new Error(JSON.stringify(resolved.errors));
+      const digest = planDigest(resolvePlanPaths(resolved.plan));
+      const handle = await start(client, taskQueue, id, plan, { startedBy: { name: 'dana' } });
+      const status = await gateWaiting(client, id, 'gate-1');
+      const gate = status.phases[0].gate!;
+      const fields = (decision: 'approve', time: string) => ({ plan: plan.name, planDigest: digest, run: id, gate: 'gate-1', decision,
+        comment: '', checksDigest: checksDigest(gate.checks), time });
+      const at = new Date().toISOString();
+      const aliceSig = await sshSign(buildStatement(fields('approve', at)), alice);
+      await handle.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: 'alice', decision: 'approve', signedAt: at, signature: aliceSig }] });
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'bob', signedAt: at, signature: aliceSig });
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'bob', signedAt: at, signature: await sshSign(buildStatement(fields('approve', at)), bob) });
+      await handle.result();
       return id;
     },
   },

@@ -71,6 +71,7 @@ function leased(members: GpuPoolMember[], checks: SparkyActivities): SparkyActiv
       }
     },
     runGateCheck: (input) => checks.runGateCheck(input),
+    notify: (input) => checks.notify(input),
   };
 }
 

@@ -11,6 +11,10 @@ import type { GateCheckResult, SparkyActivities } from '../common/activity-types
 import type { Gate, GateCheck } from '../plan/schema.ts';
 import { durationMs, formatMs } from './durations.ts';
 import type { DecideGateInput, DecideGateResult } from './messages.ts';
+import { approverNames } from '../common/approvers.ts';
+import { checksDigest } from '../common/gate-statement.ts';
+import type { Notifier } from './notifier.ts';
+import type { RunSigning } from './signing.ts';
 import { now, type AuditEntry, type GateStatus, type RunStatus } from './status.ts';
 import { errorMessage } from './errors.ts';
 
@@ -18,7 +22,10 @@ export type Surface = 'signal' | 'update';
 
 /** Every gate of the run, by id, with the rules for who may decide what, when. */
 export class GateKeeper {
-  constructor(private readonly status: RunStatus, private readonly onChange: () => void) {}
+  constructor(
+    private readonly status: RunStatus, private readonly onChange: () => void,
+    private readonly signing?: RunSigning, private readonly notifier?: Notifier,
+  ) {}
 
   find(id: string): GateStatus | undefined {
     for (const phase of this.status.phases) if (phase.gate?.id === id) return phase.gate;
@@ -51,6 +58,9 @@ export class GateKeeper {
       const unknown = input.rework.filter((w) => !mine.includes(w));
       if (unknown.length) return `rework names ${unknown.join(', ')}, not a workstream of phase ${phase?.id} (its workstreams: ${mine.join(', ')})`;
     }
+    // Keys, signatures and preventSelfApproval (common/gate-signing.ts).
+    const signed = this.signing?.check(gate, input as DecideGateInput);
+    if (signed && !signed.ok) return signed.reason;
     return undefined;
   }
 
@@ -85,12 +95,18 @@ export class GateKeeper {
   /** Applies a decision that passed `refusal`. */
   decide(input: DecideGateInput, surface: Surface): DecideGateResult {
     const gate = this.find(input.gate) as GateStatus;
+    const signed = this.signing?.check(gate, input);
+    const fingerprint = signed?.ok ? signed.fingerprint : undefined;
     gate.audit.push(clean({
       at: now(), surface, approver: input.approver, decision: input.decision,
       comment: input.decision === 'approve' ? input.comment : undefined,
       reason: input.decision === 'reject' ? input.comment : undefined,
       rework: input.decision === 'reject' && input.rework?.length ? [...input.rework] : undefined,
+      ...(input.signature !== undefined ? { signedAt: input.signedAt, signature: input.signature } : {}),
+      fingerprint,
     }));
+    // Signed decisions only: runs without keys keep the histories they always had (replay-safe).
+    if (signed?.ok && fingerprint) this.signing?.record(gate, input, surface, signed);
     if (input.decision === 'reject') {
       gate.state = 'rejected';
       gate.decidedAt = now();
@@ -99,6 +115,9 @@ export class GateKeeper {
       if (gate.approvals.length >= gate.required) { gate.state = 'approved'; gate.decidedAt = now(); }
     }
     this.onChange();
+    if (gate.state !== 'waiting') {
+      this.notifier?.gate('decided', gate, { approver: input.approver, decision: input.decision, comment: input.comment, fingerprint });
+    }
     return { gate: gate.id, state: gate.state, approvals: [...gate.approvals], required: gate.required, approvers: [...gate.approvers] };
   }
 
@@ -110,6 +129,7 @@ export class GateKeeper {
       at: now(), surface, approver: typeof input?.approver === 'string' ? input.approver : '(none)',
       decision: input?.decision === 'approve' || input?.decision === 'reject' ? input.decision : undefined,
       comment: input?.comment, ignored: true, ignoredReason: why,
+      ...(typeof input?.signature === 'string' ? { signedAt: input.signedAt, signature: input.signature } : {}),
     }));
     this.onChange();
   }
@@ -134,7 +154,8 @@ function clean(entry: AuditEntry): AuditEntry {
 export function waitText(gate: GateStatus, runWorkflowId: string): string {
   const deadline = gate.deadline ? `; times out at ${gate.deadline}` : '';
   return `waiting for approval of ${gate.id}: ${gate.approvals.length} of ${gate.required} (${gate.approvers.join(', ')})`
-    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: \`sparky approve ${runWorkflowId} ${gate.id} --as NAME\``;
+    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: \`sparky approve ${runWorkflowId} ${gate.id} --as NAME${gate.signedApprovers?.length ? ' --key ~/.ssh/id_ed25519' : ''}\``
+    + `${gate.signedApprovers?.length ? ` (signed: ${gate.signedApprovers.join(', ')})` : ''}`;
 }
 
 export interface GateDeps {
@@ -148,6 +169,8 @@ export interface GateDeps {
   ask: boolean;
   /** Resolves when a person asks for this gate's checks to run again. */
   rechecked: () => Promise<void>;
+  signing?: RunSigning;
+  notifier?: Notifier;
 }
 
 /** How a gate ended: approved, or rejected and sent back for rework (every workstream of the phase when `rework` is unset). */
@@ -206,11 +229,15 @@ export async function runGate(gate: GateStatus, deps: GateDeps): Promise<GateOut
     return { approved: true };
   }
   let timeout = durationMs(approval.timeout);
+  gate.checksDigest = checksDigest(gate.checks);
+  gate.signedApprovers = deps.signing?.signedApprovers(gate);
   gate.state = 'waiting';
   gate.waitingSince = now();
+  let event: 'waiting' | 'escalated' = 'waiting';
   for (;;) {
     gate.deadline = timeout === undefined ? undefined : new Date(Date.now() + timeout).toISOString();
     deps.onChange();
+    deps.notifier?.gate(event, gate);
     const decided = timeout === undefined
       ? (await condition(() => gate.state !== 'waiting'), true)
       : await condition(() => gate.state !== 'waiting', timeout);
@@ -220,9 +247,11 @@ export async function runGate(gate: GateStatus, deps: GateDeps): Promise<GateOut
     if (onTimeout === 'escalate' && approval.escalate) {
       // The second approver list takes over; votes so far were for the first list and do not carry.
       gate.audit.push({ at: now(), surface: 'timeout', approver: '(timeout)', decision: 'escalate',
-        reason: `no decision within ${waited}: escalated to ${approval.escalate.approvers.join(', ')}` });
+        reason: `no decision within ${waited}: escalated to ${approverNames(approval.escalate.approvers).join(', ')}` });
       gate.escalated = true;
-      gate.approvers = [...approval.escalate.approvers];
+      gate.approvers = approverNames(approval.escalate.approvers);
+      gate.signedApprovers = deps.signing?.signedApprovers(gate);
+      event = 'escalated';
       gate.required = approval.escalate.required ?? 1;
       gate.approvals = [];
       timeout = durationMs(approval.escalate.timeout);
@@ -233,6 +262,7 @@ export async function runGate(gate: GateStatus, deps: GateDeps): Promise<GateOut
       automatic: approve || undefined, reason: `no decision within ${waited}: onTimeout ${onTimeout}` }));
     gate.state = approve ? 'approved' : 'rejected';
     gate.decidedAt = now();
+    deps.notifier?.gate('decided', gate, { approver: '(timeout)', decision: approve ? 'approve' : 'reject', comment: `onTimeout ${onTimeout}` });
     break;
   }
   gate.deadline = undefined;
@@ -255,7 +285,7 @@ export function resetGate(gate: GateStatus, def: Gate): void {
   for (const a of gate.audit) if (!a.ignored && (a.decision === 'approve' || a.decision === 'reject')) a.void = true;
   Object.assign(gate, {
     state: 'pending', checks: [], approvals: [], escalated: false,
-    approvers: def.approval?.approvers ?? [], required: def.approval?.required ?? 1,
-    waitingSince: undefined, deadline: undefined, decidedAt: undefined,
+    approvers: approverNames(def.approval?.approvers), required: def.approval?.required ?? 1,
+    waitingSince: undefined, deadline: undefined, decidedAt: undefined, checksDigest: undefined, signedApprovers: undefined,
   });
 }

@@ -109,7 +109,7 @@ export function decisionRecord(gate: GateStatus | undefined, phaseId: string): G
     .map((a) => ({
       approver: a.approver, decision: 'approve', at: a.at, surface: a.surface,
       ...(a.comment && { comment: a.comment }), ...(a.automatic && { automatic: true }),
-      ...(typeof (a as { signature?: unknown }).signature === 'string' && { signature: (a as unknown as { signature: string }).signature }),
+      ...(a.signature && { signature: a.fingerprint ? `key ${a.fingerprint}, signed at ${a.signedAt ?? a.at}\n${a.signature}` : a.signature }),
     }));
   return {
     gateId: gate.id, decidedAt: gate.decidedAt, required: gate.required, entries,

@@ -1,14 +1,19 @@
 // Signals, updates and queries: contracts operators type into `temporal` and `tctl`
-// (shared/docs/DESIGN.md). Every one takes ONE JSON object argument (or none, where that makes sense:
+// (docs/orchestration.md, docs/operations.md). Every one takes ONE JSON object argument (or none, where that makes sense:
 // `temporal workflow signal --name pause` sends no input), so handlers accept `undefined` too.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RunStatus } from './status.ts';
+import type { SignedFields } from '../common/signed-decision.ts';
 import type { DependencyFinished, DomainProgress, ReviseDomain, StepDecision } from './progress.ts';
 
-export interface ApproveGateInput { gate: string; approver: string; comment?: string }
+/**
+ * `signature` (armored SSHSIG of `ssh-keygen -Y sign -n sparky-gate` over `sparky statement`'s output)
+ * and `signedAt` (that statement's time line): required where the approver has a key in the plan.
+ */
+export interface ApproveGateInput extends SignedFields { gate: string; approver: string; comment?: string }
 /** `rework`: the workstreams to redo (default: every workstream of the gate's phase). */
-export interface RejectGateInput { gate: string; approver: string; reason: string; rework?: string[] }
-export interface DecideGateInput { gate: string; approver: string; decision: 'approve' | 'reject'; comment?: string; rework?: string[] }
+export interface RejectGateInput extends SignedFields { gate: string; approver: string; reason: string; rework?: string[] }
+export interface DecideGateInput extends SignedFields { gate: string; approver: string; decision: 'approve' | 'reject'; comment?: string; rework?: string[] }
 /** What `decideGate` answers: the gate after the vote. */
 export interface DecideGateResult { gate: string; state: string; approvals: string[]; required: number; approvers: string[] }
 

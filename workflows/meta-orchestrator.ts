@@ -21,7 +21,10 @@ import {
   stepDecisionSignal, type DecideGateInput, type ResolveInput, type ResolveResult, type RevisePlanInput, type RevisePlanResult,
 } from './messages.ts';
 import { runPhase, type PhaseDeps, type Rerun } from './phase.ts';
+import { Notifier } from './notifier.ts';
 import { Relay } from './relay.ts';
+import { RunSigning, signersRefusal } from './signing.ts';
+import { approverNames } from '../common/approvers.ts';
 import { checkRevision, revisedDomain } from './revise.ts';
 import { runState, runText, TERMINAL } from './run-text.ts';
 import { Saga, type CompensationReport } from './saga.ts';
@@ -57,6 +60,11 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   const cpuTaskQueue = options.cpuTaskQueue ?? CPU_TASK_QUEUE;
   const childId = (p: string, d: string) => domainWorkflowId(runWorkflowId, p, d);
   const status = initialStatus(plan, runWorkflowId, childId);
+  const signing = new RunSigning(plan, runWorkflowId, options.startedBy);
+  status.planDigest = signing.planDigest;
+  if (signing.starter) status.startedBy = signing.starter;
+  const notifier = new Notifier(() => plan, status, cpuTaskQueue, () => refresh());
+  let lastState = status.state;
   const saga = new Saga();
   const index = new StatusIndex(status, saga);
   const relay = new Relay();
@@ -75,6 +83,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     const gate = status.phases.find((p) => p.gate?.state === 'waiting' || p.gate?.state === 'checks-failed' || p.gate?.state === 'merge-conflict')?.gate;
     visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state });
     visibility.setDetails(status.waitingFor);
+    if (status.state === 'attention' && lastState !== 'attention') void notifier.run('attention');
+    lastState = status.state;
   };
 
   const runCtx: PhaseDeps['run'] = {
@@ -86,7 +96,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     onFailure: status.onFailure, revision: 0, skipped,
   };
 
-  const gates = new GateKeeper(status, refresh);
+  const gates = new GateKeeper(status, refresh, signing, notifier);
   const decisions = new Decisions(status, index, gates);
 
   // ── gates ──
@@ -96,9 +106,11 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     else gates.decide(decision as DecideGateInput, 'signal');
   };
   setHandler(statusQuery, () => status, { description: 'phases, domains, workstreams, steps, gates (checks, votes, audit), attention, decisions, revisions, compensations' });
-  setHandler(approveGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.comment, decision: 'approve' }),
+  const signedFields = (msg: { signature?: string; signedAt?: string } | undefined) =>
+    (msg?.signature !== undefined || msg?.signedAt !== undefined ? { signature: msg?.signature, signedAt: msg?.signedAt } : {});
+  setHandler(approveGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.comment, decision: 'approve', ...signedFields(msg) }),
     { description: '{gate, approver, comment?}: one approval (refusals are kept in the audit as ignored)' });
-  setHandler(rejectGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.reason, decision: 'reject', rework: msg?.rework }),
+  setHandler(rejectGateSignal, (msg) => gateSignal({ gate: msg?.gate, approver: msg?.approver, comment: msg?.reason, decision: 'reject', rework: msg?.rework, ...signedFields(msg) }),
     { description: '{gate, approver, reason, rework?: [workstream…]}: reject; the named workstreams (default: the whole phase) are undone and redone' });
   setHandler(decideGateUpdate, (msg) => gates.decide(msg as DecideGateInput, 'update'), {
     description: '{gate, approver, decision: approve|reject, comment?, rework?}: answers with the gate; refuses what cannot count',
@@ -182,6 +194,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     } catch (err) {
       return `the revised plan is not valid: ${(err as Error).message}`;
     }
+    const unsigned = signersRefusal(next);
+    if (unsigned) return `the revised plan is not valid: ${unsigned}`;
     const check = checkRevision(plan, next, status);
     if (check.problems.length) return `revision refused (${check.problems.length} reason${check.problems.length === 1 ? '' : 's'}):\n  ${check.problems.join('\n  ')}`;
     if (check.changes.length === 0) return 'the revised plan is the same as the plan in force: nothing to change';
@@ -206,6 +220,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   const applyRevision = (next: Plan, changes: string[], by: string, comment?: string) => {
     const before = plan;
     plan = next;
+    signing.revised(next);
+    status.planDigest = signing.planDigest;
     status.revision += 1;
     status.revisions.push({ revision: status.revision, at: now(), by, ...(comment ? { comment } : {}), changes });
     decisions.record({ surface: 'update', action: 'revisePlan', by, comment, revision: status.revision });
@@ -231,7 +247,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
         }
       }));
       if (phase.gate && ps.gate && !['approved', 'rejected'].includes(ps.gate.state) && !ps.gate.escalated) {
-        ps.gate.approvers = phase.gate.approval?.approvers ?? [];
+        ps.gate.approvers = approverNames(phase.gate.approval?.approvers);
+        ps.gate.signedApprovers = ps.gate.state === 'waiting' ? signing.signedApprovers(ps.gate) : ps.gate.signedApprovers;
         ps.gate.required = phase.gate.approval?.required ?? 1;
         ps.gate.approvals = ps.gate.approvals.filter((a) => ps.gate?.approvers.includes(a));
       }
@@ -325,7 +342,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
           await condition(() => !paused);
           const outcome = await runGate(phaseStatus.gate, {
             cpuTaskQueue, outputs: index.outputs, onChange: refresh, def: () => plan.phases[i].gate!,
-            ask: status.onFailure === 'ask', rechecked: () => gates.rechecked(phaseStatus.gate!.id),
+            ask: status.onFailure === 'ask', rechecked: () => gates.rechecked(phaseStatus.gate!.id), signing, notifier,
             checkCtx: { runWorkflowId, planName: plan.name, phaseId: plan.phases[i].id },
           });
           if (outcome.approved) break;
@@ -359,6 +376,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
       + (gitCleanup ? `\n${gitCleanup}` : '');
     status.error = summary;
     refresh();
+    await CancellationScope.nonCancellable(() => notifier.run('finished'));
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     if (aborted) throw ApplicationFailure.nonRetryable(summary, 'SparkyRunAborted', { aborted: status.aborted, compensation: report ?? null });
     if (cancelled) throw err;
@@ -367,6 +385,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   base = 'completed';
   status.finishedAt = now();
   refresh();
+  await notifier.run('finished');
   await condition(allHandlersFinished);
   return {
     runWorkflowId, plan: plan.name, state: 'completed', phases: plan.phases.map((p) => p.id), revision: status.revision,

@@ -2,6 +2,7 @@
 // metaOrchestrator to each domain child (the child never sees the whole plan: big plans stay small
 // in each child's history).
 import type { Plan } from '../plan/schema.ts';
+import type { StartedBy } from '../common/signed-decision.ts';
 
 export interface RunOptions {
   /** Queue of `cpu` steps and gate checks (default `sparky`); tests use their own queue. */
@@ -10,6 +11,8 @@ export interface RunOptions {
   continueAsNewAfter?: number;
   /** Keep SparkyPlan/Phase/Gate/State current (default true; a server without them registered: false). */
   searchAttributes?: boolean;
+  /** Who started the run (set by `sparky run`), signed with their key when they gave one: preventSelfApproval. */
+  startedBy?: StartedBy;
 }
 
 export interface RunContext {

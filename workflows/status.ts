@@ -3,6 +3,8 @@
 // (workflows/progress.ts) as their steps start and finish. Plain JSON, times in workflow time (ISO).
 import type { GateCheckResult } from '../common/activity-types.ts';
 import type { Phase, Plan } from '../plan/schema.ts';
+import { approverNames } from '../common/approvers.ts';
+import type { RunStarter } from '../common/signed-decision.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -87,6 +89,10 @@ export interface AuditEntry {
   rework?: string[];
   /** Votes cast before a rework reopened the phase: kept here, no longer counted. */
   void?: boolean;
+  /** A signed decision: the statement time, the armored SSHSIG and the key's fingerprint (SHA256:…). */
+  signedAt?: string;
+  signature?: string;
+  fingerprint?: string;
 }
 
 /** An operator's decision about the run (retry, skip, recheck, abort, revise), or one refused. */
@@ -127,6 +133,11 @@ export interface GateStatus {
   deadline?: string;
   decidedAt?: string;
   audit: AuditEntry[];
+  /** sha256 of the check results: the `checks-digest` line of the statement approvers sign. */
+  checksDigest?: string;
+  /** Approvers (of the current list) whose decisions must be signed. */
+  signedApprovers?: string[];
+  preventSelfApproval?: boolean;
   /** Git flow: approved, but merging a branch into the base conflicts (state `merge-conflict`, attention). */
   mergeConflict?: { workstreamId: string; branch: string; base: string; files: string[] };
 }
@@ -176,6 +187,12 @@ export interface RunStatus {
   error?: string;
   onFailure: 'ask' | 'compensate' | 'halt';
   onAbort: 'compensate' | 'halt';
+  /** sha256 of the canonical JSON of the plan in force: the `plan-digest` line of a signed decision's statement. */
+  planDigest?: string;
+  /** Who started the run (options.startedBy), with the key fingerprint when the start was signed. */
+  startedBy?: RunStarter;
+  /** Webhook notifications: how many were delivered, failed, and the last failure (a dead webhook shows here). */
+  notifications?: { sent: number; failed: number; lastError?: string };
   /** Who aborted the run and why (state `aborted`). */
   aborted?: { by: string; reason: string; at: string };
   /** The plan revision in force (0 until a revisePlan is accepted). */
@@ -216,7 +233,8 @@ export function phaseStatus(phase: Phase, domainId: (phaseId: string, domainId: 
     })),
     gate: phase.gate ? {
       id: phase.gate.id, phaseId: phase.id, state: 'pending', checks: [], escalated: false, audit: [], approvals: [],
-      approvers: phase.gate.approval?.approvers ?? [], required: phase.gate.approval?.required ?? 1,
+      approvers: approverNames(phase.gate.approval?.approvers), required: phase.gate.approval?.required ?? 1,
+      ...(phase.gate.preventSelfApproval ? { preventSelfApproval: true } : {}),
     } : undefined,
   };
 }

@@ -1,18 +1,16 @@
 // docs/operations.md is executable: every `sparky …` and `temporal …` line of its ```sh blocks runs here,
 // in order, against a real dev server and a real CPU worker, and each block's effect is checked.
 // `tctl` lines are reported as not testable here (tctl cannot be installed on these machines).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { startCpuWorker } from '../../workers/cpu.ts';
 import { PROJECT_ROOT, TOOLS_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
-import { startDevServer } from '../helpers/temporal.ts';
+import { CPU_TASK_QUEUE } from '../../common/task-queues.ts';
+import { useStack } from '../workflows/helpers.ts';
 import { eventually } from '../helpers/wait.ts';
 
 interface Block { heading: string; lines: string[] }
@@ -29,18 +27,14 @@ function operationBlocks(): Block[] {
   return blocks;
 }
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+// The worker serves `sparky`, the queue the documented commands start runs on.
+const stack = useStack({ taskQueue: CPU_TASK_QUEUE });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-ops-'));
 const RUN = `sparky-ops-demo-${Date.now().toString(36)}`;
 const PLAN = path.join(dir, 'ops.plan.yaml');
 const RELEASE = path.join(dir, 'release');
 
 before(async () => {
-  env = await startDevServer();
-  worker = await startCpuWorker({ connection: env.nativeConnection, namespace: 'default', logDir: path.join(dir, 'logs') });
-  running = worker.run();
   writeFileSync(PLAN, [
     'name: ops-demo',
     'phases:',
@@ -72,23 +66,17 @@ before(async () => {
   chmodSync(shim, 0o755);
 });
 
-after(async () => {
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await env?.teardown();
-});
-
 async function sh(line: string) {
   return execa('bash', ['-c', line], {
     cwd: dir, reject: false, all: true, stdin: 'ignore', timeout: 60_000,
     env: {
-      RUN, PLAN, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', SPARKY_DATA_DIR: dir,
+      RUN, PLAN, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: 'default', SPARKY_DATA_DIR: dir,
       PATH: `${path.join(dir, 'bin')}:${TOOLS_BIN}:${process.env.PATH}`,
     },
   });
 }
 
-const status = () => env.client.workflow.getHandle(RUN).query<RunStatus>('status');
+const status = () => stack.env.client.workflow.getHandle(RUN).query<RunStatus>('status');
 const gate = (s: RunStatus) => s.phases[0].gate!;
 
 /** What each section must have done, checked after its lines ran. */
@@ -106,7 +94,7 @@ const checks: Record<string, (outputs: string[]) => Promise<void>> = {
   'Start a run': async (out) => {
     assert.match(out[0], /ok/i);
     assert.ok(JSON.parse(readFileSync(path.join(dir, 'run-input.json'), 'utf8')).plan.phases.length === 2);
-    const d = await env.client.workflow.getHandle(RUN).describe();
+    const d = await stack.env.client.workflow.getHandle(RUN).describe();
     assert.equal(d.type, 'metaOrchestrator');
   },
   'Find runs': async (out) => { for (const o of out) assert.ok(o.includes(RUN), `list output lacks the run:\n${o}`); },
@@ -125,7 +113,7 @@ const checks: Record<string, (outputs: string[]) => Promise<void>> = {
   'Pause and resume': async (out) => {
     assert.match(out[0], new RegExp(`^paused ${RUN}: no new step starts`));
     // Each line reached the run, in order: sparky's pause, temporal's pause, temporal's resume.
-    const history = await env.client.workflow.getHandle(RUN).fetchHistory();
+    const history = await stack.env.client.workflow.getHandle(RUN).fetchHistory();
     const signals = history.events!.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter((n) => n === 'pause' || n === 'resume');
     assert.deepEqual(signals, ['pause', 'pause', 'resume']);
     const s = await status();

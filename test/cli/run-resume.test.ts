@@ -1,27 +1,20 @@
 // `npm start` after a Ctrl-C: the unfinished run of the same plan is followed, not doubled;
 // `--new-run` / `sparky run` still start another.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { runCommand } from '../../cli/run.ts';
-import { startCpuWorker } from '../../workers/cpu.ts';
-import { startDevServer } from '../helpers/temporal.ts';
+import { CPU_TASK_QUEUE } from '../../common/task-queues.ts';
+import { useStack } from '../workflows/helpers.ts';
 import { sleep } from '../helpers/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+const stack = useStack({ taskQueue: CPU_TASK_QUEUE });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-resume-'));
 const file = path.join(dir, 'resume.plan.yaml');
 
 before(async () => {
-  env = await startDevServer();
-  worker = await startCpuWorker({ connection: env.nativeConnection, logDir: path.join(dir, 'logs') });
-  running = worker.run();
   writeFileSync(file, [
     'name: resume-demo',
     'phases:',
@@ -31,16 +24,15 @@ before(async () => {
     '',
   ].join('\n'));
 });
-after(async () => { worker?.shutdown(); await running?.catch(() => undefined); await env?.teardown(); });
 
 async function runsOfPlan(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const wf of env.client.workflow.list({ query: `SparkyPlan = 'resume-demo'` })) ids.push(wf.workflowId);
+  for await (const wf of stack.env.client.workflow.list({ query: `SparkyPlan = 'resume-demo'` })) ids.push(wf.workflowId);
   return ids;
 }
 
 test('a still-running run of the same plan is followed instead of starting a second one', async () => {
-  assert.equal(await runCommand(file, { client: env.client }), 0);
+  assert.equal(await runCommand(file, { client: stack.env.client }), 0);
   for (let i = 0; (await runsOfPlan()).length < 1; i++) { assert.ok(i < 100, 'visibility never listed the run'); await sleep(100); }
   const [first] = await runsOfPlan();
 
@@ -48,7 +40,7 @@ test('a still-running run of the same plan is followed instead of starting a sec
   const log = console.log;
   console.log = (...args: unknown[]) => { lines.push(args.join(' ')); };
   try {
-    assert.equal(await runCommand(file, { client: env.client, resume: true }), 0);
+    assert.equal(await runCommand(file, { client: stack.env.client, resume: true }), 0);
   } finally {
     console.log = log;
   }
@@ -56,6 +48,6 @@ test('a still-running run of the same plan is followed instead of starting a sec
   assert.deepEqual(await runsOfPlan(), [first]);
 
   // Without resume (sparky run, or sparky dev --new-run) a second run starts.
-  assert.equal(await runCommand(file, { client: env.client }), 0);
+  assert.equal(await runCommand(file, { client: stack.env.client }), 0);
   for (let i = 0; (await runsOfPlan()).length < 2; i++) { assert.ok(i < 100, 'the second run never showed'); await sleep(100); }
 });

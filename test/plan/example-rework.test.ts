@@ -4,9 +4,8 @@
 // gate-2's checks run again and two fresh approvals (then gate-3's) complete the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
@@ -15,18 +14,16 @@ import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { gateOf, workstreamOf } from '../workflows/helpers.ts';
 import { eventually } from '../helpers/wait.ts';
+import { exampleCopy } from '../helpers/example.ts';
 
 test('the flagship plan: gate-2 rejected with rework WS-06 redoes WS-06 alone, then fresh approvals complete the run', { timeout: 600_000 }, async (t) => {
   if (!existsSync(TEMPORAL_BIN) || !existsSync(VENV_PYTHON)) { t.skip('run `npm run setup` first: the Temporal CLI or the Python venv is missing'); return; }
-  const root = await mkdtemp(path.join(os.tmpdir(), 'sparky-example-rework-'));
-  await cp(path.join(PROJECT_ROOT, 'examples'), path.join(root, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
-  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
   // This test is about rework, not about this machine's benchmark noise: gate-1's spread bound is
   // loosened in the copy so a loaded CI machine cannot hold the run in attention at gate-1.
-  const planFile = path.join(root, 'examples', 'dgx-pixels.plan.yaml');
-  const yaml = await readFile(planFile, 'utf8');
-  assert.match(yaml, /metric: WS-03\.bandwidth-suite\.spread, atMost: 1\.0/);
-  await writeFile(planFile, yaml.replace(/(metric: WS-03\.bandwidth-suite\.spread, atMost: )1\.0/, '$1100'));
+  const { root, planFile } = await exampleCopy('sparky-example-rework-', (yaml) => {
+    assert.match(yaml, /metric: WS-03\.bandwidth-suite\.spread, atMost: [\d.]+/);
+    return yaml.replace(/(metric: WS-03\.bandwidth-suite\.spread, atMost: )[\d.]+/, '$1100');
+  });
   const port = await freePort();
   const env = {
     SPARKY_DATA_DIR: path.join(root, 'data'), SPARKY_TEMPORAL_PORT: String(port), SPARKY_UI_PORT: String(await freePort()),

@@ -6,9 +6,8 @@
 // as this machine implies; the artifacts land in the run's own directory, not in the example's folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { probeDocker } from '../../activities/docker-engine.ts';
@@ -16,18 +15,16 @@ import { runDir } from '../../activities/run-dir.ts';
 import { visibleGpus } from '../../activities/when.ts';
 import { freePort } from '../../host/ports.ts';
 import { PROJECT_ROOT, TEMPORAL_BIN, VENV_PYTHON } from '../../host/paths.ts';
+import { exampleCopy } from '../helpers/example.ts';
 
 test('sparky dev --run examples/dgx-pixels.plan.yaml completes with every gate approved', { timeout: 420_000 }, async (t) => {
   if (!existsSync(TEMPORAL_BIN) || !existsSync(VENV_PYTHON)) { t.skip('run `npm run setup` first: the Temporal CLI or the Python venv is missing'); return; }
-  const root = await mkdtemp(path.join(os.tmpdir(), 'sparky-example-run-'));
-  await cp(path.join(PROJECT_ROOT, 'examples'), path.join(root, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
-  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  const plan = path.join(root, 'examples', 'dgx-pixels.plan.yaml');
   // Unattended, as CI runs it: a failing step or check ends the run at once (onFailure: compensate)
   // instead of waiting in attention for a person who is not there.
-  const yaml = await readFile(plan, 'utf8');
-  assert.match(yaml, /^onFailure: ask\b/m);
-  await writeFile(plan, yaml.replace(/^onFailure: ask\b.*$/m, 'onFailure: compensate'));
+  const { root, planFile: plan } = await exampleCopy('sparky-example-run-', (yaml) => {
+    assert.match(yaml, /^onFailure: ask\b/m);
+    return yaml.replace(/^onFailure: ask\b.*$/m, 'onFailure: compensate');
+  });
   // Another test file may start the shared dockerd (test/helpers/docker.ts) while this runs: probe
   // before and after, and judge the docker steps only when the answer held throughout.
   const dockerBefore = (await probeDocker()).ok;

@@ -21,7 +21,8 @@ test('plan/ files that workflows may import use no Node built-ins, I/O packages 
     for (const [, spec] of source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
       const name = spec.replace(/^node:/, '');
       assert.ok(!BANNED.has(name) && !BANNED.has(name.split('/')[0]), `plan/${file} imports ${spec}`);
-      if (spec.startsWith('.')) assert.ok(!IMPURE.has(path.basename(spec)) && !spec.startsWith('..'), `plan/${file} imports ${spec}`);
+      // common/ is workflow code too (eslint holds it to the same rules): the signature checks live there.
+      if (spec.startsWith('.')) assert.ok(!IMPURE.has(path.basename(spec)) && (!spec.startsWith('..') || spec.startsWith('../common/')), `plan/${file} imports ${spec}`);
     }
     assert.doesNotMatch(source, /\b(process\.|Math\.random|Date\.now|setTimeout|require\()/, `plan/${file} touches the process, time or randomness`);
   }

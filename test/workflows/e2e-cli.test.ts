@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gateOf, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
+import { gateOf, lines, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
 import type { RunStatus } from '../../workflows/status.ts';
 import { SparkyGate, SparkyPhase, SparkyPlan, SparkyState } from '../../common/search-attributes.ts';
 import { eventually } from '../helpers/wait.ts';

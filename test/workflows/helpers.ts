@@ -70,14 +70,15 @@ export interface Stack { env: TestWorkflowEnvironment; worker: Worker; taskQueue
 
 /**
  * A real dev server and a real CPU worker for one test file: `const stack = useStack();` at the top;
- * its fields are set before the first test and everything is shut down after the last.
+ * its fields are set before the first test and everything is shut down after the last. The worker
+ * serves its own task queue unless `taskQueue` names one (e.g. `sparky`, for runs the CLI starts).
  */
-export function useStack(start: () => Promise<TestWorkflowEnvironment> = startDevServer): Stack {
+export function useStack(options: { start?: () => Promise<TestWorkflowEnvironment>; taskQueue?: string } = {}): Stack {
   const stack = {} as Stack;
   let running: Promise<void> | undefined;
   before(async () => {
-    const env = await start();
-    Object.assign(stack, { env, ...(await cpuWorker(env)) });
+    const env = await (options.start ?? startDevServer)();
+    Object.assign(stack, { env, ...(await cpuWorker(env, options.taskQueue)) });
     running = stack.worker.run();
   });
   after(async () => {

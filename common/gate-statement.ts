@@ -1,0 +1,65 @@
+// What a signed gate decision signs: a canonical statement, exact bytes, one `field: value` line
+// each, ending in a newline. `sparky statement` prints it, people sign it with
+//   ssh-keygen -Y sign -n sparky-gate -f ~/.ssh/id_ed25519
+// and the workflow and `sparky verify` rebuild it from the run's data to check the signature. It
+// binds the decision to one plan (name and digest of its canonical JSON), one run, one gate, one
+// decision with its comment, the gate's check results (their digest) and the signing time, so a
+// signature cannot be replayed on another run, gate, decision, comment or revision of the plan.
+import type { GateCheckResult } from './activity-types.ts';
+import { jsonDigest } from './canonical-json.ts';
+
+export const STATEMENT_HEADER = 'sparky gate decision v1';
+export const START_STATEMENT_HEADER = 'sparky run start v1';
+
+export interface StatementFields {
+  plan: string;
+  /** `sha256:<hex>` of the canonical JSON of the validated plan the run follows (planDigest). */
+  planDigest: string;
+  /** The run's workflow id (`sparky-<plan>-<run id>`). */
+  run: string;
+  gate: string;
+  decision: 'approve' | 'reject';
+  /** The approval comment or the rejection reason ('' when none). */
+  comment: string;
+  /** `sha256:<hex>` of the gate's check results (checksDigest). */
+  checksDigest: string;
+  /** When the statement was made: ISO 8601 UTC (`2026-11-30T11:00:00.000Z`); the decision carries it as `signedAt`. */
+  time: string;
+}
+
+export const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/** The digest of a plan as the run holds it (after validation and path resolution). */
+export function planDigest(plan: unknown): string {
+  return jsonDigest(plan);
+}
+
+/** The digest of a gate's check results, in the plan's order (no checks: the digest of `[]`). */
+export function checksDigest(checks: readonly GateCheckResult[] | undefined): string {
+  return jsonDigest(checks ?? []);
+}
+
+function oneLine(name: string, value: string): string {
+  if (typeof value !== 'string' || /[\r\n]/.test(value)) throw new Error(`statement field ${name} must be text on one line`);
+  return `${name}: ${value}\n`;
+}
+
+/** The exact text to sign. Throws when a field is malformed (a newline in an id, a bad time). */
+export function buildStatement(f: StatementFields): string {
+  if (f.decision !== 'approve' && f.decision !== 'reject') throw new Error(`statement decision must be approve or reject, not ${JSON.stringify(f.decision)}`);
+  if (!ISO_TIME_RE.test(f.time)) throw new Error(`statement time must be ISO 8601 UTC like 2026-11-30T11:00:00.000Z, not ${JSON.stringify(f.time)}`);
+  return `${STATEMENT_HEADER}\n${oneLine('plan', f.plan)}${oneLine('plan-digest', f.planDigest)}${oneLine('run', f.run)}`
+    + `${oneLine('gate', f.gate)}${oneLine('decision', f.decision)}`
+    // Free text: JSON-quoted, so newlines and look-alike lines cannot forge other fields.
+    + `comment: ${JSON.stringify(f.comment ?? '')}\n`
+    + `${oneLine('checks-digest', f.checksDigest)}${oneLine('time', f.time)}`;
+}
+
+export interface StartStatementFields { plan: string; planDigest: string; run: string; by: string; time: string }
+
+/** What the person starting a run signs (`sparky run --key`), so preventSelfApproval knows them by key. */
+export function buildStartStatement(f: StartStatementFields): string {
+  if (!ISO_TIME_RE.test(f.time)) throw new Error(`statement time must be ISO 8601 UTC, not ${JSON.stringify(f.time)}`);
+  return `${START_STATEMENT_HEADER}\n${oneLine('plan', f.plan)}${oneLine('plan-digest', f.planDigest)}${oneLine('run', f.run)}`
+    + `${oneLine('by', f.by)}${oneLine('time', f.time)}`;
+}
