@@ -2,7 +2,8 @@
 // (a clone of a local bare repository as the remote): two workstreams change different files on
 // their branches, the gate is approved, both merge into main with the decision in the merge commits
 // and main is pushed, pull requests skipped without a token; the same line changed twice puts the
-// gate in attention naming the file, and a recheck after the person resolved it merges; an abort
+// gate in attention naming the file, and a recheck after the person resolved it merges; a signed
+// approval's key and signature go into the merge commits; rework keeps the branch; an abort
 // removes the run's worktrees and branches; the example plan runs on the repository it makes itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { PROJECT_ROOT } from '../../host/paths.ts';
 import { execa } from 'execa';
 import { gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from './helpers.ts';
 import { eventually } from '../helpers/wait.ts';
+import { keyDir, makeKey } from '../helpers/ssh.ts';
 
 const stack = useStack();
 delete process.env.GH_TOKEN; // "no token": pull requests are skipped with the reason
@@ -43,13 +45,13 @@ async function repository(): Promise<{ repo: string; remote: string }> {
 const write = (id: string, repo: string, file: string, text: string) =>
   ({ id, kind: 'shell' as const, cwd: repo, run: ['sh', '-c', `printf '${text}' > ${file}`], commit: `${id}: ${file}`, retry: { maximumAttempts: 1 } });
 
-function plan(name: string, repo: string, a: object, b: object) {
+function plan(name: string, repo: string, a: object, b: object, approval: object = { approvers: ['alice', 'bob'], required: 1 }) {
   return {
     name, git: { repo, push: true, pr: { tool: 'gh' } },
     phases: [{
       id: 'build',
       domains: [{ id: 'd1', workstreams: [{ id: 'ws-a', steps: [a] }] }, { id: 'd2', workstreams: [{ id: 'ws-b', steps: [b] }] }],
-      gate: { id: 'review', approval: { approvers: ['alice', 'bob'], required: 1 } },
+      gate: { id: 'review', approval },
     }],
   };
 }
@@ -94,6 +96,22 @@ test('two workstreams on their own branches: approved, both merged into main wit
   }
   const graph = git(repo, 'log', '--graph', '--format=%s', 'main');
   assert.match(graph, /\*\s+Merge sparky\/gitflow-ok\/r1\/ws-b into main[^\n]*\n\|\\\s*\n\| \* edit: b\.txt\n\* \|\s+Merge sparky\/gitflow-ok\/r1\/ws-a into main/, graph);
+});
+
+test('a signed approval (sparky approve --key) goes into the merge commits with its key and signature', async () => {
+  const { repo } = await repository();
+  const alice = await makeKey(await keyDir(), 'alice');
+  const id = 'sparky-gitflow-signed-r1';
+  const p = plan('gitflow-signed', repo, write('edit', repo, 'a.txt', 'A\\n'), write('edit', repo, 'b.txt', 'B\\n'),
+    { approvers: [{ name: 'alice', key: alice.line }] });
+  const handle = await start(p, id);
+  await atGate(id);
+  const approved = await execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'sparky.js'), 'approve', id, 'review', '--as', 'alice', '--key', alice.privateKey, '--comment', 'signed off'],
+    { env: { TEMPORAL_ADDRESS: serverAddress(stack.env), TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default' }, reject: false });
+  assert.equal(approved.exitCode, 0, approved.stderr + approved.stdout);
+  assert.equal((await handle.result()).state, 'completed');
+  const merge = git(repo, 'log', '--merges', '--format=%B', '-1', 'main');
+  assert.match(merge, new RegExp(`- alice: approve at \\S+ via (update|signal): "signed off"\n  key ${alice.fingerprint.replace(/[+/]/g, '\\$&')}, signed at \\S+\n  -----BEGIN SSH SIGNATURE-----\n(  \\S+\n)+  -----END SSH SIGNATURE-----\n`));
 });
 
 test('the same line on two branches: the gate waits in attention naming the file; resolved on the branch, a recheck merges', async () => {
