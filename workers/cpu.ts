@@ -1,6 +1,6 @@
 // The CPU worker: serves task queue `sparky`: the orchestration workflows (metaOrchestrator,
 // domainOrchestrator) and every `cpu` step and gate check. `tsx workers/cpu.ts` connects to
-// TEMPORAL_ADDRESS (default 127.0.0.1:7233) and serves until SIGINT/SIGTERM, then shuts down
+// TEMPORAL_ADDRESS (default 127.0.0.1:7233; TLS: workers/temporal-connection.ts) and serves until SIGINT/SIGTERM, then shuts down
 // gracefully (running steps get SPARKY_SHUTDOWN_GRACE to finish; Temporal retries what did not).
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { DATA_DIR } from './paths.ts';
 import { installRuntime } from './runtime.ts';
 import { workflowBundle } from './workflow-bundle.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
+import { describeConnection, temporalConnectionSettings } from './temporal-connection.ts';
 
 export interface CpuWorkerOptions {
   connection: NativeConnection;
@@ -41,13 +42,13 @@ export async function startCpuWorker(opts: CpuWorkerOptions): Promise<Worker> {
 
 async function main(): Promise<void> {
   installRuntime({ tags: { worker: 'cpu' } }); // Prometheus metrics when SPARKY_METRICS_PORT is set
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const settings = temporalConnectionSettings();
+  const { address, namespace, tls } = settings;
   const taskQueue = process.env.SPARKY_TASK_QUEUE ?? CPU_TASK_QUEUE;
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect({ address, tls });
   const worker = await startCpuWorker({ connection, namespace, taskQueue, logDir: process.env.SPARKY_LOG_DIR });
   // Worker.run installs its own SIGINT/SIGTERM handling (shutdownSignals) and drains gracefully.
-  console.log(`sparky cpu worker: ${address} namespace ${namespace} task queue ${taskQueue}`);
+  console.log(`sparky cpu worker: ${describeConnection(settings)} namespace ${namespace} task queue ${taskQueue}`);
   try {
     await worker.run();
   } finally {
