@@ -220,6 +220,15 @@ test('scripts/cluster builds (cached) and starts a four-process Temporal cluster
   assert.deepEqual(['frontend', 'history', 'matching', 'worker'].map(pidOf), pids);
 });
 
+test('without Go, scripts/cluster says so and exits 3 (what makes this file skip)', async () => {
+  const empty = path.join(root, 'no-tools');
+  const r = await execa('bash', [SCRIPT, 'build'], {
+    reject: false, all: true, stdin: 'ignore', env: { PATH: '/usr/bin:/bin', SPARKY_CLUSTER_TOOLS: empty, SPARKY_CLUSTER_DIR: path.join(root, 'no-cluster') },
+  });
+  assert.equal(r.exitCode, 3, r.all);
+  assert.match(r.stderr, /ERROR: Go is not installed: the Temporal server is built from source/);
+});
+
 test('the flagship plan across two hosts survives history SIGKILL, a GPU worker SIGKILL and a PostgreSQL restart', { timeout: 12 * 60_000 }, async (t) => {
   if (!started) { t.skip(skipReason ? `no cluster: ${skipReason}` : 'the cluster did not start (see the first test)'); return; }
   const env = await clusterEnv();
@@ -236,10 +245,10 @@ test('the flagship plan across two hosts survives history SIGKILL, a GPU worker 
   const faults: string[] = [];
 
   // Fault 1: SIGKILL the history service while phase 1 runs, then restart it.
-  await eventually('a phase-1 step to run', status, (s) => stepOf(s, 'WS-01', 'membw').state === 'succeeded', 180_000);
+  const before = await eventually('a phase-1 step to run', status, (s) => stepOf(s, 'WS-01', 'membw').state === 'succeeded', 180_000);
   const history = pidOf('history');
   process.kill(history, 'SIGKILL');
-  faults.push(`history SIGKILLed while ${allSteps(await status()).filter((x) => x.state === 'running').map((x) => `${x.ws}/${x.id}`).join(', ') || 'nothing'} ran`);
+  faults.push(`history SIGKILLed while ${allSteps(before).filter((x) => x.state === 'running').map((x) => `${x.ws}/${x.id}`).join(', ') || 'no step'} ran`);
   await new Promise((r) => setTimeout(r, 2000));
   const restarted = await cluster(['start']); // starts what is down: the history service
   assert.equal(restarted.exitCode, 0, restarted.all);
