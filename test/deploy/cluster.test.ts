@@ -81,6 +81,15 @@ function pidOf(service: string): number {
 
 // ---- Sparky's workers: one CPU and one GPU worker per host, each its own process group ------------
 const workers = new Map<string, ChildProcess>();
+/** Every worker process group this file started: none may outlive it, whatever ends the file. */
+const spawned = new Set<ChildProcess>();
+const killGroups = () => {
+  for (const c of spawned) {
+    // Only groups whose leader still runs: a finished group's id may belong to someone else by now.
+    if (c.pid && c.exitCode === null && c.signalCode === null) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }
+  }
+};
+process.on('exit', killGroups);
 function startWorker(kind: 'cpu' | 'gpu', host: Host, env: Record<string, string>): void {
   const fd = openSync(path.join(root, `${kind}-${host}.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', `${kind}.ts`)], {
@@ -88,6 +97,7 @@ function startWorker(kind: 'cpu' | 'gpu', host: Host, env: Record<string, string
     env: { ...process.env, ...env, SPARKY_HOST: host, SPARKY_GPUS: '0', SPARKY_LOG_DIR: path.join(root, 'logs', host), SPARKY_SHUTDOWN_GRACE: '2s' },
   });
   closeSync(fd);
+  spawned.add(child);
   workers.set(`${kind}-${host}`, child);
 }
 /** SIGKILL a worker's whole process group (the GPU worker and its inference server): a host losing it. */
@@ -111,6 +121,7 @@ function startHosts(env: Record<string, string>): void {
 
 after(async () => {
   await stopWorkers();
+  killGroups();
   if (existsSync(clusterDir)) await cluster(['stop']);
 });
 
