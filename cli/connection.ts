@@ -1,16 +1,18 @@
-// Connection settings for every CLI command: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, defaulting to the
-// embedded dev server of `npm start`. A server that is down is named, with how to start one.
+// Connection settings for every CLI command: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE and the TLS
+// variables (workers/temporal-connection.ts, shared with the workers), defaulting to the embedded dev
+// server of `npm start`. A server that is down is named, with how to start one.
 import { Client, Connection } from '@temporalio/client';
 import { devServerPorts } from '../host/paths.ts';
+import { describeConnection, temporalConnectionSettings } from '../host/temporal-connection.ts';
 
-export const DEFAULT_ADDRESS = '127.0.0.1:7233';
+export { DEFAULT_ADDRESS } from '../host/temporal-connection.ts';
 
 export function temporalAddress(): string {
-  return process.env.TEMPORAL_ADDRESS || DEFAULT_ADDRESS;
+  return temporalConnectionSettings().address;
 }
 
 export function temporalNamespace(): string {
-  return process.env.TEMPORAL_NAMESPACE || 'default';
+  return temporalConnectionSettings().namespace;
 }
 
 /**
@@ -31,16 +33,22 @@ export class CliError extends Error {
 }
 
 export async function connectClient(): Promise<Client> {
-  const address = temporalAddress();
+  let settings;
+  try {
+    settings = temporalConnectionSettings();
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  const { address, namespace, tls } = settings;
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 3000 });
+    connection = await Connection.connect({ address, tls, connectTimeout: 3000 });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     throw new CliError(
-      `no Temporal server answers at ${address} (TEMPORAL_ADDRESS).\n` +
+      `no Temporal server answers at ${describeConnection(settings)} (TEMPORAL_ADDRESS${tls ? ', TEMPORAL_TLS_*' : ''}).\n` +
       `  Start the embedded stack with \`npm start\` (or \`npx sparky dev\`), or point TEMPORAL_ADDRESS at your server.\n` +
       `  (${(err as Error).message.split('\n')[0]})`, 3);
   }
-  return new Client({ connection, namespace: temporalNamespace() });
+  return new Client({ connection, namespace });
 }

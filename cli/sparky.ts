@@ -5,7 +5,8 @@ import { CliError } from './connection.ts';
 
 const program = new Command('sparky')
   .description('Durable, gated, parallel pipelines for GPU projects, on Temporal.\n' +
-    'Connection: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default").')
+    'Connection: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default");\n' +
+    'mTLS: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME.')
   .showHelpAfterError();
 
 const names = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];

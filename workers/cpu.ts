@@ -1,6 +1,6 @@
 // The CPU worker: serves task queue `sparky`: the orchestration workflows (metaOrchestrator,
 // domainOrchestrator) and every `cpu` step and gate check. `tsx workers/cpu.ts` connects to
-// TEMPORAL_ADDRESS (default 127.0.0.1:7233) and serves until SIGINT/SIGTERM, then shuts down
+// TEMPORAL_ADDRESS (default 127.0.0.1:7233; TLS: workers/temporal-connection.ts) and serves until SIGINT/SIGTERM, then shuts down
 // gracefully (running steps get SPARKY_SHUTDOWN_GRACE to finish; Temporal retries what did not).
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { installRuntime } from './runtime.ts';
 import { deploymentName, deploymentOptions, makeCurrent } from './deployment.ts';
 import { cachedBundle, workflowBuildId, workflowBundle } from './workflow-bundle.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
+import { describeConnection, temporalConnectionSettings } from '../host/temporal-connection.ts';
 
 export interface CpuWorkerOptions {
   connection: NativeConnection;
@@ -49,10 +50,10 @@ export async function startCpuWorker(opts: CpuWorkerOptions): Promise<Worker> {
 
 async function main(): Promise<void> {
   installRuntime({ tags: { worker: 'cpu' } }); // Prometheus metrics when SPARKY_METRICS_PORT is set
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const settings = temporalConnectionSettings();
+  const { address, namespace, tls } = settings;
   const taskQueue = process.env.SPARKY_TASK_QUEUE ?? CPU_TASK_QUEUE;
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect({ address, tls });
   // SPARKY_DEPLOYMENT: versioned (runs pinned to this build); SPARKY_BUILD_ID serves a cached earlier build.
   const deployment = process.env.SPARKY_DEPLOYMENT ? { name: deploymentName(), buildId: process.env.SPARKY_BUILD_ID || workflowBuildId() } : undefined;
   const drained = deployment && process.env.SPARKY_BUILD_ID ? cachedBundle(deployment.buildId) : undefined;
@@ -61,13 +62,13 @@ async function main(): Promise<void> {
     deployment: deployment && { ...deployment, codePath: drained?.codePath } });
   if (deployment) console.log(`sparky cpu worker: deployment ${deployment.name}, build ${deployment.buildId}`);
   // Worker.run installs its own SIGINT/SIGTERM handling (shutdownSignals) and drains gracefully.
-  console.log(`sparky cpu worker: ${address} namespace ${namespace} task queue ${taskQueue}`);
+  console.log(`sparky cpu worker: ${describeConnection(settings)} namespace ${namespace} task queue ${taskQueue}`);
   try {
     const running = worker.run();
     if (deployment && process.env.SPARKY_MAKE_CURRENT === '1') {
       // New runs start on this build from now on; runs pinned to older builds stay where they are.
       const { Client, Connection } = await import('@temporalio/client');
-      const client = new Client({ connection: await Connection.connect({ address }), namespace });
+      const client = new Client({ connection: await Connection.connect({ address, tls }), namespace });
       await makeCurrent(client, deployment);
       console.log(`sparky cpu worker: ${deployment.buildId} is the current build of ${deployment.name}`);
       await client.connection.close();

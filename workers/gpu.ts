@@ -3,7 +3,7 @@
 // one worker per queue per process) that runs each step on a GPU with a free slot. Each GPU has
 // `slotsPerGpu` slots (default 1) shared by both queues (workers/gpu-leases.ts).
 // With no GPU, one CPU-backed server (index 0) and the same two queues, so that every plan still runs.
-//   tsx workers/gpu.ts   (TEMPORAL_ADDRESS, SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS, SPARKY_LOG_DIR)
+//   tsx workers/gpu.ts   (TEMPORAL_ADDRESS + TLS: workers/temporal-connection.ts; SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS, SPARKY_LOG_DIR)
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { startInferenceServer, type InferenceServerHandle, type InferenceServerO
 import { DATA_DIR, JUST_BIN } from '../host/paths.ts';
 import { installRuntime } from './runtime.ts';
 import { sparkyWorkerOptions } from './worker-options.ts';
+import { describeConnection, temporalConnectionSettings } from '../host/temporal-connection.ts';
 
 export interface GpuPoolOptions {
   connection: NativeConnection;
@@ -169,14 +170,14 @@ function externalServer(ext: NonNullable<GpuPoolOptions['external']>, gpus: numb
 
 async function main(): Promise<void> {
   installRuntime({ tags: { worker: 'gpu' } }); // Prometheus metrics when SPARKY_METRICS_PORT is set
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const connection = await NativeConnection.connect({ address });
+  const settings = temporalConnectionSettings();
+  const connection = await NativeConnection.connect({ address: settings.address, tls: settings.tls });
   const endpoint = process.env.SPARKY_INFERENCE_ENDPOINT;
   const external = endpoint
     ? { endpoint, progressEndpoint: process.env.SPARKY_INFERENCE_PROGRESS_ENDPOINT ?? endpoint.replace(/:(\d+)$/, (_m, p) => `:${Number(p) + 1}`) }
     : undefined;
-  const pool = await startGpuPool({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', logDir: process.env.SPARKY_LOG_DIR, external });
-  console.log(`sparky gpu worker: ${pool.describe()}`);
+  const pool = await startGpuPool({ connection, namespace: settings.namespace, logDir: process.env.SPARKY_LOG_DIR, external });
+  console.log(`sparky gpu worker: ${describeConnection(settings)}; ${pool.describe()}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void pool.stop());
   try {
     await pool.done;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../../host/paths.ts';
+import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 
 const file = path.join(PROJECT_ROOT, 'docker-compose.yml');
 
@@ -36,6 +37,29 @@ test('every service has a real health check, GPU services reserve their device, 
   }
   const prometheus = readFileSync(path.join(PROJECT_ROOT, 'deploy', 'prometheus.yml'), 'utf8');
   for (const target of ['cpu-worker:9464', 'gpu-worker-0:9464', 'inference-gpu0:9465', 'temporal:8000']) assert.match(prometheus, new RegExp(target));
-  assert.match(doc.services.temporal.image, /^temporalio\/auto-setup/);
   assert.match(doc.services.postgresql.image, /^postgres/);
+});
+
+test('the compose stack runs the Temporal server that scripts/cluster builds, from the same config file', () => {
+  const doc = parse(readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, Record<string, any>> };
+  const script = readFileSync(path.join(PROJECT_ROOT, 'scripts', 'cluster'), 'utf8');
+  const pin = (name: string) => script.match(new RegExp(`^${name}=v(\\S+)`, 'm'))?.[1];
+  const server = pin('TEMPORAL_SERVER_VERSION'); const ui = pin('TEMPORAL_UI_VERSION');
+  assert.ok(server && ui, 'scripts/cluster pins the server and UI versions');
+  assert.equal(doc.services['temporal-schema'].image, `temporalio/admin-tools:\${TEMPORAL_SERVER_VERSION:-${server}}`);
+  // Four services, one container each, every one the server image at the pinned version with the one config file.
+  const services = { temporal: 'frontend', 'temporal-history': 'history', 'temporal-matching': 'matching', 'temporal-worker': 'worker' };
+  for (const [name, service] of Object.entries(services)) {
+    const svc = doc.services[name];
+    assert.equal(svc.image, `temporalio/server:\${TEMPORAL_SERVER_VERSION:-${server}}`, name);
+    assert.equal(svc.environment.TEMPORAL_SERVICES, service, name);
+    assert.equal(svc.environment.TEMPORAL_SERVER_CONFIG_FILE_PATH, '/etc/temporal/sparky/temporal.yaml', name);
+    assert.deepEqual(svc.volumes, ['./deploy/temporal:/etc/temporal/sparky:ro'], name);
+  }
+  assert.equal(doc.services['temporal-ui'].image, `temporalio/ui:\${TEMPORAL_UI_VERSION:-${ui}}`);
+  // The schema job runs the script scripts/cluster runs; admin-tools registers Sparky's search attributes.
+  assert.match(doc.services['temporal-schema'].command.join(' '), /\/etc\/temporal\/sparky\/schema\.sh/);
+  assert.match(script, /deploy\/temporal\/schema\.sh/);
+  const registered = [...doc.services['admin-tools'].command.join(' ').matchAll(/for a in ([\w ]+);/g)][0]?.[1].trim().split(/\s+/);
+  assert.deepEqual(registered, SPARKY_SEARCH_ATTRIBUTES.map((k) => k.name));
 });
