@@ -61,20 +61,43 @@ def _initial_centers(points: np.ndarray, k: int) -> np.ndarray:
     return points[picks].astype(np.float32)
 
 
+def _sq_dist(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared distances [..., N, k] of points [..., N, 3] to centers [..., k, 3], channel by channel.
+
+    Element-wise only (no reduction over a tiny axis, no BLAS), so each distance is computed the same
+    way whatever the batch's shape: a batch gives bit-identical answers to its jobs run alone.
+    """
+    d = (points[..., :, None, 0] - centers[..., None, :, 0]) ** 2
+    d += (points[..., :, None, 1] - centers[..., None, :, 1]) ** 2
+    d += (points[..., :, None, 2] - centers[..., None, :, 2]) ** 2
+    return d
+
+
 def _kmeans_numpy(points, mask, centers, iterations, on_iteration):
-    k = centers.shape[1]
+    """Batched k-means: points [B, N, 3] (mask [B, N] marks real ones), centers [B, k, 3].
+
+    Each job converges on its own (a converged job's centres stay fixed while the others go on) and
+    its cluster sums add its own points in their order (bincount), so every job of a batch ends with
+    exactly the centres it would get alone.
+    """
+    b, k = centers.shape[0], centers.shape[1]
+    centers = centers.copy()
+    active = np.ones(b, bool)
+    offsets = (np.arange(b) * k)[:, None]
     for it in range(iterations):
         on_iteration(it)
-        dist = ((points[:, :, None, :] - centers[:, None, :, :]) ** 2).sum(-1)      # [B, N, k]
-        assign = dist.argmin(-1)                                                    # [B, N]
-        onehot = ((assign[..., None] == np.arange(k)) & mask[..., None]).astype(np.float32)
-        counts = onehot.sum(1)                                                      # [B, k]
-        sums = np.einsum("bnk,bnc->bkc", onehot, points)
+        assign = _sq_dist(points, centers).argmin(-1)                              # [B, N]
+        bins = (assign + offsets)[mask]                                            # row-major: job by job, in order
+        counts = np.bincount(bins, minlength=b * k).reshape(b, k).astype(np.float32)
+        sums = np.stack([np.bincount(bins, weights=points[..., c][mask], minlength=b * k) for c in range(3)], -1)
+        sums = sums.reshape(b, k, 3).astype(np.float32)
         new = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], centers)
-        if np.allclose(new, centers, atol=1e-3):
-            centers = new
+        # np.allclose(new[j], centers[j], atol=1e-3) for every job at once
+        close = (np.abs(new - centers) <= 1e-3 + 1e-5 * np.abs(centers)).all(axis=(1, 2))
+        centers[active] = new[active]
+        active &= ~close
+        if not active.any():
             break
-        centers = new
     return centers
 
 
@@ -101,7 +124,7 @@ def _encode(grid, palette: np.ndarray, scale: int) -> bytes:
     h, w, opaque, rgb = grid
     out = np.zeros((h, w, 4), np.uint8)
     if len(palette):
-        idx = ((rgb[:, :, None, :] - palette[None, None, :, :].astype(np.float32)) ** 2).sum(-1).argmin(-1)
+        idx = _sq_dist(rgb, palette.astype(np.float32)).argmin(-1)
         out[:, :, :3] = palette[idx]
     out[:, :, 3] = np.where(opaque, 255, 0)
     out[~opaque, :3] = 0
@@ -157,7 +180,7 @@ def pixelize_batch(ctxs: list[JobContext]) -> list:
             palette = np.clip(np.rint(centers[b]), 0, 255).astype(np.uint8)
             if len(pts):
                 # Most used colour first; centres no pixel chose (k above the colours present) are dropped.
-                used = ((pts[:, None, :] - palette[None].astype(np.float32)) ** 2).sum(-1).argmin(-1)
+                used = _sq_dist(pts, palette.astype(np.float32)).argmin(-1)
                 counts = np.bincount(used, minlength=k)
                 palette = palette[[c for c in np.argsort(-counts, kind="stable") if counts[c] > 0]]
             else:
