@@ -112,7 +112,7 @@ class Server:
         self.outcomes: dict[str, int] = {}
         self.started = time.time()
         self.stopping = threading.Event()
-        self.metrics = Metrics(self.server_id, device)
+        self.metrics = Metrics(self.server_id, device, enabled=args.metrics_port is not None)
 
         self.ctx = zmq.Context()
         self.router = self.ctx.socket(zmq.ROUTER)
@@ -438,7 +438,9 @@ class Server:
                 continue
             live = [job for job in batch if not job.ctx.stopped()]
             for job in live:
-                self._post(("progress", job, "running", 0, None))
+                # No wake-up of its own: the socket thread publishes it with the job's next event or
+                # result, or at its next turn (within 50 ms): a short job costs one hand-off back, not two.
+                self.events.put(("progress", job, "running", 0, None))
             outcomes: list = []
             try:
                 spec = batch[0].spec
