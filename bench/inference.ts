@@ -3,6 +3,7 @@
 //   · round trip of a 1 KiB request/reply through the server (an `echo` job: queue, worker thread,
 //     reply) against raw ZeroMQ REQ/REP with a bare pyzmq echo server — p50/p99 and their ratio;
 //   · throughput with 16 requests in flight through the server against raw DEALER/ROUTER echo;
+//   · the same two from a plain pyzmq client (bench/pyzmq_echo.py) against pyzmq's own raw floors;
 //   · pixelize images/s on the CPU, through the server and calling the op directly, both one at a time;
 //   · GPU rows (GEMM TFLOPS against torch.matmul, pixelize GPU/CPU) when torch + CUDA are present,
 //     otherwise rows that say "no GPU here".
@@ -137,6 +138,20 @@ export async function runInferenceBench(): Promise<BenchRows> {
     rows.push({
       name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB`, baseline: `raw DEALER/ROUTER echo: ${Math.round(rawRate)} req/s`,
       value: `${Math.round(rate)} req/s`, ratio: round(rate / rawRate, 3), details: { requests: THROUGHPUT_REQUESTS, rate, rawRate },
+    });
+
+    // 2b. The same two measures from a plain pyzmq client (bench/pyzmq_echo.py; no progress subscription).
+    const py = await new Promise<Record<string, number>>((resolve, reject) => execFile(VENV_PYTHON,
+      [path.join(PROJECT_ROOT, 'bench', 'pyzmq_echo.py'), server.endpoint, rep.endpoint, router.endpoint, String(ROUND_TRIPS), String(THROUGHPUT_REQUESTS)],
+      { cwd: PROJECT_ROOT, timeout: 600_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!)))));
+    rows.push({
+      name: 'inference round trip, 1 KiB (p50), plain pyzmq client', baseline: `raw pyzmq REQ/REP echo: ${fmt(py.rawP50)} ms`,
+      value: `${fmt(py.p50)} ms (p95 ${fmt(py.p95)}, p99 ${fmt(py.p99)} ms; raw p99 ${fmt(py.rawP99)} ms)`, ratio: round(py.p50 / py.rawP50, 2),
+      details: { ...py, p99Ratio: round(py.p99 / py.rawP99, 2) },
+    });
+    rows.push({
+      name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB, plain pyzmq client`, baseline: `raw pyzmq DEALER/ROUTER echo: ${Math.round(py.rawRate)} req/s`,
+      value: `${Math.round(py.rate)} req/s`, ratio: round(py.rate / py.rawRate, 3),
     });
 
     // 3. Pixelize on the CPU through the server (256x256 sprites → 64 px grid, 16 colours), one job in
