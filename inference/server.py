@@ -132,6 +132,7 @@ class Server:
         self.wake = self.ctx.socket(zmq.PULL)
         self.wake_addr = f"inproc://sparky-wake-{id(self)}"
         self.wake.bind(self.wake_addr)
+        self._wake_pending = False
         self.worker = threading.Thread(target=self._worker_main, name="sparky-worker", daemon=True)
 
     def _setup_curve(self) -> None:
@@ -179,6 +180,7 @@ class Server:
                         self.wake.recv(zmq.NOBLOCK)
                     except zmq.Again:
                         break
+                self._wake_pending = False  # before the drain: see _post
             self._drain_events()
             if self.router in ready_socks:
                 for _ in range(1000):  # bounded, so events and deadlines are never starved
@@ -384,8 +386,13 @@ class Server:
         self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
 
     def _post(self, event) -> None:
-        """Called from the worker thread: queue the event, then wake the socket thread."""
+        """Called from the worker thread: queue the event, then wake the socket thread unless a wake-up
+        is already on its way (the socket thread clears `_wake_pending` before it drains the events,
+        so an event queued after that drain always sends a new wake-up)."""
         self.events.put(event)
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         push = getattr(self._local, "push", None)
         if push is None:
             push = self._local.push = self.ctx.socket(self.zmq.PUSH)

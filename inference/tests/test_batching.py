@@ -148,7 +148,7 @@ def test_cancel_inside_a_gemm_batch_leaves_the_others_running(start_server):
     blocker(c)
     jobs = [jid("g") for _ in range(3)]
     for job in jobs:
-        c.send({"v": 1, "type": "submit", "id": job, "op": "gemm", "params": {"size": 64, "iterations": 100000}})
+        c.send({"v": 1, "type": "submit", "id": job, "op": "gemm", "params": {"size": 256, "iterations": 100000}})
     wait_in_flight(c, 3)
     assert c.request({"type": "cancel", "id": jobs[1]})["result"]["state"] == "stopping"
     assert c.wait_for("submit", jobs[1])["error"]["code"] == "CANCELLED"
