@@ -3,11 +3,12 @@
 //   · round trip of a 1 KiB request/reply through the server (an `echo` job: queue, worker thread,
 //     reply) against raw ZeroMQ REQ/REP with a bare pyzmq echo server — p50/p99 and their ratio;
 //   · throughput with 16 requests in flight through the server against raw DEALER/ROUTER echo;
-//   · pixelize images/s on the CPU, through the server and calling the op directly;
+//   · the same two from a plain pyzmq client (bench/pyzmq_echo.py) against pyzmq's own raw floors;
+//   · pixelize images/s on the CPU, through the server and calling the op directly, both one at a time;
 //   · GPU rows (GEMM TFLOPS against torch.matmul, pixelize GPU/CPU) when torch + CUDA are present,
 //     otherwise rows that say "no GPU here".
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import { InferenceClient } from '../activities/inference-client.ts';
 import { startInferenceServer } from '../host/inference-server.ts';
 import { freePort } from '../host/ports.ts';
 import { PROJECT_ROOT, VENV_PYTHON } from '../host/paths.ts';
+import { resultsFile } from './results-file.ts';
 import { percentile, round, type BenchRow } from './stats.ts';
 
 export type BenchRows = BenchRow[];
@@ -74,6 +76,20 @@ async function throughput(fn: (i: number) => Promise<unknown>, total: number, in
   return total / (ms(process.hrtime.bigint() - t0) / 1000);
 }
 
+/** `n` synthetic 256 × 256 RGBA sprites (PNG), the same ones `python -m inference.ops.bench` times. */
+export async function makeSprites(n: number): Promise<Uint8Array[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sparky-bench-sprites-'));
+  try {
+    const files = Array.from({ length: n }, (_, i) => path.join(dir, `s${i}.png`));
+    await new Promise<void>((resolve, reject) => execFile(VENV_PYTHON, ['-c',
+      'import sys\nfrom inference.ops.bench import sprite\nfor i, p in enumerate(sys.argv[1:]):\n    open(p, "wb").write(sprite(i))', ...files],
+    { cwd: PROJECT_ROOT, env: { ...process.env, PYTHONPATH: PROJECT_ROOT } }, (err) => (err ? reject(err) : resolve())));
+    return files.map((f) => new Uint8Array(readFileSync(f)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function opsBench(): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     execFile(VENV_PYTHON, ['-m', 'inference.ops.bench', '--json'], { cwd: PROJECT_ROOT, env: { ...process.env, PYTHONPATH: PROJECT_ROOT }, timeout: 600_000 },
@@ -124,23 +140,32 @@ export async function runInferenceBench(): Promise<BenchRows> {
       value: `${Math.round(rate)} req/s`, ratio: round(rate / rawRate, 3), details: { requests: THROUGHPUT_REQUESTS, rate, rawRate },
     });
 
-    // 3. Pixelize on the CPU through the server (256x256 sprites → 64 px grid, 16 colours).
-    const sprites = path.join(os.tmpdir(), `sparky-bench-sprites-${process.pid}`);
-    mkdirSync(sprites, { recursive: true });
-    const files = Array.from({ length: 8 }, (_, i) => path.join(sprites, `s${i}.png`));
-    await new Promise<void>((resolve, reject) => execFile(VENV_PYTHON, ['-c',
-      'import sys\nfrom inference.ops.bench import sprite\nfor i, p in enumerate(sys.argv[1:]):\n    open(p, "wb").write(sprite(i))', ...files],
-      { cwd: PROJECT_ROOT, env: { ...process.env, PYTHONPATH: PROJECT_ROOT } }, (err) => (err ? reject(err) : resolve())));
-    const images = files.map((f) => new Uint8Array(readFileSync(f)));
+    // 2b. The same two measures from a plain pyzmq client (bench/pyzmq_echo.py; no progress subscription).
+    const py = await new Promise<Record<string, number>>((resolve, reject) => execFile(VENV_PYTHON,
+      [path.join(PROJECT_ROOT, 'bench', 'pyzmq_echo.py'), server.endpoint, rep.endpoint, router.endpoint, String(ROUND_TRIPS), String(THROUGHPUT_REQUESTS)],
+      { cwd: PROJECT_ROOT, timeout: 600_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!)))));
+    rows.push({
+      name: 'inference round trip, 1 KiB (p50), plain pyzmq client', baseline: `raw pyzmq REQ/REP echo: ${fmt(py.rawP50)} ms`,
+      value: `${fmt(py.p50)} ms (p95 ${fmt(py.p95)}, p99 ${fmt(py.p99)} ms; raw p99 ${fmt(py.rawP99)} ms)`, ratio: round(py.p50 / py.rawP50, 2),
+      details: { ...py, p99Ratio: round(py.p99 / py.rawP99, 2) },
+    });
+    rows.push({
+      name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB, plain pyzmq client`, baseline: `raw pyzmq DEALER/ROUTER echo: ${Math.round(py.rawRate)} req/s`,
+      value: `${Math.round(py.rate)} req/s`, ratio: round(py.rate / py.rawRate, 3),
+    });
+
+    // 3. Pixelize on the CPU through the server (256x256 sprites → 64 px grid, 16 colours), one job in
+    //    flight, like the baseline: the op called directly, one image at a time.
+    const images = await makeSprites(8);
     const pix = (i: number) => client.submit({ id: `pix-${process.pid}-${seq++}`, op: 'pixelize', params: { width: 64, colors: 16, iterations: 12 }, inputs: { images: [images[i % images.length]] } });
     await pix(0);
-    const serverRate = await throughput(pix, 48, 4);
+    const serverRate = await throughput(pix, 32, 1);
     const direct = await opsBench();
     const pixDirect = direct.pixelize as Record<string, unknown>;
     const cpuDirect = Number(pixDirect.cpu_images_per_s);
     rows.push({
       name: 'pixelize on the CPU, images/s (256 px → 64 px grid, k=16)', baseline: `the op called directly: ${fmt(cpuDirect, 1)} images/s`,
-      value: `${fmt(serverRate, 1)} images/s through the server`, ratio: round(serverRate / cpuDirect, 2), details: { serverRate, cpuDirect, device: direct.device },
+      value: `${fmt(serverRate, 1)} images/s through the server, 1 in flight`, ratio: round(serverRate / cpuDirect, 2), details: { serverRate, cpuDirect, inFlight: 1, device: direct.device },
     });
 
     // 4. GPU rows.
@@ -172,10 +197,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   console.log(['| benchmark | baseline (same run) | result | ratio |', '| --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.name} | ${r.baseline} | ${r.value} | ${r.ratio ?? ''} |`)].join('\n'));
   console.log(`\nmachine: ${machine}`);
-  const dir = path.join(PROJECT_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString();
-  const out = path.join(dir, `inference-${date.slice(0, 10)}.json`);
+  const out = resultsFile(path.join(PROJECT_ROOT, 'bench', 'results'), new Date(date), 'inference-');
   writeFileSync(out, `${JSON.stringify({ date, machine, rows }, null, 2)}\n`);
   console.log(`wrote ${path.relative(PROJECT_ROOT, out)}`);
 }

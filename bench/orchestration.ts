@@ -1,89 +1,94 @@
-// Orchestration benchmarks, each against a baseline measured in the same run on the same server:
-//  - overhead: 200 no-op steps in 4 domains with one auto-approved gate vs a bare workflow running the
-//    same 200 activities with the same parallelism;
-//  - gate latency: approval signal → first step of the next phase started, over 50 gates;
+// Orchestration benchmarks, each against a baseline measured in the same run on the same server, with
+// both sides alike in everything but Sparky: the same activities (one object), two workers created with
+// the same options (Sparky's), Sparky's activity options in the baseline workflows, both sides warmed
+// up, repetitions interleaved (alternating which side goes first), no polling of either run while it is
+// timed (the overhead plan's gate is a checks-only gate, which passes by itself).
+//  - overhead: 200 no-op steps in 4 domains × 2 lanes with one gate (one `true` check) vs a bare
+//    workflow running the same 200 activities in the same lanes, then the same check activity;
+//  - gate latency: approval signal → the next phase's first step started, against two bare floors
+//    measured round by round in turn with it: "signal, then an activity" and "signal, then a child
+//    workflow that runs the activity";
 //  - parallel speed-up: a DAG of timed steps vs its critical path and vs running them one by one.
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import type { SparkyActivities, StepActivityInput } from '../common/activity-types.ts';
+import type { GateCheckInput, SparkyActivities, StepActivityInput } from '../common/activity-types.ts';
 import type { Plan } from '../plan/schema.ts';
-import { startCpuWorker } from '../workers/cpu.ts';
 import { workflowBundle } from '../workers/workflow-bundle.ts';
+import { sparkyWorkerOptions } from '../workers/worker-options.ts';
 import type { RunStatus } from '../workflows/status.ts';
-import { percentile, round, type BenchRow } from './stats.ts';
+import type { BarePhase } from './workflows/bare.ts';
+import { fmtSummary, percentile, round, summarize, type BenchRow } from './stats.ts';
 
 const NOOP = ['true'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Harness {
+export interface Harness {
   env: TestWorkflowEnvironment;
+  /** Sparky's workflows (meta, domains) and their activities. */
   taskQueue: string;
-  /** performance.now() at which each `<workstream>/<step>` activity started (first attempt). */
+  /** The baseline workflows and their activities. */
+  bareQueue: string;
+  /** performance.now() at which each step's activity started (first attempt), by idempotency key. */
   started: Map<string, number>;
   stop(): Promise<void>;
 }
 
-async function harness(env: TestWorkflowEnvironment): Promise<Harness> {
-  const taskQueue = 'bench-sparky';
+export async function harness(env: TestWorkflowEnvironment): Promise<Harness> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-bench-'));
   const real = createActivities({ logDir });
   const started = new Map<string, number>();
   const activities: SparkyActivities = {
     runStep: async (input) => {
-      const key = `${input.ctx.workstreamId}/${input.ctx.stepId}`;
-      if (!started.has(key)) started.set(key, performance.now());
+      if (!started.has(input.ctx.idempotencyKey)) started.set(input.ctx.idempotencyKey, performance.now());
       return real.runStep(input);
     },
     runGateCheck: real.runGateCheck,
     notify: real.notify,
   };
-  const worker = await startCpuWorker({ connection: env.nativeConnection, taskQueue, activities, logDir });
-  const bare = await Worker.create({
-    connection: env.nativeConnection, taskQueue: 'bench-bare', activities,
-    workflowBundle: await workflowBundle(fileURLToPath(new URL('./workflows/bare.ts', import.meta.url))),
+  // One set of options for both workers: Sparky's own (sparkyWorkerOptions), nothing else differs.
+  const make = async (taskQueue: string, workflowsPath?: string) => Worker.create({
+    connection: env.nativeConnection, namespace: 'default', taskQueue, activities,
+    workflowBundle: await workflowBundle(workflowsPath), ...sparkyWorkerOptions(),
   });
-  const runs = [worker.run(), bare.run()];
+  const sparky = await make('bench-sparky');
+  const bare = await make('bench-bare', fileURLToPath(new URL('./workflows/bare.ts', import.meta.url)));
+  const runs = [sparky.run(), bare.run()];
   return {
-    env, taskQueue, started,
-    async stop() { worker.shutdown(); bare.shutdown(); await Promise.allSettled(runs); },
+    env, taskQueue: 'bench-sparky', bareQueue: 'bench-bare', started,
+    async stop() { sparky.shutdown(); bare.shutdown(); await Promise.allSettled(runs); },
   };
 }
 
-async function runPlan(h: Harness, plan: Plan, approver?: string): Promise<{ ms: number; id: string }> {
-  const id = `bench-${plan.name}-${Date.now().toString(36)}`;
-  const t0 = performance.now();
-  const handle = await h.env.client.workflow.start('metaOrchestrator', {
+let seq = 0;
+const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+
+/** Starts a Sparky run of the plan (no polling); returns its handle. */
+export function startPlan(h: Harness, plan: Plan, id = uid(`bench-${plan.name}`)): Promise<WorkflowHandle> {
+  return h.env.client.workflow.start('metaOrchestrator', {
     taskQueue: h.taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: h.taskQueue } }],
   });
-  if (approver) {
-    // The operator's path: approve each gate through the update as soon as it waits.
-    const approved = new Set<string>();
-    for (;;) {
-      const done = await Promise.race([handle.result().then(() => true), sleep(25).then(() => false)]);
-      if (done) break;
-      const s = await handle.query<RunStatus>('status');
-      for (const g of s.phases.map((p) => p.gate)) {
-        if (g?.state === 'waiting' && !approved.has(g.id)) {
-          approved.add(g.id);
-          await handle.executeUpdate('decideGate', { args: [{ gate: g.id, approver, decision: 'approve' }] });
-        }
-      }
-    }
-  }
+}
+
+async function timePlan(h: Harness, plan: Plan): Promise<number> {
+  const t0 = performance.now();
+  const handle = await startPlan(h, plan);
   await handle.result();
-  return { ms: performance.now() - t0, id };
+  return performance.now() - t0;
 }
 
 function step(id: string, run: string[]) {
   return { id, kind: 'shell' as const, run };
 }
 
-export function overheadPlan(steps = 200, domains = 4, perDomainParallel = 2): Plan {
+export const OVERHEAD = { steps: 200, domains: 4, perDomainParallel: 2 };
+
+export function overheadPlan(name = 'bench-overhead', { steps, domains, perDomainParallel } = OVERHEAD): Plan {
   const perPhase = steps / 2 / domains;
   const phase = (p: number) => ({
     id: `p${p}`,
@@ -92,71 +97,125 @@ export function overheadPlan(steps = 200, domains = 4, perDomainParallel = 2): P
       workstreams: Array.from({ length: perPhase }, (_, w) => ({ id: `w${p}-${d}-${w}`, steps: [step('noop', NOOP)] })),
     })),
   });
-  return {
-    name: 'bench-overhead',
-    phases: [{ ...phase(1), gate: { id: 'g1', approval: { approvers: ['bench'], required: 1 } } }, phase(2)],
-  };
+  return { name, phases: [{ ...phase(1), gate: { id: 'g1', checks: [{ id: 'ok', kind: 'command', run: ['true'] }] } }, phase(2)] };
 }
 
-async function overhead(h: Harness): Promise<BenchRow> {
-  const plan = overheadPlan();
-  const parallel = 4 * 2;
-  const inputs: StepActivityInput[] = plan.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.map((w) => ({
-    step: w.steps[0] as StepActivityInput['step'],
-    ctx: { runWorkflowId: 'bench-bare', planName: plan.name, phaseId: p.id, domainId: d.id, workstreamId: w.id, stepId: 'noop', idempotencyKey: `bare/${w.id}` },
-  }))));
-  // Warm-up (bundle, process spawn caches), then alternate the two to share the machine's noise.
-  await h.env.client.workflow.execute('bareBaseline', { taskQueue: 'bench-bare', workflowId: `bare-warm-${Date.now()}`, args: [{ steps: inputs.slice(0, 16), parallel, taskQueue: 'bench-bare' }] });
-  const bare: number[] = []; const sparky: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    const t0 = performance.now();
-    await h.env.client.workflow.execute('bareBaseline', { taskQueue: 'bench-bare', workflowId: `bare-${Date.now()}-${i}`, args: [{ steps: inputs, parallel, taskQueue: 'bench-bare' }] });
-    bare.push(performance.now() - t0);
-    sparky.push((await runPlan(h, { ...plan, name: `bench-overhead-${i}` }, 'bench')).ms);
+/** The same work as a Sparky run of the plan, for bareBaseline: steps per domain, each gate's checks. */
+function barePhases(plan: Plan, runId: string): BarePhase[] {
+  return plan.phases.map((p) => ({
+    domains: p.domains.map((d) => d.workstreams.map((w): StepActivityInput => ({
+      step: w.steps[0] as StepActivityInput['step'],
+      ctx: { runWorkflowId: runId, planName: plan.name, phaseId: p.id, domainId: d.id, workstreamId: w.id, stepId: w.steps[0].id,
+        idempotencyKey: `${runId}/${w.id}/${w.steps[0].id}` },
+    }))),
+    ...(p.gate?.checks?.[0] ? {
+      check: { check: p.gate.checks[0], ctx: { runWorkflowId: runId, planName: plan.name, phaseId: p.id, gateId: p.gate.id }, outputs: {} } satisfies GateCheckInput,
+    } : {}),
+  }));
+}
+
+async function timeBare(h: Harness, plan: Plan): Promise<number> {
+  const id = uid('bare-overhead');
+  const t0 = performance.now();
+  await h.env.client.workflow.execute('bareBaseline', {
+    taskQueue: h.bareQueue, workflowId: id, args: [{ phases: barePhases(plan, id), perDomainParallel: OVERHEAD.perDomainParallel, taskQueue: h.bareQueue }],
+  });
+  return performance.now() - t0;
+}
+
+/** Runs `a` and `b` `reps` times, alternating which goes first, after one warm-up run of each. */
+async function interleaved(reps: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
+  await a(); await b();
+  const as: number[] = []; const bs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    if (i % 2 === 0) { as.push(await a()); bs.push(await b()); } else { bs.push(await b()); as.push(await a()); }
   }
-  const b = Math.min(...bare); const s = Math.min(...sparky);
+  return [as, bs];
+}
+
+async function overhead(h: Harness, reps: number): Promise<BenchRow> {
+  const plan = overheadPlan();
+  const [sparky, bare] = await interleaved(reps, () => timePlan(h, plan), () => timeBare(h, plan));
+  const s = summarize(sparky.map((x) => x / 1000)); const b = summarize(bare.map((x) => x / 1000));
+  const pairRatios = summarize(sparky.map((x, i) => x / bare[i]));
   return {
-    name: 'orchestration overhead (200 no-op steps, 4 domains, 1 gate)',
-    baseline: 'bare workflow, same 200 activities, same parallelism (8)',
-    value: `${round(s / 1000)} s vs ${round(b / 1000)} s`,
-    ratio: round(s / b),
-    details: { sparkyMs: sparky.map((x) => round(x)), bareMs: bare.map((x) => round(x)), parallel },
+    name: `orchestration overhead (${OVERHEAD.steps} no-op steps, ${OVERHEAD.domains} domains × ${OVERHEAD.perDomainParallel} lanes, 1 checks-only gate)`,
+    baseline: `bare workflow, same activities, lanes and check: ${fmtSummary(b, ' s')}`,
+    value: `${fmtSummary(s, ' s')}`,
+    ratio: round(s.median / b.median),
+    details: { sparkyS: s, bareS: b, pairRatios, sparkyMs: sparky.map((x) => round(x)), bareMs: bare.map((x) => round(x)), reps },
   };
 }
 
-async function gateLatency(h: Harness, gates = 50): Promise<BenchRow> {
+/** Polls a query every 10 ms until it says the workflow waits for approval `round`. */
+async function waitUntil(test: () => Promise<boolean>): Promise<void> {
+  while (!(await test())) await sleep(10);
+}
+
+async function activityStarted(h: Harness, key: string, timeoutMs = 60_000): Promise<number> {
+  const until = performance.now() + timeoutMs;
+  while (!h.started.has(key)) {
+    if (performance.now() > until) throw new Error(`step ${key} did not start within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+  return h.started.get(key)!;
+}
+
+async function gateLatency(h: Harness, gates: number, warmup = 3): Promise<BenchRow[]> {
+  const rounds = gates + warmup;
   const plan: Plan = {
     name: 'bench-gates',
-    phases: Array.from({ length: gates + 1 }, (_, i) => ({
+    phases: Array.from({ length: rounds + 1 }, (_, i) => ({
       id: `p${i}`,
       domains: [{ id: `d${i}`, workstreams: [{ id: `w${i}`, steps: [step('s', NOOP)] }] }],
-      ...(i < gates ? { gate: { id: `g${i}`, approval: { approvers: ['bench'], required: 1 } } } : {}),
+      ...(i < rounds ? { gate: { id: `g${i}`, approval: { approvers: ['bench'], required: 1 } } } : {}),
     })),
   };
-  const id = `bench-gates-${Date.now().toString(36)}`;
-  const handle = await h.env.client.workflow.start('metaOrchestrator', {
-    taskQueue: h.taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: h.taskQueue } }],
-  });
-  const latencies: number[] = [];
-  for (let i = 0; i < gates; i++) {
-    for (;;) {
-      const s = await handle.query<RunStatus>('status');
-      if (s.phases[i].gate?.state === 'waiting') break;
-      await sleep(10);
+  const sparkyId = uid('bench-gates');
+  const sparky = await startPlan(h, plan, sparkyId);
+  const bareSteps = (id: string) => Array.from({ length: rounds + 1 }, (_, i): StepActivityInput => ({
+    step: step('s', NOOP), ctx: { runWorkflowId: id, planName: 'bare', phaseId: `p${i}`, domainId: 'd', workstreamId: `w${i}`, stepId: 's', idempotencyKey: `${id}/w${i}/s` },
+  }));
+  const signalId = uid('bare-signal-gate');
+  const childId = uid('bare-child-gate');
+  const signal = await h.env.client.workflow.start('bareSignalGate', { taskQueue: h.bareQueue, workflowId: signalId, args: [{ rounds, steps: bareSteps(signalId), taskQueue: h.bareQueue }] });
+  const child = await h.env.client.workflow.start('bareChildGate', { taskQueue: h.bareQueue, workflowId: childId, args: [{ rounds, steps: bareSteps(childId), taskQueue: h.bareQueue, workflowId: childId }] });
+
+  const kinds = [
+    { name: 'sparky', id: sparkyId, samples: [] as number[],
+      waiting: async (i: number) => (await sparky.query<RunStatus>('status')).phases[i].gate?.state === 'waiting',
+      approve: (i: number) => sparky.signal('approveGate', { gate: `g${i}`, approver: 'bench' }) },
+    { name: 'signal', id: signalId, samples: [] as number[],
+      waiting: async (i: number) => (await signal.query<number>('bareWaiting')) === i, approve: (i: number) => signal.signal('bareApprove', i) },
+    { name: 'child', id: childId, samples: [] as number[],
+      waiting: async (i: number) => (await child.query<number>('bareWaiting')) === i, approve: (i: number) => child.signal('bareApprove', i) },
+  ];
+  for (let i = 0; i < rounds; i++) {
+    // One round of each in turn (rotating who goes first), so all three share the machine's noise.
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(i + k) % kinds.length];
+      await waitUntil(() => kind.waiting(i));
+      const t0 = performance.now();
+      await kind.approve(i);
+      const t1 = await activityStarted(h, `${kind.id}/w${i + 1}/s`);
+      if (i >= warmup) kind.samples.push(t1 - t0);
     }
-    const t0 = performance.now();
-    await handle.signal('approveGate', { gate: `g${i}`, approver: 'bench' });
-    const key = `w${i + 1}/s`;
-    while (!h.started.has(key)) await sleep(1);
-    latencies.push(h.started.get(key)! - t0);
   }
-  await handle.result();
-  return {
+  await Promise.all([sparky.result(), signal.result(), child.result()]);
+  const dist = (v: number[]) => ({ p50: round(percentile(v, 50)), p90: round(percentile(v, 90)), p99: round(percentile(v, 99)), max: round(Math.max(...v)), iqr: summarize(v).iqr, n: v.length });
+  const [s, sig, ch] = kinds.map((k) => dist(k.samples));
+  return [{
     name: `gate latency (approval signal → next phase's first step started, ${gates} gates)`,
-    baseline: 'distribution',
-    value: `p50 ${round(percentile(latencies, 50))} ms, p99 ${round(percentile(latencies, 99))} ms`,
-    details: { p50: round(percentile(latencies, 50)), p90: round(percentile(latencies, 90)), p99: round(percentile(latencies, 99)), max: round(Math.max(...latencies)) },
-  };
+    baseline: `bare "signal, then activity": p50 ${sig.p50} ms, p99 ${sig.p99} ms`,
+    value: `p50 ${s.p50} ms, p90 ${s.p90} ms, p99 ${s.p99} ms (IQR ${s.iqr} ms)`,
+    ratio: round(s.p50 / sig.p50),
+    details: { sparky: s, bareSignal: sig, bareChild: ch, ratioToSignalP50: round(s.p50 / sig.p50), ratioToChildP50: round(s.p50 / ch.p50), warmupRoundsDropped: warmup },
+  }, {
+    name: 'gate latency vs a bare child-workflow gate (p50)',
+    baseline: `bare "signal, then a child workflow runs the activity": p50 ${ch.p50} ms, p99 ${ch.p99} ms`,
+    value: `Sparky p50 ${s.p50} ms`,
+    ratio: round(s.p50 / ch.p50),
+  }];
 }
 
 /** A DAG of timed steps: critical path a→b→e→h→j. */
@@ -174,7 +233,7 @@ function criticalPath(): number {
   return Math.max(...finish.values());
 }
 
-async function parallelSpeedup(h: Harness): Promise<BenchRow> {
+async function parallelSpeedup(h: Harness, reps: number): Promise<BenchRow> {
   const plan: Plan = {
     name: 'bench-dag',
     phases: [{
@@ -184,25 +243,30 @@ async function parallelSpeedup(h: Harness): Promise<BenchRow> {
       }],
     }],
   };
-  const { ms } = await runPlan(h, plan);
-  const ideal = criticalPath() * 1000;
-  const serial = DAG.reduce((s, n) => s + n.seconds, 0) * 1000;
+  const walls: number[] = [];
+  for (let i = 0; i < reps; i++) walls.push(await timePlan(h, plan));
+  const w = summarize(walls.map((x) => x / 1000));
+  const ideal = criticalPath();
+  const serial = DAG.reduce((s, n) => s + n.seconds, 0);
   return {
     name: `parallel speed-up (DAG of ${DAG.length} timed steps)`,
-    baseline: `critical path ${ideal / 1000} s (ideal); one after another ${serial / 1000} s`,
-    value: `${round(ms / 1000)} s wall`,
-    ratio: round(ms / ideal),
-    details: { wallMs: round(ms), idealMs: ideal, serialMs: serial, speedupVsSerial: round(serial / ms), efficiencyVsIdeal: round(ideal / ms) },
+    baseline: `critical path ${ideal} s (ideal); one after another ${serial} s`,
+    value: `${fmtSummary(w, ' s')} wall`,
+    ratio: round(w.median / ideal),
+    details: { wallS: w, idealS: ideal, serialS: serial, speedupVsSerial: round(serial / w.median), efficiencyVsIdeal: round(ideal / w.median) },
   };
 }
 
-export async function runOrchestrationBench(env: TestWorkflowEnvironment, log = console.log): Promise<BenchRow[]> {
+export interface OrchestrationBenchOptions { reps?: number; gates?: number; log?: (line: string) => void }
+
+export async function runOrchestrationBench(env: TestWorkflowEnvironment, opts: OrchestrationBenchOptions = {}): Promise<BenchRow[]> {
+  const { reps = 5, gates = 50, log = console.log } = opts;
   const h = await harness(env);
   try {
     const rows: BenchRow[] = [];
-    log('· orchestration overhead …'); rows.push(await overhead(h));
-    log('· gate latency …'); rows.push(await gateLatency(h));
-    log('· parallel speed-up …'); rows.push(await parallelSpeedup(h));
+    log(`· orchestration overhead (${reps} repetitions each, interleaved) …`); rows.push(await overhead(h, reps));
+    log(`· gate latency (${gates} gates, against two bare floors) …`); rows.push(...await gateLatency(h, gates));
+    log(`· parallel speed-up (${reps} repetitions) …`); rows.push(await parallelSpeedup(h, reps));
     return rows;
   } finally {
     await h.stop();

@@ -1,42 +1,61 @@
 // `npm run bench`: every benchmark against its baseline in one run on this machine; prints a table and
-// writes bench/results/<date>.json. Figures are ratios to a baseline measured in the same run, or
-// latency distributions, never absolute claims from another machine.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// writes one results file, bench/results/<yyyy-mm-ddThh-mm>.json (UTC; never overwritten). Figures are
+// ratios to a baseline measured in the same run, or distributions (median and IQR of repetitions).
+//
+//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching] [--reps 5] [--gates 50]
+//                    [--scale-10k] [--sizes 200,2000] [--out-dir DIR]
+// --out-dir writes the file elsewhere (a smoke run that must not land in bench/results/).
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../test/helpers/temporal.ts';
 import { PROJECT_ROOT } from '../host/paths.ts';
+import { runBatchingBench } from './batching.ts';
+import { runColdStartBench } from './cold-start.ts';
 import { runInferenceBench } from './inference.ts';
-import { runOrchestrationBench } from './orchestration.ts';
+import { harness, runOrchestrationBench } from './orchestration.ts';
+import { resultsFile } from './results-file.ts';
+import { runScaleBench } from './scale.ts';
 import type { BenchRow } from './stats.ts';
 
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching'];
+const only = arg('--only')?.split(',');
+for (const part of only ?? []) if (!PARTS.includes(part)) throw new Error(`--only ${part}: one of ${PARTS.join(', ')}`);
+const want = (part: string) => !only || only.includes(part);
+const reps = Number(arg('--reps') ?? 5);
+const gates = Number(arg('--gates') ?? 50);
+const sizes = arg('--sizes')?.split(',').map(Number) ?? [200, 2000, ...(process.argv.includes('--scale-10k') ? [10_000] : [])];
 const rows: BenchRow[] = [];
+const started = new Date();
 
-if (!only || only === 'orchestration') {
+if (want('orchestration') || want('scale')) {
   const env = await startDevServer();
   try {
-    rows.push(...await runOrchestrationBench(env));
+    if (want('orchestration')) rows.push(...await runOrchestrationBench(env, { reps, gates }));
+    if (want('scale')) {
+      const h = await harness(env);
+      try { rows.push(...await runScaleBench(h, sizes)); } finally { await h.stop(); }
+    }
   } finally {
     await env.teardown();
   }
 }
-
-if (!only || only === 'inference') {
+if (want('cold-start')) rows.push(...await runColdStartBench(Math.max(1, Math.min(reps, 3))));
+if (want('inference')) {
   console.log('· inference …');
   rows.push(...await runInferenceBench());
 }
+if (want('batching')) rows.push(...await runBatchingBench());
 
-const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version };
-const date = new Date().toISOString();
-const dir = path.join(PROJECT_ROOT, 'bench', 'results');
-mkdirSync(dir, { recursive: true });
-const out = path.join(dir, `${date.slice(0, 10)}.json`);
-writeFileSync(out, `${JSON.stringify({ date, machine, rows }, null, 2)}\n`);
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+const out = resultsFile(arg('--out-dir') ?? path.join(PROJECT_ROOT, 'bench', 'results'), started);
+writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), finished: new Date().toISOString(), machine, options: { only: only ?? PARTS, reps, gates, sizes }, rows }, null, 2)}\n`);
 
 const table = [
   '| benchmark | baseline (same run) | result | ratio |',
   '| --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.name} | ${r.baseline} | ${r.value} | ${r.ratio ?? ''} |`),
 ].join('\n');
-console.log(`\n${table}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.arch}, Node ${machine.node}\nwrote ${path.relative(PROJECT_ROOT, out)}`);
+console.log(`\n${table}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.arch}, Node ${machine.node}; load average at the end ${machine.loadavg.join(' ')}\nwrote ${path.relative(PROJECT_ROOT, out) || out}`);
+

@@ -32,6 +32,7 @@ class JobQueue:
         self._cond = threading.Condition()
         self._closed = False
         self.running: list[Job] = []
+        self._last_batch: dict = {}   # (op, batch key) → size of its last batch (dynamic batching waits only with company)
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -42,7 +43,7 @@ class JobQueue:
             if len(self._jobs) >= self.max_depth:
                 return False
             self._jobs.append(job)
-            self._cond.notify()
+            self._cond.notify_all()
             return True
 
     def remove(self, job: Job) -> bool:
@@ -52,29 +53,64 @@ class JobQueue:
                 return False
             self._jobs.remove(job)
             job.state = "finished"
+            self._cond.notify_all()  # a batch that was forming around it looks again
             return True
 
-    def take_batch(self, max_batch: int, timeout: float = 0.5) -> list[Job]:
-        """Blocks for the next job, then adds queued jobs with the same op and batch key (FIFO otherwise)."""
+    def take_batch(self, max_batch: int, max_wait: float = 0.0, timeout: float = 0.5) -> list[Job]:
+        """Blocks for the next job; for a batchable one, adds queued jobs with the same op and batch key.
+
+        Dynamic batching: when the batch is not full, the head job may wait for companions until
+        `max_wait` seconds after it was queued, but only while there is company (another compatible job
+        is queued, or the last batch of this op and key held more than one job): a lone client never
+        waits. Jobs that do not fit the batch keep their order. A job cancelled while the batch forms
+        leaves the queue (remove()), and the batch forms from what is left.
+        """
         with self._cond:
             if not self._jobs and not self._closed:
                 self._cond.wait(timeout)
             if not self._jobs:
                 return []
-            head = self._jobs.popleft()
-            batch = [head]
-            if head.batch_key is not None and head.spec.batch_handler and max_batch > 1:
-                for job in list(self._jobs):
-                    if len(batch) >= max_batch:
+            head = self._jobs[0]
+            batchable = head.batch_key is not None and head.spec.batch_handler is not None and max_batch > 1
+            if batchable and max_wait > 0:
+                while not self._closed and self._jobs:
+                    head = self._jobs[0]
+                    if head.batch_key is None or head.spec.batch_handler is None:
                         break
-                    if job.spec is head.spec and job.batch_key == head.batch_key:
-                        self._jobs.remove(job)
-                        batch.append(job)
+                    key = (head.spec.name, repr(head.batch_key))
+                    company = self._compatible(head, max_batch)
+                    if len(company) >= max_batch or (len(company) == 1 and self._last_batch.get(key, 1) <= 1):
+                        break
+                    left = head.enqueued_at + max_wait - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if not self._jobs:
+                    return []
+                head = self._jobs[0]
+                batchable = head.batch_key is not None and head.spec.batch_handler is not None
+            batch = self._compatible(head, max_batch) if batchable else [head]
+            for job in batch:
+                self._jobs.remove(job)
+            if batchable:
+                self._last_batch[(head.spec.name, repr(head.batch_key))] = len(batch)
             now = time.monotonic()
             for job in batch:
                 job.state, job.started_at = "running", now
             self.running = batch
             return batch
+
+    def _compatible(self, head: Job, max_batch: int) -> list[Job]:
+        """The head and the queued jobs that may share its batch (same op, same batch key), in order."""
+        if head.batch_key is None or head.spec.batch_handler is None or max_batch <= 1:
+            return [head]
+        out = []
+        for job in self._jobs:
+            if job.spec is head.spec and job.batch_key == head.batch_key:
+                out.append(job)
+                if len(out) >= max_batch:
+                    break
+        return out
 
     def finish(self, batch: list[Job]) -> None:
         with self._cond:

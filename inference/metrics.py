@@ -1,13 +1,17 @@
 """Prometheus metrics on a tiny HTTP endpoint (`--metrics-port`). Without prometheus_client (the GPU
-hosts' bare Python), every call is a no-op and the server runs without metrics."""
+hosts' bare Python), or without `--metrics-port` (nobody could read them), every call is a no-op: the
+job path then pays nothing for metrics. Labelled children are looked up once and kept."""
 from __future__ import annotations
 
 
 class Metrics:
-    def __init__(self, server_id: str, device):
+    def __init__(self, server_id: str, device, enabled: bool = True):
         self.url = None
         self.enabled = False
         self._device = device
+        self._children: dict = {}
+        if not enabled:
+            return
         try:
             import prometheus_client as prom
         except ImportError:
@@ -42,22 +46,29 @@ class Metrics:
         self.url = f"http://{host}:{server.server_port}/metrics"
         return self.url
 
+    def _child(self, metric, *labels):
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self._labels["server_id"], *labels)
+        return child
+
     def request(self, req_type: str) -> None:
         if self.enabled:
-            self.requests.labels(self._labels["server_id"], req_type or "invalid").inc()
+            self._child(self.requests, req_type or "invalid").inc()
 
     def error(self, code: str) -> None:
         if self.enabled:
-            self.errors.labels(self._labels["server_id"], code).inc()
+            self._child(self.errors, code).inc()
 
     def job_done(self, op: str, outcome: str, seconds: float) -> None:
         if self.enabled:
-            self.jobs.labels(self._labels["server_id"], op, outcome).inc()
-            self.latency.labels(self._labels["server_id"], op).observe(seconds)
+            self._child(self.jobs, op, outcome).inc()
+            self._child(self.latency, op).observe(seconds)
 
     def deduped(self, how: str) -> None:
         if self.enabled:
-            self.dedup.labels(self._labels["server_id"], how).inc()
+            self._child(self.dedup, how).inc()
 
     def gauges(self, depth: int, running: int) -> None:
         if self.enabled:

@@ -1,7 +1,8 @@
 """Sparky's inference server, protocol v1 (docs/protocol.md). One process per GPU.
 
     python -m inference.server --gpu 0 | --cpu  [--host 127.0.0.1] [--port 5555] [--pub-port 5556]
-        [--bind tcp://…] [--pub tcp://…] [--id NAME] [--metrics-port N] [--ops-module mypkg.myops] …
+        [--bind tcp://…] [--pub tcp://…] [--id NAME] [--metrics-port N] [--ops-module mypkg.myops]
+        [--max-batch N] [--batch-wait-ms MS] …
 
 Threads and sockets: the main thread owns every ZeroMQ socket (ROUTER for requests, PUB for progress,
 an inproc PULL for wake-ups). One worker thread runs jobs; it hands progress and results back through
@@ -41,7 +42,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-frame-bytes", type=int, default=64 << 20, help="larger requests get TOO_LARGE")
     p.add_argument("--max-queue", type=int, default=64, help="queued jobs beyond this get BUSY")
     p.add_argument("--job-timeout", type=float, default=300.0, help="seconds; a job's timeout_ms is capped by it")
-    p.add_argument("--max-batch", type=int, help="jobs per batch for batchable ops (default 8 on a GPU, 1 on the CPU)")
+    p.add_argument("--max-batch", type=int, default=_env_int("SPARKY_INFERENCE_MAX_BATCH"),
+                   help="jobs per batch for batchable ops (pixelize, gemm); default 8 on a GPU, 1 on the CPU "
+                   "(or SPARKY_INFERENCE_MAX_BATCH)")
+    p.add_argument("--batch-wait-ms", type=float, default=_env_float("SPARKY_INFERENCE_BATCH_WAIT_MS", 5.0),
+                   help="dynamic batching: how long a batchable job may wait for compatible jobs to join its "
+                   "batch, from its arrival (default 5; only while other jobs are around; or SPARKY_INFERENCE_BATCH_WAIT_MS)")
     p.add_argument("--cache-entries", type=int, default=1024)
     p.add_argument("--cache-bytes", type=int, default=256 << 20)
     p.add_argument("--cache-ttl", type=float, default=600.0, help="seconds a finished result answers a retried id")
@@ -51,7 +57,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--curve-clients-dir", help="only clients whose public certificates are in this directory "
                    "may connect (default with CURVE on: any client that knows the server's public key)")
     p.add_argument("--log-level", default=os.environ.get("SPARKY_INFERENCE_LOG_LEVEL", "WARNING"))
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.max_batch is not None and args.max_batch < 1:
+        p.error(f"--max-batch must be at least 1, got {args.max_batch}")
+    if args.batch_wait_ms < 0:
+        p.error(f"--batch-wait-ms must be 0 or more, got {args.batch_wait_ms}")
+    return args
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: expected an integer") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: expected a number") from None
 
 
 def endpoint(explicit: str | None, host: str, port: int | None) -> str:
@@ -73,6 +104,7 @@ class Server:
         self.get_op, self.list_ops = get_op, list_ops
         self.server_id = args.server_id
         self.max_batch = args.max_batch or (8 if device.kind == "cuda" else 1)
+        self.batch_wait = args.batch_wait_ms / 1000
         self.queue = JobQueue(args.max_queue)
         self.cache = ResultCache(args.cache_entries, args.cache_bytes, args.cache_ttl)
         self.jobs: dict = {}                      # id → Job not yet answered (queued or running)
@@ -80,7 +112,7 @@ class Server:
         self.outcomes: dict[str, int] = {}
         self.started = time.time()
         self.stopping = threading.Event()
-        self.metrics = Metrics(self.server_id, device)
+        self.metrics = Metrics(self.server_id, device, enabled=args.metrics_port is not None)
 
         self.ctx = zmq.Context()
         self.router = self.ctx.socket(zmq.ROUTER)
@@ -100,6 +132,7 @@ class Server:
         self.wake = self.ctx.socket(zmq.PULL)
         self.wake_addr = f"inproc://sparky-wake-{id(self)}"
         self.wake.bind(self.wake_addr)
+        self._wake_pending = False
         self.worker = threading.Thread(target=self._worker_main, name="sparky-worker", daemon=True)
 
     def _setup_curve(self) -> None:
@@ -147,6 +180,7 @@ class Server:
                         self.wake.recv(zmq.NOBLOCK)
                     except zmq.Again:
                         break
+                self._wake_pending = False  # before the drain: see _post
             self._drain_events()
             if self.router in ready_socks:
                 for _ in range(1000):  # bounded, so events and deadlines are never starved
@@ -224,7 +258,10 @@ class Server:
                 "in_flight": len(self.queue.running), "jobs": dict(self.outcomes), "cached_results": len(self.cache),
                 "limits": {"max_frame_bytes": self.args.max_frame_bytes, "max_queue": self.queue.max_depth,
                            "job_timeout_ms": int(self.args.job_timeout * 1000), "max_batch": self.max_batch,
+                           "batch_wait_ms": self.args.batch_wait_ms,
                            "cache_ttl_s": self.args.cache_ttl, "cache_entries": self.args.cache_entries},
+                "batching": {"max_batch": self.max_batch, "max_wait_ms": self.args.batch_wait_ms,
+                             "ops": [s.name for s in self.list_ops() if s.batch_handler is not None]},
                 "curve": self.curve, "uptime_s": time.time() - self.started, "pid": os.getpid()}
 
     def _fingerprint(self, msg: dict) -> bytes:
@@ -349,8 +386,13 @@ class Server:
         self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
 
     def _post(self, event) -> None:
-        """Called from the worker thread: queue the event, then wake the socket thread."""
+        """Called from the worker thread: queue the event, then wake the socket thread unless a wake-up
+        is already on its way (the socket thread clears `_wake_pending` before it drains the events,
+        so an event queued after that drain always sends a new wake-up)."""
         self.events.put(event)
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         push = getattr(self._local, "push", None)
         if push is None:
             push = self._local.push = self.ctx.socket(self.zmq.PUSH)
@@ -398,12 +440,14 @@ class Server:
     # ---- the worker thread ---------------------------------------------------------------------
     def _worker_main(self) -> None:
         while not self.stopping.is_set():
-            batch = self.queue.take_batch(self.max_batch)
+            batch = self.queue.take_batch(self.max_batch, self.batch_wait)
             if not batch:
                 continue
             live = [job for job in batch if not job.ctx.stopped()]
             for job in live:
-                self._post(("progress", job, "running", 0, None))
+                # No wake-up of its own: the socket thread publishes it with the job's next event or
+                # result, or at its next turn (within 50 ms): a short job costs one hand-off back, not two.
+                self.events.put(("progress", job, "running", 0, None))
             outcomes: list = []
             try:
                 spec = batch[0].spec

@@ -27,3 +27,37 @@ def sleep(ctx):
 
 
 register_op("sleep", sleep, description="waits params.ms, no progress")
+
+
+def ticks_batch(ctxs):
+    """A batchable op that runs in 10 ms ticks for params.ms (the batch tests): each tick drops the jobs
+    that were cancelled or ran past their deadline; the rest report how many started and ended together."""
+    import time
+
+    from inference.ops.registry import JobStopped
+    live = list(range(len(ctxs)))
+    out: list = [None] * len(ctxs)
+    end = time.monotonic() + ctxs[0].params.get("ms", 100) / 1000
+    ticks = 0
+    while time.monotonic() < end and live:
+        for i in [i for i in live if ctxs[i].stopped()]:
+            live.remove(i)
+            out[i] = JobStopped(ctxs[i].stop_reason)
+        for i in live:
+            ctxs[i].progress(ticks, None, "tick")
+        time.sleep(0.01)
+        ticks += 1
+    for i in live:
+        out[i] = {"started_with": len(ctxs), "ended_with": len(live), "ticks": ticks}
+    return out
+
+
+def ticks(ctx):
+    result = ticks_batch([ctx])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+register_op("ticks", ticks, batch_key=lambda params: ("ticks", params.get("ms", 100)), batch_handler=ticks_batch,
+            description="runs params.ms in 10 ms ticks; batchable")

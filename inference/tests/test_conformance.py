@@ -98,7 +98,7 @@ def test_pixelize_output(shared_server):
 def test_dedup_joins_running_job_and_returns_cached_result(shared_server):
     a, b = Client(shared_server.bind), Client(shared_server.bind)
     job = jid("dedup")
-    msg = {"v": 1, "type": "submit", "id": job, "op": "gemm", "params": {"size": 256, "iterations": 150}}
+    msg = {"v": 1, "type": "submit", "id": job, "op": "gemm", "params": {"size": 256, "iterations": 1500}}
     before = a.request({"type": "status", "id": "before"})["result"]["jobs"].get("ok", 0)
     a.send(msg)
     time.sleep(0.05)
