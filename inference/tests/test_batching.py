@@ -152,14 +152,12 @@ def test_cancel_inside_a_gemm_batch_leaves_the_others_running(start_server):
     wait_in_flight(c, 3)
     assert c.request({"type": "cancel", "id": jobs[1]})["result"]["state"] == "stopping"
     assert c.wait_for("submit", jobs[1])["error"]["code"] == "CANCELLED"
-    sub.drain(0.3)
-    before = max(e["done"] or 0 for e in sub.events[jobs[0]] if e["stage"] == "running")
-    time.sleep(0.5)
-    sub.drain(0.3)
-    after = max(e["done"] or 0 for e in sub.events[jobs[0]] if e["stage"] == "running")
-    assert after > before, "the other jobs of the batch kept running"
-    assert sub.events[jobs[0]][-1]["stage"] == "running" and sub.events[jobs[1]][-1]["stage"] == "cancelled"
+    # The cancel stopped one job, not the batch: the other two finish with their results.
     for job in (jobs[0], jobs[2]):
-        assert c.request({"type": "cancel", "id": job})["result"]["state"] == "stopping"
+        reply = c.wait_for("submit", job, timeout=120)
+        assert reply["ok"] is True, reply
+        assert reply["result"]["iterations"] == 100000
+    sub.drain(0.3)
+    assert sub.events[jobs[0]][-1]["stage"] == "done" and sub.events[jobs[1]][-1]["stage"] == "cancelled"
     c.close()
     sub.close()
