@@ -22,6 +22,11 @@ import { evaluateWhen } from './when.ts';
 export interface ActivityDeps {
   /** Root of the per-step logs; workers pass `<DATA_DIR>/logs` (`.sparky/logs`). */
   logDir: string;
+  /**
+   * Where runs' own directories live (`<runRoot>/<run>/`, SPARKY_RUN_DIR); default `logDir`. Workers on
+   * several hosts whose steps share files point it at the same shared folder (SPARKY_RUN_ROOT).
+   */
+  runRoot?: string;
   /** The inference server this worker reaches (GPU workers only). */
   inference?: InferenceDeps;
   /** The GPU this worker is pinned to, if any. */
@@ -52,7 +57,7 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
 
   /** The input with the run's directory in the environment and in place of `$SPARKY_RUN_DIR`. */
   function inRunDir<I extends { ctx: { runWorkflowId: string; env?: Record<string, string> } }>(input: I, field: 'step' | 'check'): I {
-    const dir = ensureRunDir(deps.logDir, input.ctx.runWorkflowId);
+    const dir = ensureRunDir(deps.runRoot ?? deps.logDir, input.ctx.runWorkflowId);
     return {
       ...input,
       [field]: expandRunDir((input as Record<string, unknown>)[field], dir),

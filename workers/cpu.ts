@@ -34,7 +34,7 @@ export interface CpuWorkerOptions {
 export async function startCpuWorker(opts: CpuWorkerOptions): Promise<Worker> {
   const logDir = opts.logDir ?? path.join(DATA_DIR, 'logs');
   // Loaded only when needed: a test that brings its own activities does not load every runner.
-  const activities = opts.activities ?? (await import('../activities/index.ts')).createActivities({ logDir, justBin: JUST_BIN, ...opts.activityDeps });
+  const activities = opts.activities ?? (await import('../activities/index.ts')).createActivities({ logDir, justBin: JUST_BIN, runRoot: process.env.SPARKY_RUN_ROOT || undefined, ...opts.activityDeps });
   const d = opts.deployment;
   return Worker.create({
     connection: opts.connection,

@@ -106,7 +106,7 @@ export async function startGpuPool(opts: GpuPoolOptions): Promise<GpuPool> {
         });
       const client = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, ...opts.inference });
       const activities = createActivities({
-        logDir, workdir: opts.workdir, justBin: JUST_BIN, ...opts.activityDeps,
+        logDir, workdir: opts.workdir, justBin: JUST_BIN, runRoot: process.env.SPARKY_RUN_ROOT || undefined, ...opts.activityDeps,
         pinned: { host, index, taskQueue },
         inference: { endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, serverId: server.serverId, ...opts.inference, client },
       });

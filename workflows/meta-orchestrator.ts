@@ -303,6 +303,9 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
         if (!reopened.has(ws.id) && (ws.dependsOn ?? []).some((d) => reopened.has(d))) { reopened.add(ws.id); grew = true; }
       }
     }
+    // Only the roots of the reopened work wait for a person: a workstream that depends on another reopened
+    // one reruns by itself once that one is done (rejecting a whole phase needs one retry per root).
+    const waits = new Set([...named].filter((id) => !(all.find((w) => w.id === id)?.dependsOn ?? []).some((d) => reopened.has(d))));
     const reason = `rework requested by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`;
     await saga.compensate(runCtx, index.outputs, status.compensations, refresh, (e) => e.phaseId === def.id && reopened.has(e.workstreamId));
     const held: Rerun['held'] = {};
@@ -313,11 +316,11 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
       index.forgetOutputs(ws.id);
       for (const s of ws.steps) delete skipped[`${ws.id}.${s.id}`];
       Object.assign(st, {
-        state: named.has(ws.id) ? 'attention' : 'pending', reworks: (st.reworks ?? 0) + 1,
+        state: waits.has(ws.id) ? 'attention' : 'pending', reworks: (st.reworks ?? 0) + 1,
         startedAt: undefined, finishedAt: undefined, error: undefined, attention: undefined,
         steps: ws.steps.map((s) => ({ id: s.id, kind: s.kind, state: 'pending' as const })),
       });
-      if (named.has(ws.id)) held[ws.id] = st.attention = { step: ws.steps[0].id, cause: 'rework', reason, since: now() };
+      if (waits.has(ws.id)) held[ws.id] = st.attention = { step: ws.steps[0].id, cause: 'rework', reason, since: now() };
     }
     if (ps.gate && def.gate) resetGate(ps.gate, def.gate);
     ps.state = 'running';

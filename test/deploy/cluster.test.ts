@@ -94,7 +94,9 @@ function startWorker(kind: 'cpu' | 'gpu', host: Host, env: Record<string, string
   const fd = openSync(path.join(root, `${kind}-${host}.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', `${kind}.ts`)], {
     cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', fd, fd],
-    env: { ...process.env, ...env, SPARKY_HOST: host, SPARKY_GPUS: '0', SPARKY_LOG_DIR: path.join(root, 'logs', host), SPARKY_SHUTDOWN_GRACE: '2s' },
+    env: { ...process.env, ...env, SPARKY_HOST: host, SPARKY_GPUS: '0', SPARKY_LOG_DIR: path.join(root, 'logs', host),
+      // The plan's steps exchange files through the run's directory: the hosts share it, as a real deployment shares storage.
+      SPARKY_RUN_ROOT: path.join(root, 'runs'), SPARKY_SHUTDOWN_GRACE: '2s' },
   });
   closeSync(fd);
   spawned.add(child);

@@ -247,3 +247,24 @@ test('abort from attention ends the run as onAbort says: everything finished is 
   assert.equal(end.state, 'aborted');
   assert.equal(end.aborted?.by, 'carol');
 });
+
+test('a rejection without a rework list reopens the whole phase: its root workstreams wait for a retry, the rest follow by themselves', async () => {
+  const dir = await tempDir();
+  const log = path.join(dir, 'done.log');
+  const plan = { name: 'attention-rework-all', phases: [{ id: 'p1', domains: [
+    { id: 'd1', workstreams: [{ id: 'R1', steps: [append('r1', log, 'R1')] }, { id: 'D1', dependsOn: ['R1'], steps: [append('d1', log, 'D1')] }] },
+    { id: 'd2', workstreams: [{ id: 'R2', steps: [append('r2', log, 'R2')] }, { id: 'D2', dependsOn: ['D1', 'R2'], steps: [append('d2', log, 'D2')] }] },
+  ], gate: { id: 'g1', approval: { approvers: ['alice'] } } }] };
+  const handle = await start(plan, 'sparky-attention-rework-all');
+  await eventually('g1 waiting', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'waiting');
+  await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'alice', decision: 'reject', comment: 'all of it again' }] });
+  const s = await eventually('roots in attention', () => status(stack.env, handle.workflowId),
+    (r) => workstreamOf(r, 'R1').state === 'attention' && workstreamOf(r, 'R2').state === 'attention');
+  assert.deepEqual(['D1', 'D2'].map((w) => workstreamOf(s, w).state), ['pending', 'pending']);
+  for (const root of ['R1', 'R2']) await handle.executeUpdate('resolve', { args: [{ action: 'retryStep', step: root, by: 'alice' }] });
+  await eventually('g1 waiting again', () => status(stack.env, handle.workflowId), (r) => gateOf(r, 'g1').state === 'waiting');
+  await handle.executeUpdate('decideGate', { args: [{ gate: 'g1', approver: 'alice', decision: 'approve' }] });
+  assert.equal((await handle.result()).state, 'completed');
+  const done = await lines(log);
+  assert.deepEqual(['R1', 'R2', 'D1', 'D2'].map((w) => done.filter((l) => l === w).length), [2, 2, 2, 2]);
+});
