@@ -11,6 +11,7 @@ import { formatErrors, loadPlanFile } from '../../plan/load.ts';
 import { validateCommand } from '../../cli/validate.ts';
 import { dumpJustfile, recipeProblem } from '../../plan/justfile-check.ts';
 import { JUST_BIN } from '../../host/paths.ts';
+import { capture } from '../helpers/capture.ts';
 
 const JUSTFILE = `# build the thing
 build target mode="debug":
@@ -43,19 +44,6 @@ phases:
             steps:
 ${steps}`);
   return { dir, plan };
-}
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = { log: console.log, error: console.error };
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  try {
-    return { code: await fn(), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    Object.assign(console, saved);
-  }
 }
 
 test('a misspelled recipe fails sparky validate with line:col of the field and a did-you-mean', async () => {

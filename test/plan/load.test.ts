@@ -10,24 +10,10 @@ import { loadPlanFile, loadPlanText, formatErrors } from '../../plan/load.ts';
 import { validateCommand } from '../../cli/validate.ts';
 import { planCommand } from '../../cli/plan.ts';
 import { PROJECT_ROOT } from '../../host/paths.ts';
+import { capture } from '../helpers/capture.ts';
 
 const EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'dgx-pixels.plan.yaml');
 const HELLO = path.join(PROJECT_ROOT, 'examples', 'hello.plan.json');
-
-/** Runs a command function, capturing what it prints (console only: the test runner owns stdout). */
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = { log: console.log, error: console.error };
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  try {
-    const code = await fn();
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    Object.assign(console, saved);
-  }
-}
 
 test('the DGX-Pixels example validates: 18 workstreams, paths resolved against its baseDir', async () => {
   const loaded = await loadPlanFile(EXAMPLE);
