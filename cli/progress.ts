@@ -4,6 +4,7 @@
 import logUpdate from 'log-update';
 import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
 import { DEFAULT_ADDRESS, temporalAddress, webUiRunUrl } from './connection.ts';
+import { failedGate, needingAttention } from '../workflows/run-text.ts';
 
 const STEP_MARK: Record<string, string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
@@ -40,7 +41,7 @@ export function attentionHelp(status: RunStatus): string {
   const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
   const web = `${webUiRunUrl(id)} → "Send a Signal"`;
   const out: string[] = [];
-  for (const ws of status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).filter((w) => w.state === 'attention')) {
+  for (const ws of needingAttention(status)) {
     const step = `${ws.id}/${ws.attention?.step ?? '?'}`;
     const failed = ws.steps.find((s) => s.id === ws.attention?.step && s.state === 'failed');
     const input = JSON.stringify({ step, by: 'NAME' });
@@ -57,7 +58,8 @@ export function attentionHelp(status: RunStatus): string {
       ...(failed ? [`  log:      npx sparky logs ${id} ${step}`] : []),
     );
   }
-  const merge = status.phases.map((p) => p.gate).find((g) => g?.state === 'merge-conflict');
+  const stuck = failedGate(status);
+  const merge = stuck?.state === 'merge-conflict' ? stuck : undefined;
   if (merge) {
     const c = merge.mergeConflict;
     const input = JSON.stringify({ gate: merge.id, by: 'NAME' });
@@ -65,7 +67,7 @@ export function attentionHelp(status: RunStatus): string {
       `  sparky:   npx sparky recheck ${id} ${merge.id} --as NAME   (after resolving it on the branch, or merging by hand)`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name recheckGate --input '${input}'`);
   }
-  const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed');
+  const gate = stuck?.state === 'checks-failed' ? stuck : undefined;
   if (gate) {
     const input = JSON.stringify({ gate: gate.id, by: 'NAME' });
     out.push(`gate ${gate.id}: checks failed: ${gate.checks.filter((c) => !c.passed).map((c) => `${c.id} (${c.message.split('\n')[0]})`).join('; ')}`,

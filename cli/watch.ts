@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunStatus } from '../workflows/status.ts';
 import { ProgressPrinter, waitingGate } from './progress.ts';
+import { failedGate, needingAttention } from '../workflows/run-text.ts';
 
 export interface WatchOptions {
   /** Approve each waiting gate as these people, in order, until its quorum is met. */
@@ -108,8 +109,8 @@ async function ask(question: string, moved: () => Promise<boolean>): Promise<str
  * `abort NAME reason…`, or Enter to keep waiting. Each goes through the `resolve` update.
  */
 async function promptForAttention(handle: WorkflowHandle, status: RunStatus): Promise<void> {
-  const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.state === 'attention');
-  const gate = status.phases.map((p) => p.gate).find((g) => g?.state === 'checks-failed' || g?.state === 'merge-conflict');
+  const ws = needingAttention(status)[0];
+  const gate = failedGate(status);
   const step = ws ? `${ws.id}/${ws.attention?.step}` : undefined;
   const what = !step
     ? (gate?.state === 'merge-conflict'

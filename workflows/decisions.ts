@@ -4,7 +4,7 @@
 import { domainWorkflowId } from '../common/ids.ts';
 import type { GateKeeper } from './gate.ts';
 import type { ResolveInput } from './messages.ts';
-import { TERMINAL } from './run-text.ts';
+import { needingAttention, TERMINAL } from './run-text.ts';
 import type { StatusIndex } from './status-index.ts';
 import { now, type DecisionEntry, type RunStatus, type WorkstreamStatus } from './status.ts';
 
@@ -72,7 +72,7 @@ export class Decisions {
   }
 
   inAttention(): WorkstreamStatus[] {
-    return this.status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.filter((w) => w.state === 'attention')));
+    return needingAttention(this.status);
   }
 
   record(entry: Omit<DecisionEntry, 'at'>): void {
