@@ -36,6 +36,8 @@ export interface Harness {
   bareQueue: string;
   /** performance.now() at which each step's activity started (first attempt), by idempotency key. */
   started: Map<string, number>;
+  /** Resolves with performance.now() at which the step's activity starts (no polling: the activity says so). */
+  whenStarted(key: string, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -43,9 +45,11 @@ export async function harness(env: TestWorkflowEnvironment): Promise<Harness> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'sparky-bench-'));
   const real = createActivities({ logDir });
   const started = new Map<string, number>();
+  const waiters = new Map<string, (t: number) => void>();
   const activities: SparkyActivities = {
     runStep: async (input) => {
-      if (!started.has(input.ctx.idempotencyKey)) started.set(input.ctx.idempotencyKey, performance.now());
+      const key = input.ctx.idempotencyKey;
+      if (!started.has(key)) { started.set(key, performance.now()); waiters.get(key)?.(started.get(key)!); }
       return real.runStep(input);
     },
     runGateCheck: real.runGateCheck,
@@ -61,6 +65,11 @@ export async function harness(env: TestWorkflowEnvironment): Promise<Harness> {
   const runs = [sparky.run(), bare.run()];
   return {
     env, taskQueue: 'bench-sparky', bareQueue: 'bench-bare', started,
+    whenStarted: (key, timeoutMs = 60_000) => new Promise<number>((resolve, reject) => {
+      if (started.has(key)) { resolve(started.get(key)!); return; }
+      const timer = setTimeout(() => { waiters.delete(key); reject(new Error(`step ${key} did not start within ${timeoutMs} ms`)); }, timeoutMs);
+      waiters.set(key, (t) => { clearTimeout(timer); waiters.delete(key); resolve(t); });
+    }),
     async stop() { sparky.shutdown(); bare.shutdown(); await Promise.allSettled(runs); },
   };
 }
@@ -152,14 +161,8 @@ async function waitUntil(test: () => Promise<boolean>): Promise<void> {
   while (!(await test())) await sleep(10);
 }
 
-async function activityStarted(h: Harness, key: string, timeoutMs = 60_000): Promise<number> {
-  const until = performance.now() + timeoutMs;
-  while (!h.started.has(key)) {
-    if (performance.now() > until) throw new Error(`step ${key} did not start within ${timeoutMs} ms`);
-    await sleep(1);
-  }
-  return h.started.get(key)!;
-}
+/** Quiet time before each approval in the gate-latency rounds (nothing polled, every run waiting). */
+const SETTLE_MS = Number(process.env.SPARKY_BENCH_SETTLE_MS ?? 500);
 
 async function gateLatency(h: Harness, gates: number, warmup = 3): Promise<BenchRow[]> {
   const rounds = gates + warmup;
@@ -190,19 +193,30 @@ async function gateLatency(h: Harness, gates: number, warmup = 3): Promise<Bench
     { name: 'child', id: childId, samples: [] as number[],
       waiting: async (i: number) => (await child.query<number>('bareWaiting')) === i, approve: (i: number) => child.signal('bareApprove', i) },
   ];
+  const results = [sparky, signal, child].map((handle) => handle.result());
+  // Each approval is sent to a quiet machine, as a person's approval is: every run (Sparky's and the
+  // floors) waits at its next gate (or has finished), and nothing is polled for SETTLE_MS before the
+  // signal, so no run's tail work (a child finishing, progress, the next gate's set-up) lands in another's
+  // measurement. The three take turns (rotating who goes first), so all share the machine's slow spells.
   for (let i = 0; i < rounds; i++) {
-    // One round of each in turn (rotating who goes first), so all three share the machine's noise.
+    const approved = new Set<string>();
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[(i + k) % kinds.length];
-      await waitUntil(() => kind.waiting(i));
+      await Promise.all(kinds.map((other, o) => {
+        const at = approved.has(other.name) ? i + 1 : i;
+        return at < rounds ? waitUntil(() => other.waiting(at)) : results[o];
+      }));
+      await sleep(SETTLE_MS);
+      const started = h.whenStarted(`${kind.id}/w${i + 1}/s`);
       const t0 = performance.now();
       await kind.approve(i);
-      const t1 = await activityStarted(h, `${kind.id}/w${i + 1}/s`);
+      const t1 = await started;
+      approved.add(kind.name);
       if (i >= warmup) kind.samples.push(t1 - t0);
     }
   }
-  await Promise.all([sparky.result(), signal.result(), child.result()]);
-  const dist = (v: number[]) => ({ p50: round(percentile(v, 50)), p90: round(percentile(v, 90)), p99: round(percentile(v, 99)), max: round(Math.max(...v)), iqr: summarize(v).iqr, n: v.length });
+  await Promise.all(results);
+  const dist = (v: number[]) => ({ p50: round(percentile(v, 50)), p90: round(percentile(v, 90)), p99: round(percentile(v, 99)), max: round(Math.max(...v)), iqr: summarize(v).iqr, n: v.length, samplesMs: v.map((x) => round(x)) });
   const [s, sig, ch] = kinds.map((k) => dist(k.samples));
   return [{
     name: `gate latency (approval signal → next phase's first step started, ${gates} gates)`,
@@ -257,16 +271,17 @@ async function parallelSpeedup(h: Harness, reps: number): Promise<BenchRow> {
   };
 }
 
-export interface OrchestrationBenchOptions { reps?: number; gates?: number; log?: (line: string) => void }
+export type OrchestrationPart = 'overhead' | 'gates' | 'dag';
+export interface OrchestrationBenchOptions { reps?: number; gates?: number; parts?: OrchestrationPart[]; log?: (line: string) => void }
 
 export async function runOrchestrationBench(env: TestWorkflowEnvironment, opts: OrchestrationBenchOptions = {}): Promise<BenchRow[]> {
-  const { reps = 5, gates = 50, log = console.log } = opts;
+  const { reps = 5, gates = 50, parts = ['overhead', 'gates', 'dag'], log = console.log } = opts;
   const h = await harness(env);
   try {
     const rows: BenchRow[] = [];
-    log(`· orchestration overhead (${reps} repetitions each, interleaved) …`); rows.push(await overhead(h, reps));
-    log(`· gate latency (${gates} gates, against two bare floors) …`); rows.push(...await gateLatency(h, gates));
-    log(`· parallel speed-up (${reps} repetitions) …`); rows.push(await parallelSpeedup(h, reps));
+    if (parts.includes('overhead')) { log(`· orchestration overhead (${reps} repetitions each, interleaved) …`); rows.push(await overhead(h, reps)); }
+    if (parts.includes('gates')) { log(`· gate latency (${gates} gates, against two bare floors) …`); rows.push(...await gateLatency(h, gates)); }
+    if (parts.includes('dag')) { log(`· parallel speed-up (${reps} repetitions) …`); rows.push(await parallelSpeedup(h, reps)); }
     return rows;
   } finally {
     await h.stop();

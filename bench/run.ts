@@ -3,6 +3,7 @@
 // ratios to a baseline measured in the same run, or distributions (median and IQR of repetitions).
 //
 //   npm run bench [-- --only orchestration,scale,cold-start,inference,batching] [--reps 5] [--gates 50]
+//   (orchestration = overhead,gates,dag: each may be named alone)
 //                    [--scale-10k] [--sizes 200,2000] [--out-dir DIR]
 // --out-dir writes the file elsewhere (a smoke run that must not land in bench/results/).
 import { writeFileSync } from 'node:fs';
@@ -13,16 +14,20 @@ import { PROJECT_ROOT } from '../host/paths.ts';
 import { runBatchingBench } from './batching.ts';
 import { runColdStartBench } from './cold-start.ts';
 import { runInferenceBench } from './inference.ts';
-import { harness, runOrchestrationBench } from './orchestration.ts';
+import { harness, runOrchestrationBench, type OrchestrationPart } from './orchestration.ts';
 import { resultsFile } from './results-file.ts';
 import { runScaleBench } from './scale.ts';
 import type { BenchRow } from './stats.ts';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching'];
+const ORCHESTRATION: OrchestrationPart[] = ['overhead', 'gates', 'dag'];
 const only = arg('--only')?.split(',');
-for (const part of only ?? []) if (!PARTS.includes(part)) throw new Error(`--only ${part}: one of ${PARTS.join(', ')}`);
-const want = (part: string) => !only || only.includes(part);
+for (const part of only ?? []) {
+  if (!PARTS.includes(part) && !ORCHESTRATION.includes(part as OrchestrationPart)) throw new Error(`--only ${part}: one of ${[...PARTS, ...ORCHESTRATION].join(', ')}`);
+}
+const orchestrationParts = ORCHESTRATION.filter((p) => !only || only.includes('orchestration') || only.includes(p));
+const want = (part: string) => !only || only.includes(part) || (part === 'orchestration' && orchestrationParts.length > 0);
 const reps = Number(arg('--reps') ?? 5);
 const gates = Number(arg('--gates') ?? 50);
 const sizes = arg('--sizes')?.split(',').map(Number) ?? [200, 2000, ...(process.argv.includes('--scale-10k') ? [10_000] : [])];
@@ -32,7 +37,7 @@ const started = new Date();
 if (want('orchestration') || want('scale')) {
   const env = await startDevServer();
   try {
-    if (want('orchestration')) rows.push(...await runOrchestrationBench(env, { reps, gates }));
+    if (want('orchestration')) rows.push(...await runOrchestrationBench(env, { reps, gates, parts: orchestrationParts }));
     if (want('scale')) {
       const h = await harness(env);
       try { rows.push(...await runScaleBench(h, sizes)); } finally { await h.stop(); }

@@ -158,6 +158,33 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Parked children (workflows/parked.ts): while g1 waits, p2's two domains are started parked; a
+    // revision removes d2b and changes d2a's step, so on approval d2a starts with the revised
+    // definition and d2b's parked child is cancelled; at g2 the run is aborted and p3's parked child is cancelled.
+    name: 'parked',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-parked';
+      const ws = (w: string) => ({ id: w, steps: [append('s', `${dir}/done.log`, w)] });
+      const gate = (g: string) => ({ id: g, approval: { approvers: ['alice'], required: 1 } });
+      const plan = { name: 'history-parked', phases: [
+        { id: 'p1', domains: [{ id: 'd1', workstreams: [ws('W1')] }], gate: gate('g1') },
+        { id: 'p2', domains: [{ id: 'd2a', workstreams: [ws('W2a')] }, { id: 'd2b', workstreams: [ws('W2b')] }], gate: gate('g2') },
+        { id: 'p3', domains: [{ id: 'd3', workstreams: [ws('W3')] }] },
+      ] };
+      const handle = await start(client, taskQueue, id, plan);
+      await gateWaiting(client, id, 'g1');
+      const revised = structuredClone(plan);
+      revised.phases[1].domains = [{ id: 'd2a', workstreams: [{ id: 'W2a', steps: [append('s', `${dir}/done.log`, 'W2a-revised')] }] }];
+      await handle.executeUpdate('revisePlan', { args: [{ plan: revised, by: 'alice', comment: 'd2b is not needed' }] });
+      await handle.signal('approveGate', { gate: 'g1', approver: 'alice' });
+      await gateWaiting(client, id, 'g2');
+      await eventually('p3 parked', () => client.workflow.getHandle(`${id}/p3/d3`).describe(), (d) => d.status.name === 'RUNNING');
+      await handle.executeUpdate('resolve', { args: [{ action: 'abort', by: 'carol', comment: 'stop here' }] });
+      await handle.result().catch(() => undefined);
+      return id;
+    },
+  },
+  {
     // Signed decisions: keyed approvers (ssh-keygen keys made now), a signed start, a decideGate update
     // signed by alice, a signal with someone else's signature (ignored and audited), bob's signed
     // signal, the run's decision record (memo), and notify calls to a webhook that is down.

@@ -5,12 +5,15 @@
 // Big domains continue-as-new after `continueAsNewAfter` workstreams, carrying what is done.
 // With `onFailure: ask` a step that fails for good puts its workstream in attention: the domain goes
 // on with what does not depend on it and waits for the parent's `stepDecision` (retry or skip).
+// A child started early (parked: the next phase's children start while the gate before it waits, so
+// an approval does not wait for new workflows to start) runs nothing until `startDomain` brings its input.
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler,
 } from '@temporalio/workflow';
 import type { Domain, Step } from '../plan/schema.ts';
 import {
-  dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, stepDecisionSignal,
+  dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, startDomainSignal,
+  stepDecisionSignal,
 } from './messages.ts';
 import { gpuOfPinnedQueue, resolvePool, type QueueTarget } from './pools.ts';
 import { Reporter } from './reporter.ts';
@@ -65,7 +68,22 @@ export interface DomainResult {
   succeeded: number;
 }
 
-export async function domainOrchestrator(input: DomainInput): Promise<DomainResult> {
+/** A child started before its phase: it only knows where it belongs until `startDomain` arrives. */
+export interface ParkedDomainInput { parked: { phaseId: string; domainId: string } }
+
+/** What a parked child's query answers while it waits for its phase. */
+export interface ParkedDomainStatus { parked: true; phaseId: string; domainId: string }
+
+async function parkedUntilStarted(input: ParkedDomainInput): Promise<DomainInput> {
+  let started: DomainInput | undefined;
+  setHandler(startDomainSignal, (msg) => { started ??= msg; });
+  setHandler(domainStatusQuery, (): ParkedDomainStatus => ({ parked: true, ...input.parked }));
+  await condition(() => started !== undefined);
+  return started as DomainInput;
+}
+
+export async function domainOrchestrator(start: DomainInput | ParkedDomainInput): Promise<DomainResult> {
+  const input = 'parked' in start ? await parkedUntilStarted(start) : start;
   let run = input.run;
   let domain = input.domain;
   let revision = input.revision ?? 0;

@@ -5,6 +5,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RunStatus } from './status.ts';
 import type { SignedFields } from '../common/signed-decision.ts';
 import type { DependencyFinished, DomainProgress, ReviseDomain, StepDecision } from './progress.ts';
+import type { DomainInput } from './domain-orchestrator.ts';
 
 /**
  * `signature` (armored SSHSIG of `ssh-keygen -Y sign -n sparky-gate` over `sparky statement`'s output)
@@ -56,5 +57,7 @@ export const haltDomainSignal = defineSignal<[{ reason: string }]>('haltDomain')
 export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
 /** parent → child: the plan was revised; the child's workstreams not yet finished follow the new definition. */
 export const reviseDomainSignal = defineSignal<[ReviseDomain]>('reviseDomain');
+/** parent → parked child: its phase starts now; what to run (a child started before its phase waits for this). */
+export const startDomainSignal = defineSignal<[DomainInput]>('startDomain');
 /** A domain child's own status (its slice of the run). */
 export const domainStatusQuery = defineQuery<unknown, [Record<string, never>?]>('domainStatus');

@@ -20,6 +20,7 @@ import {
   rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, reviseDomainSignal, revisePlanUpdate, skipStepSignal, statusQuery,
   stepDecisionSignal, type DecideGateInput, type ResolveInput, type ResolveResult, type RevisePlanInput, type RevisePlanResult,
 } from './messages.ts';
+import { ParkedChildren } from './parked.ts';
 import { runPhase, type PhaseDeps, type Rerun } from './phase.ts';
 import { Notifier } from './notifier.ts';
 import { Relay } from './relay.ts';
@@ -93,7 +94,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   };
   const phaseDeps: PhaseDeps = {
     plan, options, run: runCtx, index, relay, active, dependents, paused: () => paused, onChange: refresh,
-    onFailure: status.onFailure, revision: 0, skipped,
+    onFailure: status.onFailure, revision: 0, skipped, parked: new ParkedChildren(childId),
   };
 
   const gates = new GateKeeper(status, refresh, signing, notifier);
@@ -341,6 +342,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
           await publishPhase(plan, plan.phases[i], status.phases[i], runCtx, refresh);
           const phaseStatus = status.phases[i];
           if (!plan.phases[i].gate || !phaseStatus.gate) break;
+          if (i + 1 < plan.phases.length) phaseDeps.parked.park(plan.phases[i + 1]); // the approval then starts no workflow
           phaseStatus.state = 'gate';
           await condition(() => !paused);
           const outcome = await runGate(phaseStatus.gate, {
@@ -359,6 +361,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
       }
     });
   } catch (err) {
+    phaseDeps.parked.standDown();
     const cancelled = isCancellation(err);
     const aborted = cancelled && status.aborted !== undefined;
     status.error = aborted ? `aborted by ${status.aborted?.by}: ${status.aborted?.reason}` : cancelled ? 'cancelled' : errorMessage(err);
@@ -373,6 +376,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     }
     // The git flow's worktrees and branches of an undone run go too (merges into the base stay).
     const gitCleanup = undo ? await CancellationScope.nonCancellable(() => removeRunGit(plan, status, runCtx)) : undefined;
+    await CancellationScope.nonCancellable(() => phaseDeps.parked.ended());
     base = aborted ? 'aborted' : cancelled ? 'cancelled' : 'failed';
     status.finishedAt = now();
     const summary = endSummary(base, status.error, undo ? report : undefined, policy, saga.size, runWorkflowId)

@@ -4,12 +4,15 @@
 // domain fails, the others are halted (nothing new starts, running steps finish) and the phase fails.
 // A rework run of a phase (after a gate's rejection) starts children only for the domains with
 // reopened workstreams, telling them what is already done and which workstreams wait for a person.
+// Children parked while the gate before this phase waited (workflows/parked.ts) are started with a
+// `startDomain` signal instead of a new workflow.
 import { ApplicationFailure, isCancellation, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { domainWorkflowId } from '../common/ids.ts';
 import { findOutputRefs } from '../plan/outputs.ts';
 import type { Phase, Plan } from '../plan/schema.ts';
 import { domainOrchestrator, type DomainInput } from './domain-orchestrator.ts';
-import { haltDomainSignal } from './messages.ts';
+import { haltDomainSignal, startDomainSignal } from './messages.ts';
+import type { ParkedChildren } from './parked.ts';
 import type { Relay } from './relay.ts';
 import { DEFAULT_CONTINUE_AS_NEW_AFTER, DEFAULT_MAX_PARALLEL, type RunContext, type RunOptions } from './run-context.ts';
 import type { StatusIndex } from './status-index.ts';
@@ -32,6 +35,8 @@ export interface PhaseDeps {
   revision: number;
   /** `<workstream>.<step>` skipped by a person → who and why. */
   skipped: Record<string, string>;
+  /** The next phase's children, started while a gate waits. */
+  parked: ParkedChildren;
 }
 
 /** A phase run again for rework: what stays done, and which workstreams start in attention. */
@@ -75,11 +80,17 @@ export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDep
   deps.onChange();
   deps.relay.phaseRestarting(phase.id);
   const taskQueue = workflowInfo().taskQueue;
-  const handles: ChildWorkflowHandle<typeof domainOrchestrator>[] = await Promise.all(inputs.map((input) => {
+  const handles: ChildWorkflowHandle<typeof domainOrchestrator>[] = await Promise.all(inputs.map(async (input) => {
     const workflowId = childId(input.domain.id);
     deps.active.add(workflowId);
+    const parked = await deps.parked.take(phase.id, input.domain.id);
+    if (parked) {
+      void parked.signal(startDomainSignal, input).catch(() => undefined); // a child gone by now fails its result, below
+      return parked;
+    }
     return startChild(domainOrchestrator, { workflowId, taskQueue, args: [input], memo: { sparkyDomain: input.domain.id } });
   }));
+  deps.parked.standDown(phase.id); // parked children of domains a revision removed
   deps.relay.phaseStarted(phase.id);
 
   let firstFailure: unknown;

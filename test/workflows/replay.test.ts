@@ -25,7 +25,7 @@ async function replay(runs: Recorded['runs']) {
 }
 
 test('recorded histories exist for the main scenarios', () => {
-  assert.deepEqual(files, ['aborted.json', 'approved.json', 'attention.json', 'cancelled.json', 'compensated.json', 'continued-as-new.json', 'signed.json']);
+  assert.deepEqual(files, ['aborted.json', 'approved.json', 'attention.json', 'cancelled.json', 'compensated.json', 'continued-as-new.json', 'parked.json', 'signed.json']);
 });
 
 for (const file of files) {
