@@ -24,7 +24,7 @@ export function startDevServer(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: requireBinary(TEMPORAL_BIN) },
       ip: '127.0.0.1',
       searchAttributes: SPARKY_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error', ...(process.env.XARGS ? process.env.XARGS.split(' ') : [])],
+      extraArgs: ['--log-level', 'error'],
     },
   });
 }
