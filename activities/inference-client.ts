@@ -2,6 +2,11 @@
 // flight (replies matched by type + id), one SUB for progress, a timeout per request and retries with
 // backoff on TIMEOUT and BUSY that reuse the same job id, so the server deduplicates them.
 //
+// Progress: a submit with `onProgress` watches its job's events from the start; one without watches
+// only once the job has been outstanding for `watchAfterMs` (its events then keep the attempt's
+// timeout alive), so a short job costs no subscription, and the server, which publishes only what
+// someone subscribes to, sends it no events: its reply carries the outcome.
+//
 // Reconnects: ZeroMQ reconnects a DEALER by itself (every `reconnectMs`, backing off to
 // `reconnectMaxMs`) when the server goes away and comes back; requests sent meanwhile wait in the
 // socket's queue. A request whose server died with it gets no reply: its timeout fires, and the retry
@@ -36,6 +41,8 @@ export interface InferenceClientOptions {
   progressEndpoint?: string;
   /** How long one attempt waits without hearing about the request (a reply, or progress for its job). */
   requestTimeoutMs?: number;
+  /** A submit without onProgress subscribes to its job's events only after this long (default 50 ms). */
+  watchAfterMs?: number;
   /** Retries after the first attempt on TIMEOUT (ours or the server's) and BUSY. */
   retries?: number;
   backoffInitialMs?: number;
@@ -88,7 +95,7 @@ export class InferenceClient {
   constructor(options: InferenceClientOptions) {
     this.opts = {
       progressEndpoint: options.progressEndpoint ?? defaultProgressEndpoint(options.endpoint),
-      requestTimeoutMs: 30_000, retries: 5, backoffInitialMs: 200, backoffMaxMs: 5_000, reconnectMs: 100, reconnectMaxMs: 2_000,
+      requestTimeoutMs: 30_000, watchAfterMs: 50, retries: 5, backoffInitialMs: 200, backoffMaxMs: 5_000, reconnectMs: 100, reconnectMaxMs: 2_000,
       // An option given as undefined keeps its default.
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as InferenceClientOptions,
     };
@@ -227,10 +234,17 @@ export class InferenceClient {
     const timeoutMs = req.requestTimeoutMs ?? this.opts.requestTimeoutMs;
     const key = `submit\u0000${req.id}`;
     // Progress for this job counts as hearing from the server: it re-arms the attempt's timeout.
-    const unwatch = this.watch(req.id, (event) => {
-      for (const w of this.waiters.get(key) ?? []) w.touch?.();
-      req.onProgress?.(event);
-    });
+    // Without onProgress, only a job still outstanding after watchAfterMs is watched (a short one is
+    // answered before then; a long one has requestTimeoutMs to send its first event after that).
+    let unwatch: (() => void) | undefined;
+    const startWatching = () => {
+      unwatch = this.watch(req.id, (event) => {
+        for (const w of this.waiters.get(key) ?? []) w.touch?.();
+        req.onProgress?.(event);
+      });
+    };
+    const watchTimer = req.onProgress ? undefined : setTimeout(startWatching, Math.min(this.opts.watchAfterMs, timeoutMs / 2));
+    if (req.onProgress) startWatching();
     let aborted: Promise<never> | undefined;
     let onAbort: (() => void) | undefined;
     if (req.signal) {
@@ -274,7 +288,8 @@ export class InferenceClient {
         await (aborted ? Promise.race([sleep(wait), aborted]) : sleep(wait));
       }
     } finally {
-      unwatch();
+      clearTimeout(watchTimer);
+      unwatch?.();
       if (onAbort) req.signal?.removeEventListener('abort', onAbort);
     }
   }

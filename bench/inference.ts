@@ -1,4 +1,4 @@
-// The inference benchmark (not a test): `npx tsx bench/inference.ts`, or part of `npm run bench`.
+// The inference benchmark (not a test): `npx tsx bench/inference.ts [--out-dir DIR]`, or part of `npm run bench`.
 // Every figure against a baseline measured in the same run on this machine:
 //   · round trip of a 1 KiB request/reply through the server (an `echo` job: queue, worker thread,
 //     reply) against raw ZeroMQ REQ/REP with a bare pyzmq echo server — p50/p99 and their ratio;
@@ -198,7 +198,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     ...rows.map((r) => `| ${r.name} | ${r.baseline} | ${r.value} | ${r.ratio ?? ''} |`)].join('\n'));
   console.log(`\nmachine: ${machine}`);
   const date = new Date().toISOString();
-  const out = resultsFile(path.join(PROJECT_ROOT, 'bench', 'results'), new Date(date), 'inference-');
+  // --out-dir DIR: an exploratory run that must not land in bench/results/ (like bench/run.ts).
+  const outDir = process.argv.includes('--out-dir') ? process.argv[process.argv.indexOf('--out-dir') + 1] : undefined;
+  const out = resultsFile(outDir ?? path.join(PROJECT_ROOT, 'bench', 'results'), new Date(date), 'inference-');
   writeFileSync(out, `${JSON.stringify({ date, machine, rows }, null, 2)}\n`);
   console.log(`wrote ${path.relative(PROJECT_ROOT, out)}`);
 }
