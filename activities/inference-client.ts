@@ -11,10 +11,15 @@
 // `reconnectMaxMs`) when the server goes away and comes back; requests sent meanwhile wait in the
 // socket's queue. A request whose server died with it gets no reply: its timeout fires, and the retry
 // (same id) reaches the restarted server, which runs the job since it never saw it finish.
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { Dealer, Subscriber } from 'zeromq';
 
 export const PROTOCOL_VERSION = 1;
+
+// One encoder and one decoder for every message: `encode`/`decode` build a new one per call, which a
+// small job notices. (Both are re-entrant; `encode` returns a copy, safe to hand to ZeroMQ.)
+const encoder = new Encoder();
+const decoder = new Decoder();
 
 export type ErrorCode = 'BAD_REQUEST' | 'UNKNOWN_OP' | 'TOO_LARGE' | 'BUSY' | 'CANCELLED' | 'TIMEOUT' | 'INTERNAL'
   /** Client side: no reply at all within the retries (server dead or unreachable). */
@@ -118,7 +123,7 @@ export class InferenceClient {
       for await (const frames of this.dealer) {
         let reply: Reply;
         try {
-          reply = decode(frames[frames.length - 1]) as Reply; // the payload is the last frame (protocol §1.1)
+          reply = decoder.decode(frames[frames.length - 1]) as Reply; // the payload is the last frame (protocol §1.1)
         } catch {
           continue;
         }
@@ -141,7 +146,7 @@ export class InferenceClient {
         if (!entry) continue;
         let event: ProgressEvent;
         try {
-          event = decode(payload) as ProgressEvent;
+          event = decoder.decode(payload) as ProgressEvent;
         } catch {
           continue;
         }
@@ -157,7 +162,7 @@ export class InferenceClient {
 
   private send(msg: Record<string, unknown>): Promise<void> {
     // zeromq.js allows one send at a time per socket: chain them.
-    const next = this.sendChain.then(() => this.dealer.send(encode(msg)));
+    const next = this.sendChain.then(() => this.dealer.send(encoder.encode(msg)));
     this.sendChain = next.catch(() => undefined);
     return next;
   }

@@ -41,9 +41,14 @@ class Fingerprint:
         return self._digest
 
     def held_bytes(self) -> int:
-        if self._inputs is None:
-            return 0
-        return sum(len(item) for value in self._inputs.values() for item in (value if isinstance(value, list) else [value]))
+        size = 0
+        for value in (self._inputs or {}).values():
+            if type(value) is bytes:
+                size += len(value)
+            else:
+                for item in value:
+                    size += len(item)
+        return size
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Fingerprint) and (self is other or self.digest() == other.digest())
@@ -180,16 +185,18 @@ class ResultCache:
         self._bytes = 0
 
     def put(self, job_id: str, fingerprint, reply: dict, size: int) -> None:
-        self.pop(job_id)
-        if isinstance(fingerprint, Fingerprint):
+        items = self._items
+        old = items.pop(job_id, None)
+        if old is not None:
+            self._bytes -= old[2]
+        if type(fingerprint) is Fingerprint:
             size += fingerprint.held_bytes()
         if size > self.max_bytes:
             return
-        self._items[job_id] = (fingerprint, reply, size, time.monotonic() + self.ttl_s)
+        items[job_id] = (fingerprint, reply, size, time.monotonic() + self.ttl_s)
         self._bytes += size
-        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-            _, (_, _, old_size, _) = self._items.popitem(last=False)
-            self._bytes -= old_size
+        while len(items) > self.max_entries or self._bytes > self.max_bytes:
+            self._bytes -= items.popitem(last=False)[1][2]
 
     def get(self, job_id: str):
         item = self._items.get(job_id)

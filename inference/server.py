@@ -419,12 +419,19 @@ class Server:
         if job.replied:
             return
         job.replied = True
+        if job.ctx is not None:
+            # Its late progress is dropped anyway; and job → ctx → callback → job is a reference
+            # cycle that only the garbage collector would free (a small job notices that).
+            job.ctx._on_progress = None
         if self.jobs.get(job.id) is job:
             del self.jobs[job.id]
         now = time.monotonic()
+        started = job.started_at
         meta = {"server_id": self.server_id, "device": self.device.label,
-                "queued_ms": round(((job.started_at or now) - job.enqueued_at) * 1000, 3),
-                "run_ms": round((now - job.started_at) * 1000, 3) if job.started_at else 0.0, **(meta_extra or {})}
+                "queued_ms": round(((started or now) - job.enqueued_at) * 1000, 3),
+                "run_ms": round((now - started) * 1000, 3) if started else 0.0}
+        if meta_extra:
+            meta.update(meta_extra)
         if error is None:
             reply = {"v": proto.VERSION, "type": "submit", "id": job.id, "ok": True, "result": result, "meta": meta}
             try:
@@ -484,7 +491,9 @@ class Server:
 
     def _on_result(self, job, outcome, batch_size: int) -> None:
         meta = {"batch_size": batch_size}
-        if isinstance(outcome, OpError):
+        if type(outcome) is dict:  # the common case first
+            self._finish(job, result=outcome, meta_extra=meta)
+        elif isinstance(outcome, OpError):
             code = outcome.code if outcome.code in proto.ERROR_CODES else proto.INTERNAL
             self._finish(job, error=(code, outcome.message), meta_extra=meta)
         elif isinstance(outcome, JobStopped):

@@ -126,9 +126,10 @@ class JobContext:
         # At most one event per 20 ms per job, but always the last one: progress is for people and
         # heartbeats, not a data channel.
         now = time.monotonic()
-        if self._on_progress and (done == total or now - self._last_progress >= 0.02):
+        on_progress = self._on_progress  # read once: the server drops it when the job is answered
+        if on_progress and (done == total or now - self._last_progress >= 0.02):
             self._last_progress = now
-            self._on_progress(stage, done, total)
+            on_progress(stage, done, total)
 
 
 def param_int(params: dict, name: str, default: int, lo: int, hi: int) -> int:
