@@ -2,14 +2,24 @@
 // flight (replies matched by type + id), one SUB for progress, a timeout per request and retries with
 // backoff on TIMEOUT and BUSY that reuse the same job id, so the server deduplicates them.
 //
+// Progress: a submit with `onProgress` watches its job's events from the start; one without watches
+// only once the job has been outstanding for `watchAfterMs` (its events then keep the attempt's
+// timeout alive), so a short job costs no subscription, and the server, which publishes only what
+// someone subscribes to, sends it no events: its reply carries the outcome.
+//
 // Reconnects: ZeroMQ reconnects a DEALER by itself (every `reconnectMs`, backing off to
 // `reconnectMaxMs`) when the server goes away and comes back; requests sent meanwhile wait in the
 // socket's queue. A request whose server died with it gets no reply: its timeout fires, and the retry
 // (same id) reaches the restarted server, which runs the job since it never saw it finish.
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { Dealer, Subscriber } from 'zeromq';
 
 export const PROTOCOL_VERSION = 1;
+
+// One encoder and one decoder for every message: `encode`/`decode` build a new one per call, which a
+// small job notices. (Both are re-entrant; `encode` returns a copy, safe to hand to ZeroMQ.)
+const encoder = new Encoder();
+const decoder = new Decoder();
 
 export type ErrorCode = 'BAD_REQUEST' | 'UNKNOWN_OP' | 'TOO_LARGE' | 'BUSY' | 'CANCELLED' | 'TIMEOUT' | 'INTERNAL'
   /** Client side: no reply at all within the retries (server dead or unreachable). */
@@ -36,6 +46,8 @@ export interface InferenceClientOptions {
   progressEndpoint?: string;
   /** How long one attempt waits without hearing about the request (a reply, or progress for its job). */
   requestTimeoutMs?: number;
+  /** A submit without onProgress subscribes to its job's events only after this long (default 50 ms). */
+  watchAfterMs?: number;
   /** Retries after the first attempt on TIMEOUT (ours or the server's) and BUSY. */
   retries?: number;
   backoffInitialMs?: number;
@@ -88,7 +100,7 @@ export class InferenceClient {
   constructor(options: InferenceClientOptions) {
     this.opts = {
       progressEndpoint: options.progressEndpoint ?? defaultProgressEndpoint(options.endpoint),
-      requestTimeoutMs: 30_000, retries: 5, backoffInitialMs: 200, backoffMaxMs: 5_000, reconnectMs: 100, reconnectMaxMs: 2_000,
+      requestTimeoutMs: 30_000, watchAfterMs: 50, retries: 5, backoffInitialMs: 200, backoffMaxMs: 5_000, reconnectMs: 100, reconnectMaxMs: 2_000,
       // An option given as undefined keeps its default.
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as InferenceClientOptions,
     };
@@ -111,7 +123,7 @@ export class InferenceClient {
       for await (const frames of this.dealer) {
         let reply: Reply;
         try {
-          reply = decode(frames[frames.length - 1]) as Reply; // the payload is the last frame (protocol §1.1)
+          reply = decoder.decode(frames[frames.length - 1]) as Reply; // the payload is the last frame (protocol §1.1)
         } catch {
           continue;
         }
@@ -134,7 +146,7 @@ export class InferenceClient {
         if (!entry) continue;
         let event: ProgressEvent;
         try {
-          event = decode(payload) as ProgressEvent;
+          event = decoder.decode(payload) as ProgressEvent;
         } catch {
           continue;
         }
@@ -150,7 +162,7 @@ export class InferenceClient {
 
   private send(msg: Record<string, unknown>): Promise<void> {
     // zeromq.js allows one send at a time per socket: chain them.
-    const next = this.sendChain.then(() => this.dealer.send(encode(msg)));
+    const next = this.sendChain.then(() => this.dealer.send(encoder.encode(msg)));
     this.sendChain = next.catch(() => undefined);
     return next;
   }
@@ -227,10 +239,17 @@ export class InferenceClient {
     const timeoutMs = req.requestTimeoutMs ?? this.opts.requestTimeoutMs;
     const key = `submit\u0000${req.id}`;
     // Progress for this job counts as hearing from the server: it re-arms the attempt's timeout.
-    const unwatch = this.watch(req.id, (event) => {
-      for (const w of this.waiters.get(key) ?? []) w.touch?.();
-      req.onProgress?.(event);
-    });
+    // Without onProgress, only a job still outstanding after watchAfterMs is watched (a short one is
+    // answered before then; a long one has requestTimeoutMs to send its first event after that).
+    let unwatch: (() => void) | undefined;
+    const startWatching = () => {
+      unwatch = this.watch(req.id, (event) => {
+        for (const w of this.waiters.get(key) ?? []) w.touch?.();
+        req.onProgress?.(event);
+      });
+    };
+    const watchTimer = req.onProgress ? undefined : setTimeout(startWatching, Math.min(this.opts.watchAfterMs, timeoutMs / 2));
+    if (req.onProgress) startWatching();
     let aborted: Promise<never> | undefined;
     let onAbort: (() => void) | undefined;
     if (req.signal) {
@@ -274,7 +293,8 @@ export class InferenceClient {
         await (aborted ? Promise.race([sleep(wait), aborted]) : sleep(wait));
       }
     } finally {
-      unwatch();
+      clearTimeout(watchTimer);
+      unwatch?.();
       if (onAbort) req.signal?.removeEventListener('abort', onAbort);
     }
   }

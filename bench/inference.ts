@@ -1,9 +1,13 @@
-// The inference benchmark (not a test): `npx tsx bench/inference.ts`, or part of `npm run bench`.
+// The inference benchmark (not a test): `npx tsx bench/inference.ts [--out-dir DIR]`, or part of `npm run bench`.
 // Every figure against a baseline measured in the same run on this machine:
-//   · round trip of a 1 KiB request/reply through the server (an `echo` job: queue, worker thread,
-//     reply) against raw ZeroMQ REQ/REP with a bare pyzmq echo server — p50/p99 and their ratio;
+//   · round trip of a 1 KiB request/reply through the server (an `echo` job: decode, dedup, the op on
+//     the socket thread — echo is an inline op — and the reply) against raw ZeroMQ REQ/REP with a
+//     bare pyzmq echo server — p50/p99 and their ratio;
 //   · throughput with 16 requests in flight through the server against raw DEALER/ROUTER echo;
-//   · the same two from a plain pyzmq client (bench/pyzmq_echo.py) against pyzmq's own raw floors;
+//   · the same two for `echo_worker` (the same op through the queue and the worker thread, as every
+//     op that is not inline runs), and the round trip of an `echo` whose progress is watched from the
+//     start (onProgress, as Sparky's inference activity does);
+//   · the same from a plain pyzmq client (bench/pyzmq_echo.py) against pyzmq's own raw floors;
 //   · pixelize images/s on the CPU, through the server and calling the op directly, both one at a time;
 //   · GPU rows (GEMM TFLOPS against torch.matmul, pixelize GPU/CPU) when torch + CUDA are present,
 //     otherwise rows that say "no GPU here".
@@ -25,6 +29,8 @@ export type BenchRows = BenchRow[];
 const ROUND_TRIPS = Number(process.env.SPARKY_BENCH_ROUND_TRIPS ?? 2000);
 const THROUGHPUT_REQUESTS = Number(process.env.SPARKY_BENCH_THROUGHPUT ?? 4000);
 const IN_FLIGHT = 16;
+const WARM_UP = 200;          // round trips before the timed ones, on every side
+const WARM_UP_IN_FLIGHT = 500; // requests before a timed throughput run, on every side
 const PAYLOAD = new Uint8Array(1024).fill(7);
 
 // The floor: a bare pyzmq echo server (same Python, same libzmq), REP or ROUTER.
@@ -57,7 +63,7 @@ const ms = (ns: bigint) => Number(ns) / 1e6;
 const fmt = (v: number, d = 3) => String(round(v, d));
 
 async function roundTrips(fn: () => Promise<unknown>, n: number): Promise<number[]> {
-  for (let i = 0; i < Math.min(200, n); i++) await fn(); // warm-up: connections, JIT, caches
+  for (let i = 0; i < Math.min(WARM_UP, n); i++) await fn(); // warm-up: connections, JIT, caches
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = process.hrtime.bigint();
@@ -104,20 +110,28 @@ export async function runInferenceBench(): Promise<BenchRows> {
   const rep = await rawServer('rep');
   const router = await rawServer('router');
   let seq = 0;
-  const echo = () => client.submit({ id: `bench-${process.pid}-${seq++}`, op: 'echo', inputs: { data: PAYLOAD } });
+  const job = (op: string) => () => client.submit({ id: `bench-${process.pid}-${seq++}`, op, inputs: { data: PAYLOAD } });
+  const echo = job('echo');
+  const echoWorker = job('echo_worker');
+  const echoWatched = () => client.submit({ id: `bench-${process.pid}-${seq++}`, op: 'echo', inputs: { data: PAYLOAD }, onProgress: () => undefined });
   try {
     // 1. Round trip, one at a time.
     const req = new Request({ linger: 0 });
     req.connect(rep.endpoint);
     const raw = await roundTrips(async () => { await req.send(PAYLOAD); await req.receive(); }, ROUND_TRIPS);
     req.close();
-    const through = await roundTrips(echo, ROUND_TRIPS);
-    const [rawP50, rawP99, p50, p95, p99] = [percentile(raw, 50), percentile(raw, 99), percentile(through, 50), percentile(through, 95), percentile(through, 99)];
-    rows.push({
-      name: 'inference round trip, 1 KiB (p50)', baseline: `raw ZeroMQ REQ/REP echo: ${fmt(rawP50)} ms`,
-      value: `${fmt(p50)} ms (p95 ${fmt(p95)}, p99 ${fmt(p99)} ms; raw p99 ${fmt(rawP99)} ms)`, ratio: round(p50 / rawP50, 2),
-      details: { samples: ROUND_TRIPS, p50, p95, p99, rawP50, rawP99, p99Ratio: round(p99 / rawP99, 2) },
-    });
+    const [rawP50, rawP99] = [percentile(raw, 50), percentile(raw, 99)];
+    const roundTripRow = (name: string, through: number[]) => {
+      const [p50, p95, p99] = [percentile(through, 50), percentile(through, 95), percentile(through, 99)];
+      rows.push({
+        name, baseline: `raw ZeroMQ REQ/REP echo: ${fmt(rawP50)} ms`,
+        value: `${fmt(p50)} ms (p95 ${fmt(p95)}, p99 ${fmt(p99)} ms; raw p99 ${fmt(rawP99)} ms)`, ratio: round(p50 / rawP50, 2),
+        details: { samples: ROUND_TRIPS, p50, p95, p99, rawP50, rawP99, p99Ratio: round(p99 / rawP99, 2) },
+      });
+    };
+    roundTripRow('inference round trip, 1 KiB (p50)', await roundTrips(echo, ROUND_TRIPS));
+    roundTripRow('inference round trip, 1 KiB (p50), through the worker thread (echo_worker)', await roundTrips(echoWorker, ROUND_TRIPS));
+    roundTripRow('inference round trip, 1 KiB (p50), progress watched (onProgress)', await roundTrips(echoWatched, ROUND_TRIPS));
 
     // 2. Throughput, 16 in flight.
     const dealer = new Dealer({ linger: 0, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
@@ -130,29 +144,36 @@ export async function runInferenceBench(): Promise<BenchRows> {
       const id = Buffer.alloc(4); id.writeUInt32LE(i);
       sendChain = sendChain.then(() => dealer.send([id, PAYLOAD]));
     });
-    await throughput(rawOne, 500, IN_FLIGHT);
-    const rawRate = await throughput((i) => rawOne(i + 1000), THROUGHPUT_REQUESTS, IN_FLIGHT);
+    await throughput(rawOne, WARM_UP_IN_FLIGHT, IN_FLIGHT);
+    const rawRate = await throughput((i) => rawOne(i + WARM_UP_IN_FLIGHT), THROUGHPUT_REQUESTS, IN_FLIGHT);
     dealer.close();
-    await throughput(echo, 300, IN_FLIGHT);
-    const rate = await throughput(echo, THROUGHPUT_REQUESTS, IN_FLIGHT);
-    rows.push({
-      name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB`, baseline: `raw DEALER/ROUTER echo: ${Math.round(rawRate)} req/s`,
-      value: `${Math.round(rate)} req/s`, ratio: round(rate / rawRate, 3), details: { requests: THROUGHPUT_REQUESTS, rate, rawRate },
-    });
+    for (const [name, fn] of [['', echo], [', through the worker thread (echo_worker)', echoWorker]] as const) {
+      await throughput(fn, WARM_UP_IN_FLIGHT, IN_FLIGHT);
+      const rate = await throughput(fn, THROUGHPUT_REQUESTS, IN_FLIGHT);
+      rows.push({
+        name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB${name}`, baseline: `raw DEALER/ROUTER echo: ${Math.round(rawRate)} req/s`,
+        value: `${Math.round(rate)} req/s`, ratio: round(rate / rawRate, 3), details: { requests: THROUGHPUT_REQUESTS, rate, rawRate },
+      });
+    }
 
     // 2b. The same two measures from a plain pyzmq client (bench/pyzmq_echo.py; no progress subscription).
-    const py = await new Promise<Record<string, number>>((resolve, reject) => execFile(VENV_PYTHON,
-      [path.join(PROJECT_ROOT, 'bench', 'pyzmq_echo.py'), server.endpoint, rep.endpoint, router.endpoint, String(ROUND_TRIPS), String(THROUGHPUT_REQUESTS)],
+    const pyRun = await new Promise<{ raw: Record<string, number>; ops: Record<string, Record<string, number>> }>((resolve, reject) => execFile(VENV_PYTHON,
+      [path.join(PROJECT_ROOT, 'bench', 'pyzmq_echo.py'), server.endpoint, rep.endpoint, router.endpoint, String(ROUND_TRIPS), String(THROUGHPUT_REQUESTS),
+        String(WARM_UP), String(WARM_UP_IN_FLIGHT), 'echo', 'echo_worker'],
       { cwd: PROJECT_ROOT, timeout: 600_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!)))));
-    rows.push({
-      name: 'inference round trip, 1 KiB (p50), plain pyzmq client', baseline: `raw pyzmq REQ/REP echo: ${fmt(py.rawP50)} ms`,
-      value: `${fmt(py.p50)} ms (p95 ${fmt(py.p95)}, p99 ${fmt(py.p99)} ms; raw p99 ${fmt(py.rawP99)} ms)`, ratio: round(py.p50 / py.rawP50, 2),
-      details: { ...py, p99Ratio: round(py.p99 / py.rawP99, 2) },
-    });
-    rows.push({
-      name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB, plain pyzmq client`, baseline: `raw pyzmq DEALER/ROUTER echo: ${Math.round(py.rawRate)} req/s`,
-      value: `${Math.round(py.rate)} req/s`, ratio: round(py.rate / py.rawRate, 3),
-    });
+    const pyRaw = pyRun.raw;
+    for (const [op, label] of [['echo', ''], ['echo_worker', ', through the worker thread (echo_worker)']] as const) {
+      const py = pyRun.ops[op];
+      rows.push({
+        name: `inference round trip, 1 KiB (p50), plain pyzmq client${label}`, baseline: `raw pyzmq REQ/REP echo: ${fmt(pyRaw.rawP50)} ms`,
+        value: `${fmt(py.p50)} ms (p95 ${fmt(py.p95)}, p99 ${fmt(py.p99)} ms; raw p99 ${fmt(pyRaw.rawP99)} ms)`, ratio: round(py.p50 / pyRaw.rawP50, 2),
+        details: { ...py, ...pyRaw, p99Ratio: round(py.p99 / pyRaw.rawP99, 2) },
+      });
+      rows.push({
+        name: `inference throughput, ${IN_FLIGHT} in flight, 1 KiB, plain pyzmq client${label}`, baseline: `raw pyzmq DEALER/ROUTER echo: ${Math.round(pyRaw.rawRate)} req/s`,
+        value: `${Math.round(py.rate)} req/s`, ratio: round(py.rate / pyRaw.rawRate, 3),
+      });
+    }
 
     // 3. Pixelize on the CPU through the server (256x256 sprites → 64 px grid, 16 colours), one job in
     //    flight, like the baseline: the op called directly, one image at a time.
@@ -198,7 +219,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     ...rows.map((r) => `| ${r.name} | ${r.baseline} | ${r.value} | ${r.ratio ?? ''} |`)].join('\n'));
   console.log(`\nmachine: ${machine}`);
   const date = new Date().toISOString();
-  const out = resultsFile(path.join(PROJECT_ROOT, 'bench', 'results'), new Date(date), 'inference-');
+  // --out-dir DIR: an exploratory run that must not land in bench/results/ (like bench/run.ts).
+  const outDir = process.argv.includes('--out-dir') ? process.argv[process.argv.indexOf('--out-dir') + 1] : undefined;
+  const out = resultsFile(outDir ?? path.join(PROJECT_ROOT, 'bench', 'results'), new Date(date), 'inference-');
   writeFileSync(out, `${JSON.stringify({ date, machine, rows }, null, 2)}\n`);
   console.log(`wrote ${path.relative(PROJECT_ROOT, out)}`);
 }

@@ -1,11 +1,14 @@
-"""The inference benchmark's plain-pyzmq client (bench/inference.ts runs it): the same two measures as
-the TypeScript client, from a client written from docs/protocol.md alone, against the same raw floors.
+"""The inference benchmark's plain-pyzmq client (bench/inference.ts runs it): the same measures as the
+TypeScript client, from a client written from docs/protocol.md alone, against the same raw floors.
 
     python bench/pyzmq_echo.py <server endpoint> <raw REP endpoint> <raw ROUTER endpoint> <round trips> <requests>
+        [<warm-up round trips> <warm-up requests> <op>…]      (defaults: 200 500 echo)
 
-Prints one JSON line: round-trip latencies (ms) through the server (an `echo` job, 1 KiB) and through
-raw REQ/REP, and requests/s with 16 in flight through the server and through raw DEALER/ROUTER.
-No progress subscription: a client that does not watch progress.
+Prints one JSON line: {"raw": {rawP50, rawP99, rawRate}, "ops": {op: {p50, p95, p99, rate}}, samples,
+requests}: round-trip latencies (ms) of one 1 KiB job of each op through the server and of raw
+REQ/REP, and requests/s with 16 in flight through the server and through raw DEALER/ROUTER. Every
+side gets the same warm-up and the same number of requests. No progress subscription: a client
+that does not watch progress.
 """
 from __future__ import annotations
 
@@ -27,13 +30,18 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> int:
     server, rep, router, trips, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    warm = int(sys.argv[6]) if len(sys.argv) > 6 else 200
+    warm_in_flight = int(sys.argv[7]) if len(sys.argv) > 7 else 500
+    ops = sys.argv[8:] or ["echo"]
     ctx = zmq.Context()
     seq = 0
 
-    def job() -> bytes:
-        nonlocal seq
-        seq += 1
-        return msgpack.packb({"v": 1, "type": "submit", "id": f"py-{seq}", "op": "echo", "inputs": {"data": PAYLOAD}})
+    def job(op: str):
+        def make() -> bytes:
+            nonlocal seq
+            seq += 1
+            return msgpack.packb({"v": 1, "type": "submit", "id": f"py-{seq}", "op": op, "inputs": {"data": PAYLOAD}})
+        return make
 
     dealer = ctx.socket(zmq.DEALER)
     dealer.setsockopt(zmq.LINGER, 0)
@@ -43,7 +51,7 @@ def main() -> int:
     req.connect(rep)
 
     def timed(send, recv, n):
-        for _ in range(min(200, n)):  # warm-up
+        for _ in range(min(warm, n)):  # warm-up
             send(); recv()
         out = []
         for _ in range(n):
@@ -51,9 +59,6 @@ def main() -> int:
             send(); recv()
             out.append((time.perf_counter() - t0) * 1000)
         return out
-
-    raw = timed(lambda: req.send(PAYLOAD), req.recv, trips)
-    through = timed(lambda: dealer.send(job()), dealer.recv, trips)
 
     def rate(sock, make, n):
         sent = got = 0
@@ -66,16 +71,23 @@ def main() -> int:
                 sock.send_multipart(make()); sent += 1
         return n / (time.perf_counter() - t0)
 
+    raw = timed(lambda: req.send(PAYLOAD), req.recv, trips)
+    through = {op: timed(lambda make=job(op): dealer.send(make()), dealer.recv, trips) for op in ops}
+
     raw_dealer = ctx.socket(zmq.DEALER)
     raw_dealer.setsockopt(zmq.LINGER, 0)
     raw_dealer.connect(router)
-    rate(raw_dealer, lambda: [PAYLOAD], 500)
+    rate(raw_dealer, lambda: [PAYLOAD], warm_in_flight)
     raw_rate = rate(raw_dealer, lambda: [PAYLOAD], total)
-    rate(dealer, lambda: [job()], 300)
-    server_rate = rate(dealer, lambda: [job()], total)
+    rates = {}
+    for op in ops:
+        make = job(op)
+        rate(dealer, lambda: [make()], warm_in_flight)
+        rates[op] = rate(dealer, lambda: [make()], total)
     print(json.dumps({
-        "p50": percentile(through, 50), "p95": percentile(through, 95), "p99": percentile(through, 99),
-        "rawP50": percentile(raw, 50), "rawP99": percentile(raw, 99), "rate": server_rate, "rawRate": raw_rate,
+        "raw": {"rawP50": percentile(raw, 50), "rawP99": percentile(raw, 99), "rawRate": raw_rate},
+        "ops": {op: {"p50": percentile(through[op], 50), "p95": percentile(through[op], 95),
+                     "p99": percentile(through[op], 99), "rate": rates[op]} for op in ops},
         "samples": trips, "requests": total}))
     ctx.destroy(linger=0)
     return 0

@@ -5,6 +5,7 @@ runs them. The queue's lock is the only state the two share (plus JobContext's s
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict, deque
@@ -12,14 +13,61 @@ from collections import OrderedDict, deque
 from .ops.registry import JobContext, OpSpec
 
 
+class Fingerprint:
+    """What makes two submits of one job id "the same request" (docs/protocol.md section 7): op, model,
+    params and inputs. Hashed only when compared, that is when a job id comes again, which is rare:
+    hashing every job's inputs up front cost more than the rest of a small job's decode.
+
+    `head` is the packed op, model and params, taken at once (an op may change its params); the
+    inputs are the request's own bytes (immutable; the op gets its own lists, see JobContext) and are
+    held until the digest is made. `held_bytes()` tells the result cache what they weigh.
+    """
+
+    __slots__ = ("_head", "_inputs", "_digest")
+
+    def __init__(self, head: bytes, inputs: dict):
+        self._head, self._inputs, self._digest = head, inputs, None
+
+    def digest(self) -> bytes:
+        if self._digest is None:
+            h = hashlib.blake2b(self._head, digest_size=16)
+            for name in sorted(self._inputs):
+                value = self._inputs[name]
+                for item in value if isinstance(value, list) else [value]:
+                    h.update(name.encode())
+                    h.update(len(item).to_bytes(8, "little"))
+                    h.update(item)
+            self._digest, self._inputs = h.digest(), None
+        return self._digest
+
+    def held_bytes(self) -> int:
+        size = 0
+        for value in (self._inputs or {}).values():
+            if type(value) is bytes:
+                size += len(value)
+            else:
+                for item in value:
+                    size += len(item)
+        return size
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Fingerprint) and (self is other or self.digest() == other.digest())
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  (compared, never used as a key)
+
+
 class Job:
-    def __init__(self, job_id: str, spec: OpSpec, ctx: JobContext, fingerprint: bytes, deadline: float):
+    def __init__(self, job_id: str, spec: OpSpec, ctx: JobContext, fingerprint: Fingerprint | bytes, deadline: float):
         self.id, self.spec, self.ctx, self.fingerprint, self.deadline = job_id, spec, ctx, fingerprint, deadline
         self.waiters: list[list[bytes]] = []   # reply envelope of the submit that started this job
         self.joiners: list[list[bytes]] = []   # reply envelopes of later submits that joined it (meta.dedup "joined")
         self.state = "queued"                  # queued → running → finished (changed under the queue lock)
         self.replied = False                   # the socket thread answered the waiters (done, cancel, timeout)
         self.seq = 0                           # next progress sequence number (socket thread only)
+        self.topic = job_id.encode("utf-8")    # its progress topic (protocol section 1.2)
         self.enqueued_at = time.monotonic()
         self.started_at: float | None = None
         self.batch_key = None                  # set by the server from the op's batch_key(params)
@@ -127,7 +175,8 @@ class JobQueue:
 class ResultCache:
     """Finished results by job id, so a retried submit gets the answer instead of a second run.
 
-    Bounded three ways: entries, total bytes and age (LRU eviction, TTL on read).
+    Bounded three ways: entries, total bytes and age (LRU eviction, TTL on read). An entry weighs its
+    packed reply plus the request inputs its fingerprint still holds (Fingerprint.held_bytes).
     """
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 256 << 20, ttl_s: float = 600.0):
@@ -135,15 +184,19 @@ class ResultCache:
         self._items: OrderedDict[str, tuple] = OrderedDict()
         self._bytes = 0
 
-    def put(self, job_id: str, fingerprint: bytes, reply: dict, size: int) -> None:
-        self.pop(job_id)
+    def put(self, job_id: str, fingerprint, reply: dict, size: int) -> None:
+        items = self._items
+        old = items.pop(job_id, None)
+        if old is not None:
+            self._bytes -= old[2]
+        if type(fingerprint) is Fingerprint:
+            size += fingerprint.held_bytes()
         if size > self.max_bytes:
             return
-        self._items[job_id] = (fingerprint, reply, size, time.monotonic() + self.ttl_s)
+        items[job_id] = (fingerprint, reply, size, time.monotonic() + self.ttl_s)
         self._bytes += size
-        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-            _, (_, _, old_size, _) = self._items.popitem(last=False)
-            self._bytes -= old_size
+        while len(items) > self.max_entries or self._bytes > self.max_bytes:
+            self._bytes -= items.popitem(last=False)[1][2]
 
     def get(self, job_id: str):
         item = self._items.get(job_id)

@@ -69,10 +69,12 @@ def parse_request(raw: bytes) -> dict:
         # A cut-off frame may still hold a readable id and type at its top: echo them.
         req_id, req_type = peek_id_type(raw)
         raise ProtocolError(BAD_REQUEST, f"payload is not MessagePack: {type(exc).__name__}", req_id, req_type) from None
-    if not isinstance(msg, dict):
+    if type(msg) is not dict:
         raise ProtocolError(BAD_REQUEST, f"payload must be a map, got {type(msg).__name__}")
     req_id = _readable_id(msg)
-    req_type = msg.get("type") if isinstance(msg.get("type"), str) else None
+    req_type = msg.get("type")
+    if type(req_type) is not str:
+        req_type = None
     if msg.get("v") != VERSION:
         raise ProtocolError(BAD_REQUEST, f"unsupported protocol version {msg.get('v')!r} (server speaks v{VERSION})",
                             req_id, req_type)
@@ -107,8 +109,9 @@ def _check_submit(msg: dict, req_id: str) -> None:
     if not isinstance(inputs, dict):
         raise bad("inputs must be a map of name -> bin or list of bin")
     for name, value in inputs.items():
-        items = value if isinstance(value, list) else [value]
-        if not all(isinstance(item, bytes) for item in items):
+        if type(value) is bytes:
+            continue
+        if not isinstance(value, list) or not all(isinstance(item, bytes) for item in value):
             raise bad(f"inputs.{name} must be bin or a list of bin (MessagePack bin type, not str)")
     timeout = msg.get("timeout_ms")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):

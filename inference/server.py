@@ -4,15 +4,17 @@
         [--bind tcp://…] [--pub tcp://…] [--id NAME] [--metrics-port N] [--ops-module mypkg.myops]
         [--max-batch N] [--batch-wait-ms MS] …
 
-Threads and sockets: the main thread owns every ZeroMQ socket (ROUTER for requests, PUB for progress,
+Threads and sockets: the main thread owns every ZeroMQ socket (ROUTER for requests, XPUB for progress,
 an inproc PULL for wake-ups). One worker thread runs jobs; it hands progress and results back through
 a queue and pokes the main thread through its own inproc PUSH socket. No socket is touched by two threads.
+Inline ops (cheap, non-blocking, declared so in the op registry; `echo`) run on the main thread the
+moment they are accepted: no queue, no hand-off. Progress events are built and sent only for jobs
+that some subscriber asked for (the XPUB socket tells the server which topics are subscribed).
 Prints one JSON line `{"event": "ready", …}` on stdout once it serves (endpoints with real ports).
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -23,7 +25,12 @@ import sys
 import threading
 import time
 
+from . import protocol as proto
+from .jobs import Fingerprint, Job, JobQueue, ResultCache
+from .ops.registry import JobContext, JobStopped, OpError, get_op, list_ops
+
 log = logging.getLogger("sparky.inference")
+_FINAL_STAGE = {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}  # else "failed"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -95,13 +102,12 @@ class Server:
     def __init__(self, args, device):
         import zmq
 
-        from . import protocol as proto
-        from .jobs import JobQueue, ResultCache
         from .metrics import Metrics
-        from .ops.registry import get_op, list_ops
 
         self.zmq, self.proto, self.args, self.device = zmq, proto, args, device
         self.get_op, self.list_ops = get_op, list_ops
+        # Plain ints: pyzmq turns its enum flags back into enums on every call, which a small job notices.
+        self.NOBLOCK, self.SNDMORE = int(zmq.NOBLOCK), int(zmq.SNDMORE)
         self.server_id = args.server_id
         self.max_batch = args.max_batch or (8 if device.kind == "cuda" else 1)
         self.batch_wait = args.batch_wait_ms / 1000
@@ -116,7 +122,11 @@ class Server:
 
         self.ctx = zmq.Context()
         self.router = self.ctx.socket(zmq.ROUTER)
-        self.pub = self.ctx.socket(zmq.PUB)
+        # XPUB: a PUB to its subscribers, which also hands the server each topic's first subscription
+        # and last unsubscription, so it skips events nobody would receive (see _watched).
+        self.pub = self.ctx.socket(zmq.XPUB)
+        self.topics: set[bytes] = set()
+        self.topic_lengths: dict[int, int] = {}   # length → how many subscribed topics have it
         for sock in (self.router, self.pub):
             sock.setsockopt(zmq.LINGER, 0)
         # The soft limit answers TOO_LARGE; past 4x it ZeroMQ drops the connection before we read a byte.
@@ -171,21 +181,28 @@ class Server:
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.wake, zmq.POLLIN)
+        poller.register(self.pub, zmq.POLLIN)
         next_sweep = 0.0
+        router, pub, wake, events = self.router, self.pub, self.wake, self.events
+        NOBLOCK, EVENTS, RCVMORE, POLLIN = self.NOBLOCK, int(zmq.EVENTS), int(zmq.RCVMORE), int(zmq.POLLIN)
         while not self.stopping.is_set():
-            ready_socks = dict(poller.poll(50))
-            if self.wake in ready_socks:
-                while True:
-                    try:
-                        self.wake.recv(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
+            ready_socks = [sock for sock, _ in poller.poll(50)]
+            if pub in ready_socks:  # before requests: a client subscribes before it submits
+                self._read_subscriptions()
+            if wake in ready_socks:
+                while wake.getsockopt(EVENTS) & POLLIN:
+                    wake.recv(NOBLOCK)
                 self._wake_pending = False  # before the drain: see _post
-            self._drain_events()
-            if self.router in ready_socks:
-                for _ in range(1000):  # bounded, so events and deadlines are never starved
+            if not events.empty():
+                self._drain_events()
+            if router in ready_socks:
+                # Bounded, so events and deadlines are never starved. ZMQ_EVENTS says whether another
+                # message waits (cheaper than a receive that raises Again).
+                for _ in range(1000):
                     try:
-                        frames = self.router.recv_multipart(zmq.NOBLOCK, copy=True)
+                        frames = [router.recv(NOBLOCK)]
+                        while router.getsockopt(RCVMORE):
+                            frames.append(router.recv(NOBLOCK))
                     except zmq.Again:
                         break
                     try:
@@ -193,6 +210,8 @@ class Server:
                     except Exception:  # the server keeps serving whatever one message does
                         log.exception("unexpected error handling a request")
                         self._send(frames[:1], self.proto.reply_error(None, None, self.proto.INTERNAL, "internal error"))
+                    if not router.getsockopt(EVENTS) & POLLIN:
+                        break
             now = time.monotonic()
             if now >= next_sweep:
                 self._sweep_deadlines(now)
@@ -204,9 +223,41 @@ class Server:
             self.auth.stop()
         self.ctx.destroy(linger=0)
 
+    def _read_subscriptions(self) -> None:
+        zmq = self.zmq
+        while True:
+            try:
+                msg = self.pub.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if not msg or msg[0] not in (0, 1):
+                continue  # not a (un)subscription
+            topic, n = msg[1:], len(msg) - 1
+            if msg[0] == 1 and topic not in self.topics:
+                self.topics.add(topic)
+                self.topic_lengths[n] = self.topic_lengths.get(n, 0) + 1
+            elif msg[0] == 0 and topic in self.topics:
+                self.topics.discard(topic)
+                if self.topic_lengths[n] == 1:
+                    del self.topic_lengths[n]
+                else:
+                    self.topic_lengths[n] -= 1
+
+    def _watched(self, topic: bytes) -> bool:
+        """Whether some subscriber's prefix matches this job's topic right now (PUB would drop the event
+        otherwise): one set lookup per distinct subscription length."""
+        if self.topics:
+            for n in self.topic_lengths:
+                if n <= len(topic) and topic[:n] in self.topics:
+                    return True
+        return False
+
     def _send(self, envelope: list[bytes], payload: bytes) -> None:
+        router, more = self.router, self.NOBLOCK | self.SNDMORE
         try:
-            self.router.send_multipart([*envelope, payload], self.zmq.NOBLOCK)
+            for frame in envelope:
+                router.send(frame, more)
+            router.send(payload, self.NOBLOCK)
         except self.zmq.ZMQError as exc:  # peer gone or its queue full: it will time out and retry
             log.debug("reply dropped: %s", exc)
 
@@ -264,22 +315,12 @@ class Server:
                              "ops": [s.name for s in self.list_ops() if s.batch_handler is not None]},
                 "curve": self.curve, "uptime_s": time.time() - self.started, "pid": os.getpid()}
 
-    def _fingerprint(self, msg: dict) -> bytes:
-        h = hashlib.blake2b(digest_size=16)
-        h.update(self.proto.pack([msg["op"], msg.get("model"), msg["params"]]))
-        for name in sorted(msg["inputs"]):
-            value = msg["inputs"][name]
-            for item in value if isinstance(value, list) else [value]:
-                h.update(name.encode())
-                h.update(len(item).to_bytes(8, "little"))
-                h.update(item)
-        return h.digest()
+    def _fingerprint(self, msg: dict):
+        # Hashed only if the id comes again (jobs.Fingerprint); params are packed now, before an op sees them.
+        return Fingerprint(proto.pack([msg["op"], msg.get("model"), msg["params"]]), msg["inputs"])
 
     def _submit(self, envelope: list[bytes], msg: dict) -> None:
-        from .jobs import Job
-        from .ops.registry import JobContext
-
-        proto, job_id = self.proto, msg["id"]
+        job_id = msg["id"]
         spec = self.get_op(msg["op"])
         if spec is None:
             self.metrics.error(proto.UNKNOWN_OP)
@@ -308,6 +349,9 @@ class Server:
         timeout_s = min(self.args.job_timeout, msg.get("timeout_ms", 1e12) / 1000)
         deadline = time.monotonic() + timeout_s
         job = Job(job_id, spec, None, fingerprint, deadline)
+        if spec.inline:
+            self._run_inline(job, envelope, msg)
+            return
         job.ctx = JobContext(job_id, spec.name, msg["params"], msg["inputs"], self.device, msg.get("model"),
                              on_progress=lambda stage, done, total, j=job: self._post(("progress", j, stage, done, total)),
                              deadline=deadline)
@@ -320,6 +364,25 @@ class Server:
             return
         self.jobs[job_id] = job
         self._publish(job, "queued", len(self.queue), None)
+
+    def _run_inline(self, job, envelope: list[bytes], msg: dict) -> None:
+        """An inline op (OpSpec.inline) runs here, on the socket thread, at once: it never waits in the
+        queue and needs no hand-off. It ends before the next request is read, so a cancel can only
+        find it finished; its deadline is checked by ctx.check() like any job's; its events are the
+        same as a queued job's (`queued` with done 0: it never waited)."""
+        job.ctx = JobContext(job.id, job.spec.name, msg["params"], msg["inputs"], self.device, msg.get("model"),
+                             on_progress=lambda stage, done, total, j=job: self._publish(j, stage, done, total),
+                             deadline=job.deadline)
+        job.waiters.append(envelope)
+        job.state, job.started_at = "running", job.enqueued_at
+        self._publish(job, "queued", 0, None)
+        self._publish(job, "running", 0, None)
+        try:
+            outcome = job.spec.handler(job.ctx)
+        except Exception as exc:  # noqa: BLE001  (reported to the client as INTERNAL, like the worker's)
+            outcome = exc
+        job.state = "finished"
+        self._on_result(job, outcome, 1)
 
     def _cancel(self, job_id: str) -> str:
         job = self.jobs.get(job_id)
@@ -340,8 +403,11 @@ class Server:
             self._finish(job, error=(self.proto.TIMEOUT, "job ran past its timeout"))
 
     def _publish(self, job, stage: str, done, total) -> None:
-        frames = self.proto.progress_event(job.id, job.seq, stage, done, total, {"server_id": self.server_id})
-        job.seq += 1
+        seq = job.seq
+        job.seq += 1  # counted whether sent or not: a subscriber that comes late sees the jump
+        if not self._watched(job.topic):
+            return  # nobody subscribes to this job: PUB would drop the event anyway
+        frames = self.proto.progress_event(job.id, seq, stage, done, total, {"server_id": self.server_id})
         try:
             self.pub.send_multipart(frames, self.zmq.NOBLOCK)
         except self.zmq.ZMQError:
@@ -353,12 +419,19 @@ class Server:
         if job.replied:
             return
         job.replied = True
+        if job.ctx is not None:
+            # Its late progress is dropped anyway; and job → ctx → callback → job is a reference
+            # cycle that only the garbage collector would free (a small job notices that).
+            job.ctx._on_progress = None
         if self.jobs.get(job.id) is job:
             del self.jobs[job.id]
         now = time.monotonic()
+        started = job.started_at
         meta = {"server_id": self.server_id, "device": self.device.label,
-                "queued_ms": round(((job.started_at or now) - job.enqueued_at) * 1000, 3),
-                "run_ms": round((now - job.started_at) * 1000, 3) if job.started_at else 0.0, **(meta_extra or {})}
+                "queued_ms": round(((started or now) - job.enqueued_at) * 1000, 3),
+                "run_ms": round((now - started) * 1000, 3) if started else 0.0}
+        if meta_extra:
+            meta.update(meta_extra)
         if error is None:
             reply = {"v": proto.VERSION, "type": "submit", "id": job.id, "ok": True, "result": result, "meta": meta}
             try:
@@ -374,8 +447,7 @@ class Server:
             self.cache.put(job.id, job.fingerprint, reply, len(payload))
         outcome = "ok" if error is None else error[0]
         # The final event goes out before the reply, so a subscriber usually sees it before it unsubscribes.
-        self._publish(job, {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}.get(outcome, "failed"),
-                      None, None)
+        self._publish(job, _FINAL_STAGE.get(outcome, "failed"), None, None)
         for envelope in job.waiters:
             self._send(envelope, payload)
         if job.joiners:  # the submits that joined a running job: the same reply, marked as such
@@ -406,11 +478,9 @@ class Server:
     _local = threading.local()
 
     def _drain_events(self) -> None:
-        while True:
-            try:
-                event = self.events.get_nowait()
-            except queue.Empty:
-                return
+        events = self.events
+        while not events.empty():  # only this thread takes from the queue
+            event = events.get_nowait()
             kind, job = event[0], event[1]
             if job.replied:
                 continue  # cancelled or timed out already: its late events are dropped
@@ -420,11 +490,10 @@ class Server:
                 self._on_result(job, event[2], event[3])
 
     def _on_result(self, job, outcome, batch_size: int) -> None:
-        from .ops.registry import JobStopped, OpError
-
-        proto = self.proto
         meta = {"batch_size": batch_size}
-        if isinstance(outcome, OpError):
+        if type(outcome) is dict:  # the common case first
+            self._finish(job, result=outcome, meta_extra=meta)
+        elif isinstance(outcome, OpError):
             code = outcome.code if outcome.code in proto.ERROR_CODES else proto.INTERNAL
             self._finish(job, error=(code, outcome.message), meta_extra=meta)
         elif isinstance(outcome, JobStopped):

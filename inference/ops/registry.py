@@ -44,24 +44,33 @@ class OpSpec:
     # Jobs whose params give the same non-None batch_key may run together through batch_handler.
     batch_key: Callable[[dict], Any] | None = None
     batch_handler: Callable[[list["JobContext"]], list] | None = None
+    # Inline ops are cheap and never block (microseconds, no I/O, no waiting): the socket thread runs
+    # them the moment they are accepted, instead of queueing them for the worker thread
+    # (docs/protocol.md, "Inline ops"). Anything that can take longer must not be inline: it would
+    # stop the server from reading requests while it runs.
+    inline: bool = False
 
     def describe(self, device=None) -> dict:
         params = self.params(device) if callable(self.params) else self.params
         return {"name": self.name, "description": self.description, "params": params,
-                "batchable": self.batch_handler is not None}
+                "batchable": self.batch_handler is not None, "inline": self.inline}
 
 
 _REGISTRY: dict[str, OpSpec] = {}
 
 
 def register_op(name: str, handler=None, *, description: str = "", params: dict | Callable[[Any], dict] | None = None,
-                batch_key=None, batch_handler=None, replace: bool = False):
-    """Registers an op; usable as `register_op("x", fn)` or as a decorator `@register_op("x")`."""
+                batch_key=None, batch_handler=None, inline: bool = False, replace: bool = False):
+    """Registers an op; usable as `register_op("x", fn)` or as a decorator `@register_op("x")`.
+
+    `inline=True` declares the op cheap and non-blocking: it runs on the socket thread (see OpSpec.inline)."""
     def add(fn):
         if name in _REGISTRY and not replace:
             raise ValueError(f"op {name!r} is already registered (pass replace=True to override)")
+        if inline and batch_handler is not None:
+            raise ValueError(f"op {name!r}: an inline op runs alone at once, so it cannot be batchable too")
         _REGISTRY[name] = OpSpec(name, fn, description or (fn.__doc__ or "").strip().split("\n")[0],
-                                 params or {}, batch_key, batch_handler)
+                                 params or {}, batch_key, batch_handler, inline)
         return fn
     return add(handler) if handler is not None else add
 
@@ -89,8 +98,9 @@ class JobContext:
     def __init__(self, job_id: str, op: str, params: dict, inputs: dict, device, model: str | None = None,
                  on_progress: Callable[[str, Any, Any], None] | None = None, deadline: float | None = None):
         self.id, self.op, self.params, self.model, self.device = job_id, op, params, model, device
-        # Inputs are always lists of bytes, whatever shape the client sent.
-        self.inputs = {k: (v if isinstance(v, list) else [v]) for k, v in inputs.items()}
+        # Inputs are always lists of bytes, whatever shape the client sent; the op gets its own lists
+        # (the request's stay as they came: the dedup fingerprint reads them, see jobs.Fingerprint).
+        self.inputs = {k: (list(v) if isinstance(v, list) else [v]) for k, v in inputs.items()}
         self.deadline = deadline
         self._on_progress = on_progress
         # A plain flag (set once, never cleared: safe under the GIL), cheaper than a threading.Event per job.
@@ -116,9 +126,10 @@ class JobContext:
         # At most one event per 20 ms per job, but always the last one: progress is for people and
         # heartbeats, not a data channel.
         now = time.monotonic()
-        if self._on_progress and (done == total or now - self._last_progress >= 0.02):
+        on_progress = self._on_progress  # read once: the server drops it when the job is answered
+        if on_progress and (done == total or now - self._last_progress >= 0.02):
             self._last_progress = now
-            self._on_progress(stage, done, total)
+            on_progress(stage, done, total)
 
 
 def param_int(params: dict, name: str, default: int, lo: int, hi: int) -> int:

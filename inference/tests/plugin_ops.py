@@ -61,3 +61,20 @@ def ticks(ctx):
 
 register_op("ticks", ticks, batch_key=lambda params: ("ticks", params.get("ms", 100)), batch_handler=ticks_batch,
             description="runs params.ms in 10 ms ticks; batchable")
+
+
+def spin_inline(ctx):
+    """An inline op for the tests only (inline ops must be cheap; this one busy-waits params.ms, so a
+    test can see an inline job's deadline and errors). params.fail raises instead."""
+    import time
+    if ctx.params.get("fail"):
+        raise RuntimeError("spin_inline was told to fail")
+    end = time.monotonic() + ctx.params.get("ms", 0) / 1000
+    while time.monotonic() < end:
+        pass
+    ctx.check()
+    ctx.progress(1, 1)
+    return {"spun_ms": ctx.params.get("ms", 0)}
+
+
+register_op("spin_inline", spin_inline, inline=True, description="busy-waits params.ms on the socket thread (tests)")

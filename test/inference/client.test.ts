@@ -43,6 +43,19 @@ test('progress events arrive in sequence and end with done', async () => {
   for (let i = 1; i < events.length; i++) assert.ok(events[i].seq > events[i - 1].seq);
 });
 
+test('a job without onProgress is watched once it runs long: its events keep the attempt alive', async () => {
+  // requestTimeoutMs 400 and a job of a few seconds: only the late subscription (after watchAfterMs)
+  // hears the job's progress in time; without it the attempt would time out and retry.
+  const short = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 400, watchAfterMs: 50, retries: 0 });
+  try {
+    const reply = await short.submit({ id: `late-watch-${Date.now()}`, op: 'gemm', params: { size: 384, iterations: 1500 } });
+    assert.equal(reply.attempts, 1);
+    assert.ok((reply.meta.run_ms as number) > 400, `the job ran ${String(reply.meta.run_ms)} ms: too short to show anything`);
+  } finally {
+    short.close();
+  }
+});
+
 test('aborting a submit cancels the job on the server', async () => {
   const controller = new AbortController();
   const id = `abort-${Date.now()}`;

@@ -1,0 +1,159 @@
+"""The job path's cheap cases (docs/protocol.md sections 5, 7 and 11): inline ops answered by the socket
+thread with cancel, dedup and deadlines intact; progress events only for subscribed jobs, with sequence
+numbers that still count every event; the dedup fingerprint hashed only when an id comes again."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import zmq
+
+from inference.jobs import Fingerprint, ResultCache
+from inference.ops.registry import register_op
+
+from .wire import Client, Progress
+
+SLOW = {"size": 256, "iterations": 100000}  # minutes on a CPU unless cancelled
+
+
+def jid(prefix="job") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def server():
+    from .conftest import ServerProcess
+    proc = ServerProcess("--cpu", "--port", "0", "--id", "job-path", "--ops-module", "inference.tests.plugin_ops")
+    yield proc
+    assert proc.alive(), "the server died during the tests:\n" + "".join(proc.stderr)
+    proc.stop()
+
+
+def test_ops_says_which_ops_are_inline(server):
+    c = Client(server.bind)
+    ops = {op["name"]: op for op in c.request({"type": "ops", "id": "o"})["result"]["ops"]}
+    assert ops["echo"]["inline"] is True and ops["echo_worker"]["inline"] is False
+    assert ops["gemm"]["inline"] is False and ops["pixelize"]["inline"] is False
+    c.close()
+
+
+def test_inline_job_keeps_dedup_and_cancel(server):
+    c = Client(server.bind)
+    job = jid("inline")
+    msg = {"type": "submit", "id": job, "op": "echo", "params": {"k": 1}, "inputs": {"data": b"\x01" * 1024}}
+    first = c.request(msg)
+    assert first["ok"] and first["result"]["inputs"]["data"] == b"\x01" * 1024 and "dedup" not in first["meta"]
+    assert first["meta"]["batch_size"] == 1 and first["meta"]["queued_ms"] == 0
+    again = c.request(msg)
+    assert again["meta"]["dedup"] == "cached" and again["result"] == first["result"]
+    other = c.request({**msg, "inputs": {"data": b"\x02" * 1024}})
+    assert other["error"]["code"] == "BAD_REQUEST" and "different request" in other["error"]["message"]
+    other = c.request({**msg, "params": {"k": 2}})
+    assert other["error"]["code"] == "BAD_REQUEST"
+    # An inline job ends before the server reads the next request: a cancel finds it finished.
+    assert c.request({"type": "cancel", "id": job})["result"]["state"] == "finished"
+    # The same op through the worker thread gives the same result.
+    worker = c.request({**msg, "id": jid("worker"), "op": "echo_worker"})
+    assert worker["ok"] and worker["result"] == first["result"]
+    c.close()
+
+
+def test_inline_job_deadline_and_errors(server):
+    c = Client(server.bind)
+    late = c.request({"type": "submit", "id": jid("late"), "op": "spin_inline", "params": {"ms": 60}, "timeout_ms": 10})
+    assert late["error"]["code"] == "TIMEOUT" and late["error"]["retryable"] is True
+    failed = c.request({"type": "submit", "id": jid("fail"), "op": "spin_inline", "params": {"fail": True}})
+    assert failed["error"]["code"] == "INTERNAL" and "told to fail" in failed["error"]["message"]
+    assert c.request({"type": "ping", "id": "alive"})["ok"]
+    c.close()
+
+
+def test_inline_job_waits_for_nothing_queued_before_it(server):
+    """An inline job is answered while a worker job runs (it never waits in the queue)."""
+    c = Client(server.bind)
+    long_job = jid("long")
+    c.send({"v": 1, "type": "submit", "id": long_job, "op": "gemm", "params": SLOW})
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    assert c.request({"type": "submit", "id": jid("quick"), "op": "echo"}, timeout=5)["ok"]
+    assert time.monotonic() - t0 < 1.0
+    assert c.request({"type": "cancel", "id": long_job})["result"]["state"] == "stopping"
+    c.close()
+
+
+def test_events_go_to_subscribers_and_seq_counts_unsent_ones(server):
+    c = Client(server.bind)
+    watched, sub = jid("watched"), Progress(server.pub, topic="watched-")
+    time.sleep(0.3)
+    for op in ("echo", "echo_worker"):
+        job = f"{watched}-{op}"
+        assert c.request({"type": "submit", "id": job, "op": op, "inputs": {"data": b"x"}})["ok"]
+        sub.drain(0.3)
+        events = sub.events[job]
+        assert [e["stage"] for e in events] == ["queued", "running", "done"], events
+        assert [e["seq"] for e in events] == [0, 1, 2]
+    # A job nobody watched at first: events from the subscription on, numbered as if all had been sent.
+    late = jid("late")
+    c.send({"v": 1, "type": "submit", "id": late, "op": "gemm", "params": SLOW})
+    time.sleep(0.4)
+    sub2 = Progress(server.pub, topic=late)
+    time.sleep(0.4)
+    c.request({"type": "cancel", "id": late})
+    sub2.drain(0.3)
+    events = sub2.events[late]
+    assert events and events[0]["seq"] > 0 and events[-1]["stage"] == "cancelled", events
+    assert [e["seq"] for e in events] == list(range(events[0]["seq"], events[0]["seq"] + len(events)))
+    sub.close()
+    sub2.close()
+
+
+def test_two_subscribers_to_one_topic_and_unsubscribe(server):
+    """The server tracks topics, not subscribers: one leaving does not silence the other."""
+    c = Client(server.bind)
+    a, b = Progress(server.pub, topic="shared-"), Progress(server.pub, topic="shared-")
+    time.sleep(0.3)
+    a.close()
+    time.sleep(0.2)
+    job = jid("shared")
+    assert c.request({"type": "submit", "id": job, "op": "echo"})["ok"]
+    b.drain(0.3)
+    assert [e["stage"] for e in b.events.get(job, [])] == ["queued", "running", "done"]
+    # Unsubscribed: nothing more arrives (and subscribing again brings the events back).
+    b.sock.setsockopt(zmq.UNSUBSCRIBE, b"shared-")
+    time.sleep(0.2)
+    quiet = jid("shared")
+    assert c.request({"type": "submit", "id": quiet, "op": "echo"})["ok"]
+    b.drain(0.3)
+    assert quiet not in b.events
+    b.sock.setsockopt(zmq.SUBSCRIBE, b"")
+    time.sleep(0.2)
+    loud = jid("any")
+    assert c.request({"type": "submit", "id": loud, "op": "echo_worker"})["ok"]
+    b.drain(0.3)
+    assert [e["stage"] for e in b.events.get(loud, [])] == ["queued", "running", "done"]
+    b.close()
+    c.close()
+
+
+def test_fingerprint_is_hashed_only_when_compared():
+    inputs = {"b": [b"2", b"3"], "a": b"1"}
+    fp = Fingerprint(b"head", inputs)
+    assert fp.held_bytes() == 3
+    same = Fingerprint(b"head", {"a": [b"1"], "b": [b"2", b"3"]})  # a bin and a one-item list are the same input
+    assert fp == same and fp.held_bytes() == 0, "compared: hashed, the inputs let go"
+    assert fp != Fingerprint(b"head", {"a": b"1", "b": [b"2", b"4"]})
+    assert fp != Fingerprint(b"other", {"a": b"1", "b": [b"2", b"3"]})
+
+
+def test_cache_counts_the_inputs_a_fingerprint_holds():
+    cache = ResultCache(max_entries=10, max_bytes=3000)
+    cache.put("a", Fingerprint(b"h", {"x": b"\0" * 1200}), {"ok": True}, 500)
+    assert cache.get("a")[2] == 1700, "the reply's 500 bytes and the 1200 input bytes the fingerprint holds"
+    cache.put("b", Fingerprint(b"h", {"x": b"\0" * 1200}), {"ok": True}, 500)
+    assert cache.get("a") is None and cache.get("b") is not None, "1700 + 1700 bytes do not fit in 3000"
+
+
+def test_an_op_cannot_be_inline_and_batchable():
+    with pytest.raises(ValueError, match="inline"):
+        register_op(jid("bad"), lambda ctx: {}, inline=True, batch_key=lambda p: 1, batch_handler=lambda ctxs: [])
