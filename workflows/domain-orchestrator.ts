@@ -175,7 +175,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       const ws = workstreamDef(wsId);
       if (!ws || stepIndex >= ws.steps.length) break;
       const step = ws.steps[stepIndex];
-      await condition(() => !paused || stopped());
+      if (paused && !stopped()) await condition(() => !paused || stopped()); // (a condition costs a promise and a wake-up: only when paused)
       if (stopped()) {
         reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'halted', at: now(), error: halt ?? 'domain failed' });
         return;
