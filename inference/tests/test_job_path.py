@@ -69,6 +69,28 @@ def test_inline_job_deadline_and_errors(server):
     c.close()
 
 
+def test_inline_job_outcomes_and_counts(server):
+    """An unwatched inline job (answered without a Job) replies, caches and counts like any other."""
+    c = Client(server.bind)
+    before = c.request({"type": "status", "id": "s1"})["result"]["jobs"]
+    bad = jid("bad")
+    first = c.request({"type": "submit", "id": bad, "op": "spin_inline", "params": {"bad_params": True}})
+    assert first["error"] == {"code": "BAD_REQUEST", "message": "spin_inline was given bad params", "retryable": False}
+    again = c.request({"type": "submit", "id": bad, "op": "spin_inline", "params": {"bad_params": True}})
+    assert again["meta"]["dedup"] == "cached" and again["error"] == first["error"]  # not retryable: cached
+    odd = c.request({"type": "submit", "id": jid("odd"), "op": "spin_inline", "params": {"unpackable": True}})
+    assert odd["error"]["code"] == "INTERNAL" and "MessagePack cannot encode" in odd["error"]["message"]
+    late = jid("late")
+    msg = {"type": "submit", "id": late, "op": "spin_inline", "params": {"ms": 30}, "timeout_ms": 5}
+    assert c.request(msg)["error"]["code"] == "TIMEOUT"
+    retried = c.request({**msg, "timeout_ms": 1000})  # TIMEOUT is retryable: not cached, the retry runs
+    assert retried["ok"] and retried["result"] == {"spun_ms": 30} and "dedup" not in retried["meta"]
+    after = c.request({"type": "status", "id": "s2"})["result"]["jobs"]
+    counted = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    assert counted == {"BAD_REQUEST": 1, "INTERNAL": 1, "TIMEOUT": 1, "ok": 1}, counted
+    c.close()
+
+
 def test_inline_job_waits_for_nothing_queued_before_it(server):
     """An inline job is answered while a worker job runs (it never waits in the queue)."""
     c = Client(server.bind)
