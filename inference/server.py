@@ -108,6 +108,11 @@ class Server:
         self.get_op, self.list_ops = get_op, list_ops
         # Plain ints: pyzmq turns its enum flags back into enums on every call, which a small job notices.
         self.NOBLOCK, self.SNDMORE = int(zmq.NOBLOCK), int(zmq.SNDMORE)
+        # The socket thread's own MessagePack packer (msgpack.packb builds one per call); only that
+        # thread packs replies and fingerprints. It resets itself after a value it cannot encode.
+        import msgpack
+        self._pack = msgpack.Packer(use_bin_type=True).pack
+        self.device_label = device.label
         self.server_id = args.server_id
         self.max_batch = args.max_batch or (8 if device.kind == "cuda" else 1)
         self.batch_wait = args.batch_wait_ms / 1000
@@ -317,7 +322,7 @@ class Server:
 
     def _fingerprint(self, msg: dict):
         # Hashed only if the id comes again (jobs.Fingerprint); params are packed now, before an op sees them.
-        return Fingerprint(proto.pack([msg["op"], msg.get("model"), msg["params"]]), msg["inputs"])
+        return Fingerprint(self._pack([msg["op"], msg.get("model"), msg["params"]]), msg["inputs"])
 
     def _submit(self, envelope: list[bytes], msg: dict) -> None:
         job_id = msg["id"]
@@ -344,7 +349,7 @@ class Server:
             reply = dict(cached[1])
             reply["meta"] = {**reply.get("meta", {}), "dedup": "cached"}
             self.metrics.deduped("cached")
-            self._send(envelope, proto.pack(reply))
+            self._send(envelope, self._pack(reply))
             return
         timeout_s = min(self.args.job_timeout, msg.get("timeout_ms", 1e12) / 1000)
         if spec.inline and not (self.topics and self._watched(job_id.encode("utf-8"))):
@@ -401,8 +406,8 @@ class Server:
         except Exception as exc:  # noqa: BLE001  (reported to the client as INTERNAL, like the worker's)
             outcome = exc
         now = time.monotonic()
-        result, error = self._outcome(outcome, ctx)
-        meta = {"server_id": self.server_id, "device": self.device.label, "queued_ms": 0.0,
+        result, error = (outcome, None) if type(outcome) is dict else self._outcome(outcome, ctx)
+        meta = {"server_id": self.server_id, "device": self.device_label, "queued_ms": 0.0,
                 "run_ms": round((now - start) * 1000, 3), "batch_size": 1}
         payload, reply = self._reply(job_id, spec.name, fingerprint, result, error, meta)
         self._send(envelope, payload)
@@ -453,7 +458,7 @@ class Server:
             del self.jobs[job.id]
         now = time.monotonic()
         started = job.started_at
-        meta = {"server_id": self.server_id, "device": self.device.label,
+        meta = {"server_id": self.server_id, "device": self.device_label,
                 "queued_ms": round(((started or now) - job.enqueued_at) * 1000, 3),
                 "run_ms": round((now - started) * 1000, 3) if started else 0.0}
         if meta_extra:
@@ -467,7 +472,7 @@ class Server:
         for envelope in job.waiters:
             self._send(envelope, payload)
         if job.joiners:  # the submits that joined a running job: the same reply, marked as such
-            joined = proto.pack({**reply, "meta": {**reply["meta"], "dedup": "joined"}})
+            joined = self._pack({**reply, "meta": {**reply["meta"], "dedup": "joined"}})
             for envelope in job.joiners:
                 self._send(envelope, joined)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -479,14 +484,14 @@ class Server:
         if error is None:
             reply = {"v": proto.VERSION, "type": "submit", "id": job_id, "ok": True, "result": result, "meta": meta}
             try:
-                payload = proto.pack(reply)
+                payload = self._pack(reply)
             except Exception as exc:
                 error = (proto.INTERNAL, f"op {op} returned a value MessagePack cannot encode: {exc}")
         if error is not None:
             code, message = error
             reply = {"v": proto.VERSION, "type": "submit", "id": job_id, "ok": False, "meta": meta,
                      "error": {"code": code, "message": message, "retryable": code in proto.RETRYABLE}}
-            payload = proto.pack(reply)
+            payload = self._pack(reply)
         if error is None or error[0] not in proto.RETRYABLE:
             self.cache.put(job_id, fingerprint, reply, len(payload))
         return payload, reply
