@@ -30,6 +30,8 @@ from .jobs import Fingerprint, Job, JobQueue, ResultCache
 from .ops.registry import JobContext, JobStopped, OpError, get_op, list_ops
 
 log = logging.getLogger("sparky.inference")
+# Requests read and answered in one run before the replies go out (and events and deadlines get a turn).
+REPLY_BATCH = 64
 _FINAL_STAGE = {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}  # else "failed"
 
 
@@ -148,6 +150,7 @@ class Server:
         self.wake_addr = f"inproc://sparky-wake-{id(self)}"
         self.wake.bind(self.wake_addr)
         self._wake_pending = False
+        self._outbox: list | None = None          # replies held back until a run of requests ends (_send)
         self.worker = threading.Thread(target=self._worker_main, name="sparky-worker", daemon=True)
 
     def _setup_curve(self) -> None:
@@ -202,21 +205,29 @@ class Server:
                 self._drain_events()
             if router in ready_socks:
                 # Bounded, so events and deadlines are never starved. ZMQ_EVENTS says whether another
-                # message waits (cheaper than a receive that raises Again).
-                for _ in range(1000):
-                    try:
-                        frames = [router.recv(NOBLOCK)]
-                        while router.getsockopt(RCVMORE):
-                            frames.append(router.recv(NOBLOCK))
-                    except zmq.Again:
-                        break
-                    try:
-                        self._on_frames(frames)
-                    except Exception:  # the server keeps serving whatever one message does
-                        log.exception("unexpected error handling a request")
-                        self._send(frames[:1], self.proto.reply_error(None, None, self.proto.INTERNAL, "internal error"))
-                    if not router.getsockopt(EVENTS) & POLLIN:
-                        break
+                # message waits (cheaper than a receive that raises Again). The replies to a run of
+                # requests read in one go leave together after it (_send defers them): ZeroMQ's I/O
+                # thread then wakes once for the run instead of once per reply.
+                self._outbox = outbox = []
+                try:
+                    for _ in range(REPLY_BATCH):
+                        try:
+                            frames = [router.recv(NOBLOCK)]
+                            while router.getsockopt(RCVMORE):
+                                frames.append(router.recv(NOBLOCK))
+                        except zmq.Again:
+                            break
+                        try:
+                            self._on_frames(frames)
+                        except Exception:  # the server keeps serving whatever one message does
+                            log.exception("unexpected error handling a request")
+                            self._send(frames[:1], self.proto.reply_error(None, None, self.proto.INTERNAL, "internal error"))
+                        if not router.getsockopt(EVENTS) & POLLIN:
+                            break
+                finally:
+                    self._outbox = None
+                    for envelope, payload in outbox:
+                        self._send(envelope, payload)
             now = time.monotonic()
             if now >= next_sweep:
                 self._sweep_deadlines(now)
@@ -258,6 +269,9 @@ class Server:
         return False
 
     def _send(self, envelope: list[bytes], payload: bytes) -> None:
+        if self._outbox is not None:  # inside a run of requests: sent when the run ends (serve)
+            self._outbox.append((envelope, payload))
+            return
         router, more = self.router, self.NOBLOCK | self.SNDMORE
         try:
             for frame in envelope:

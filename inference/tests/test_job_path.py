@@ -91,6 +91,29 @@ def test_inline_job_outcomes_and_counts(server):
     c.close()
 
 
+def test_a_long_run_of_requests_gets_every_reply_in_order(server):
+    """Requests read in one run are answered together after it (replies held back, at most a run's
+    worth): pipelined from one DEALER, several runs' worth, with bad requests in between, each inline
+    job gets its one reply, in the order sent."""
+    c = Client(server.bind)
+    sent = []
+    for i in range(300):
+        if i % 50 == 7:
+            c.send_raw(b"", b"not msgpack \xc1")
+            sent.append(None)
+        job = jid(f"run{i}")
+        c.send({"v": 1, "type": "submit", "id": job, "op": "echo", "params": {"i": i}})
+        sent.append((job, i))
+    for expected in sent:
+        reply = c.recv()
+        if expected is None:
+            assert reply["ok"] is False and reply["error"]["code"] == "BAD_REQUEST", reply
+        else:
+            assert reply["id"] == expected[0] and reply["result"]["params"] == {"i": expected[1]}, reply
+    assert c.recv(timeout=0.2) is None  # one reply each, no more
+    c.close()
+
+
 def test_inline_job_waits_for_nothing_queued_before_it(server):
     """An inline job is answered while a worker job runs (it never waits in the queue)."""
     c = Client(server.bind)
