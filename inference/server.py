@@ -31,7 +31,7 @@ from .ops.registry import JobContext, JobStopped, OpError, get_op, list_ops
 
 log = logging.getLogger("sparky.inference")
 # Requests read and answered in one run before the replies go out (and events and deadlines get a turn).
-REPLY_BATCH = 64
+REPLY_BATCH = 16
 _FINAL_STAGE = {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}  # else "failed"
 
 
