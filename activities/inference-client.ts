@@ -77,7 +77,38 @@ export interface SubmitRequest {
 export interface SubmitReply { result: Record<string, unknown>; meta: Record<string, unknown>; attempts: number }
 
 interface Reply { v: number; type: string | null; id: string | null; ok: boolean; result?: Record<string, unknown>; error?: { code: ErrorCode; message: string; retryable?: boolean }; meta?: Record<string, unknown> }
-interface Waiter { resolve(reply: Reply): void; touch?: () => void }
+
+/** Something due at `at` (performance.now() ms): an attempt's timeout or a job's late watch. All of
+ * them share one timer (InferenceClient.sweep), so a request costs no setTimeout of its own. */
+interface Due { at: number; due(): void }
+
+/** One request on the wire, waiting for its reply (or its timeout: `at`, pushed back by touch()). */
+class Attempt implements Due {
+  at: number;
+  settled = false;
+  resolve!: (reply: Reply) => void;
+  reject!: (err: InferenceError) => void;
+  readonly reply: Promise<Reply>;
+  constructor(private readonly client: InferenceClient, readonly key: string, readonly type: string, readonly id: string, readonly timeoutMs: number) {
+    this.at = performance.now() + timeoutMs;
+    this.reply = new Promise<Reply>((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
+  }
+  /** Heard about the request (progress): its timeout starts again. */
+  touch(): void { this.at = performance.now() + this.timeoutMs; }
+  answer(reply: Reply): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.client.forget(this);
+    this.resolve(reply);
+  }
+  fail(err: InferenceError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.client.forget(this);
+    this.reject(err);
+  }
+  due(): void { this.fail(new InferenceError('TIMEOUT', `no reply to ${this.type} ${this.id} within ${this.timeoutMs} ms`, true, undefined, true)); }
+}
 
 export function defaultProgressEndpoint(endpoint: string): string {
   const m = endpoint.match(/^(.*):(\d+)$/);
@@ -90,9 +121,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class InferenceClient {
   private readonly dealer: Dealer;
   private readonly sub: Subscriber;
-  private readonly waiters = new Map<string, Waiter[]>();
+  /** Requests waiting for a reply, by type + id (several only when one job is submitted twice at once). */
+  private readonly waiters = new Map<string, Attempt | Attempt[]>();
   private readonly progress = new Map<string, { seq: number; listeners: Set<(e: ProgressEvent) => void> }>();
-  private sendChain: Promise<unknown> = Promise.resolve();
+  // The one timer: armed for the earliest of `dues` (or later: a sweep re-arms it), unref'd when none is left.
+  private readonly dues = new Set<Due>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  // Sends: zeromq.js allows one in progress per socket. One that completes at once (the socket is
+  // writable: the usual case) leaves the socket free; otherwise later sends wait in `outbox`.
+  private sending: Promise<void> | undefined;
+  private readonly outbox: Array<[Uint8Array, Attempt]> = [];
   private counter = 0;
   private closed = false;
   readonly opts: Required<Omit<InferenceClientOptions, 'curve'>> & { curve?: CurveKeys };
@@ -127,11 +166,10 @@ export class InferenceClient {
         } catch {
           continue;
         }
-        const key = `${reply.type}\u0000${reply.id}`;
-        const list = this.waiters.get(key);
-        if (!list) continue; // a late or duplicate reply: nobody waits for it any more
-        this.waiters.delete(key);
-        for (const w of list) w.resolve(reply);
+        const waiting = this.waiters.get(`${reply.type}\u0000${reply.id}`);
+        if (waiting === undefined) continue; // a late or duplicate reply: nobody waits for it any more
+        if (waiting instanceof Attempt) waiting.answer(reply);
+        else for (const attempt of [...waiting]) attempt.answer(reply);
       }
     } catch (err) {
       // Never an unhandled rejection in a worker process: requests then time out and are retried.
@@ -160,41 +198,98 @@ export class InferenceClient {
     }
   }
 
-  private send(msg: Record<string, unknown>): Promise<void> {
-    // zeromq.js allows one send at a time per socket: chain them.
-    const next = this.sendChain.then(() => this.dealer.send(encoder.encode(msg)));
-    this.sendChain = next.catch(() => undefined);
-    return next;
+  /** Sends one request; a send that fails fails its attempt (UNREACHABLE, retryable). */
+  private send(payload: Uint8Array, attempt: Attempt): void {
+    if (this.sending !== undefined) {
+      this.outbox.push([payload, attempt]);
+      return;
+    }
+    let sent: Promise<void>;
+    try {
+      sent = this.dealer.send(payload);
+    } catch (err) {
+      attempt.fail(new InferenceError('UNREACHABLE', `send failed: ${(err as Error).message}`, true));
+      return;
+    }
+    // Resolved at once when the socket was writable; until it settles, no other send may start.
+    this.sending = sent;
+    sent.then(() => this.sent(sent), (err: Error) => {
+      attempt.fail(new InferenceError('UNREACHABLE', `send failed: ${err.message}`, true));
+      this.sent(sent);
+    });
+    // zeromq.js sends at once when it can and resolves the promise right away; the socket is then free
+    // again, which it tells us only a microtask later: until then, the next send queues.
+  }
+
+  private sent(which: Promise<void>): void {
+    if (this.sending !== which) return;
+    this.sending = undefined;
+    while (this.sending === undefined && this.outbox.length > 0) {
+      const [payload, attempt] = this.outbox.shift()!;
+      if (!attempt.settled) this.send(payload, attempt); // timed out while queued: not sent at all
+    }
   }
 
   /** Sends one request and waits for its reply; rejects with TIMEOUT when none comes in time. */
   private exchange(msg: Record<string, unknown> & { type: string; id: string }, timeoutMs: number): Promise<Reply> {
     if (this.closed) return Promise.reject(new InferenceError('UNREACHABLE', 'client closed', false));
     const key = `${msg.type}\u0000${msg.id}`;
-    let timer: NodeJS.Timeout | undefined;
-    let waiter!: Waiter;
-    let fail!: (err: InferenceError) => void;
-    const reply = new Promise<Reply>((resolve, reject) => {
-      fail = (err) => { clearTimeout(timer); this.removeWaiter(key, waiter); reject(err); };
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => fail(new InferenceError('TIMEOUT', `no reply to ${msg.type} ${msg.id} within ${timeoutMs} ms`, true, undefined, true)), timeoutMs);
-      };
-      waiter = { resolve: (r) => { clearTimeout(timer); resolve(r); }, touch: arm };
-      arm();
-    });
-    this.waiters.set(key, [...(this.waiters.get(key) ?? []), waiter]);
+    const attempt = new Attempt(this, key, msg.type, msg.id, timeoutMs);
+    const waiting = this.waiters.get(key);
+    if (waiting === undefined) this.waiters.set(key, attempt);
+    else if (waiting instanceof Attempt) this.waiters.set(key, [waiting, attempt]);
+    else waiting.push(attempt);
     // The timeout covers the send too: a send stuck behind a dead connection does not hold the caller.
-    this.send({ v: PROTOCOL_VERSION, ...msg })
-      .catch((err: Error) => fail(new InferenceError('UNREACHABLE', `send failed: ${err.message}`, true)));
-    return reply;
+    this.schedule(attempt);
+    this.send(encoder.encode(msg.v === undefined ? { v: PROTOCOL_VERSION, ...msg } : msg), attempt);
+    return attempt.reply;
   }
 
-  private removeWaiter(key: string, waiter: Waiter): void {
-    const list = this.waiters.get(key)?.filter((w) => w !== waiter) ?? [];
-    if (list.length > 0) this.waiters.set(key, list);
-    else this.waiters.delete(key);
+  /** An attempt that settled: no reply or timeout concerns it any more. */
+  forget(attempt: Attempt): void {
+    this.unschedule(attempt);
+    const waiting = this.waiters.get(attempt.key);
+    if (waiting === attempt) this.waiters.delete(attempt.key);
+    else if (Array.isArray(waiting)) {
+      const rest = waiting.filter((a) => a !== attempt);
+      if (rest.length === 0) this.waiters.delete(attempt.key);
+      else this.waiters.set(attempt.key, rest.length === 1 ? rest[0] : rest);
+    }
   }
+
+  private schedule(due: Due): void {
+    this.dues.add(due);
+    if (due.at < this.timerAt) this.arm(due.at);
+    else this.timer?.ref();
+  }
+
+  private unschedule(due: Due): void {
+    // The timer stays armed (re-arming costs more than a sweep that finds nothing due); with nothing
+    // left it no longer keeps the process alive.
+    if (this.dues.delete(due) && this.dues.size === 0) this.timer?.unref();
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.sweep, Math.max(0, at - performance.now()) + 1);
+    if (this.dues.size === 0) this.timer.unref();
+  }
+
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    const due: Due[] = [];
+    for (const d of this.dues) if (d.at <= now) due.push(d);
+    for (const d of due) {
+      this.dues.delete(d);
+      d.due();
+    }
+    let next = Infinity;
+    for (const d of this.dues) if (d.at < next) next = d.at;
+    if (next < this.timerAt) this.arm(next);
+  };
 
   private nextId(prefix: string): string {
     return `${prefix}-${process.pid}-${++this.counter}-${Math.random().toString(36).slice(2, 8)}`;
@@ -244,12 +339,15 @@ export class InferenceClient {
     let unwatch: (() => void) | undefined;
     const startWatching = () => {
       unwatch = this.watch(req.id, (event) => {
-        for (const w of this.waiters.get(key) ?? []) w.touch?.();
+        const waiting = this.waiters.get(key);
+        if (waiting instanceof Attempt) waiting.touch();
+        else if (waiting) for (const attempt of waiting) attempt.touch();
         req.onProgress?.(event);
       });
     };
-    const watchTimer = req.onProgress ? undefined : setTimeout(startWatching, Math.min(this.opts.watchAfterMs, timeoutMs / 2));
+    let lateWatch: Due | undefined;
     if (req.onProgress) startWatching();
+    else this.schedule(lateWatch = { at: performance.now() + Math.min(this.opts.watchAfterMs, timeoutMs / 2), due: startWatching });
     let aborted: Promise<never> | undefined;
     let onAbort: (() => void) | undefined;
     if (req.signal) {
@@ -264,7 +362,7 @@ export class InferenceClient {
       aborted.catch(() => undefined);
     }
     const msg = {
-      type: 'submit', id: req.id, op: req.op, params: req.params ?? {}, inputs: req.inputs ?? {},
+      v: PROTOCOL_VERSION, type: 'submit', id: req.id, op: req.op, params: req.params ?? {}, inputs: req.inputs ?? {},
       ...(req.model ? { model: req.model } : {}), ...(req.jobTimeoutMs ? { timeout_ms: Math.ceil(req.jobTimeoutMs) } : {}),
     };
     try {
@@ -293,7 +391,7 @@ export class InferenceClient {
         await (aborted ? Promise.race([sleep(wait), aborted]) : sleep(wait));
       }
     } finally {
-      clearTimeout(watchTimer);
+      if (lateWatch) this.unschedule(lateWatch);
       unwatch?.();
       if (onAbort) req.signal?.removeEventListener('abort', onAbort);
     }
@@ -316,9 +414,15 @@ export class InferenceClient {
     this.closed = true;
     this.dealer.close();
     this.sub.close();
-    for (const list of this.waiters.values()) {
-      for (const w of list) w.resolve({ v: 1, type: null, id: null, ok: false, error: { code: 'UNREACHABLE' as ErrorCode, message: 'client closed', retryable: true } });
+    const closed: Reply = { v: 1, type: null, id: null, ok: false, error: { code: 'UNREACHABLE' as ErrorCode, message: 'client closed', retryable: true } };
+    for (const waiting of [...this.waiters.values()]) {
+      for (const attempt of waiting instanceof Attempt ? [waiting] : [...waiting]) attempt.answer(closed);
     }
     this.waiters.clear();
+    this.dues.clear();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.outbox.length = 0;
   }
 }

@@ -30,6 +30,8 @@ from .jobs import Fingerprint, Job, JobQueue, ResultCache
 from .ops.registry import JobContext, JobStopped, OpError, get_op, list_ops
 
 log = logging.getLogger("sparky.inference")
+# Requests read and answered in one run before the replies go out (and events and deadlines get a turn).
+REPLY_BATCH = 16
 _FINAL_STAGE = {"ok": "done", proto.CANCELLED: "cancelled", proto.TIMEOUT: "timeout"}  # else "failed"
 
 
@@ -108,6 +110,11 @@ class Server:
         self.get_op, self.list_ops = get_op, list_ops
         # Plain ints: pyzmq turns its enum flags back into enums on every call, which a small job notices.
         self.NOBLOCK, self.SNDMORE = int(zmq.NOBLOCK), int(zmq.SNDMORE)
+        # The socket thread's own MessagePack packer (msgpack.packb builds one per call); only that
+        # thread packs replies and fingerprints. It resets itself after a value it cannot encode.
+        import msgpack
+        self._pack = msgpack.Packer(use_bin_type=True).pack
+        self.device_label = device.label
         self.server_id = args.server_id
         self.max_batch = args.max_batch or (8 if device.kind == "cuda" else 1)
         self.batch_wait = args.batch_wait_ms / 1000
@@ -143,6 +150,7 @@ class Server:
         self.wake_addr = f"inproc://sparky-wake-{id(self)}"
         self.wake.bind(self.wake_addr)
         self._wake_pending = False
+        self._outbox: list | None = None          # replies held back until a run of requests ends (_send)
         self.worker = threading.Thread(target=self._worker_main, name="sparky-worker", daemon=True)
 
     def _setup_curve(self) -> None:
@@ -197,21 +205,29 @@ class Server:
                 self._drain_events()
             if router in ready_socks:
                 # Bounded, so events and deadlines are never starved. ZMQ_EVENTS says whether another
-                # message waits (cheaper than a receive that raises Again).
-                for _ in range(1000):
-                    try:
-                        frames = [router.recv(NOBLOCK)]
-                        while router.getsockopt(RCVMORE):
-                            frames.append(router.recv(NOBLOCK))
-                    except zmq.Again:
-                        break
-                    try:
-                        self._on_frames(frames)
-                    except Exception:  # the server keeps serving whatever one message does
-                        log.exception("unexpected error handling a request")
-                        self._send(frames[:1], self.proto.reply_error(None, None, self.proto.INTERNAL, "internal error"))
-                    if not router.getsockopt(EVENTS) & POLLIN:
-                        break
+                # message waits (cheaper than a receive that raises Again). The replies to a run of
+                # requests read in one go leave together after it (_send defers them): ZeroMQ's I/O
+                # thread then wakes once for the run instead of once per reply.
+                self._outbox = outbox = []
+                try:
+                    for _ in range(REPLY_BATCH):
+                        try:
+                            frames = [router.recv(NOBLOCK)]
+                            while router.getsockopt(RCVMORE):
+                                frames.append(router.recv(NOBLOCK))
+                        except zmq.Again:
+                            break
+                        try:
+                            self._on_frames(frames)
+                        except Exception:  # the server keeps serving whatever one message does
+                            log.exception("unexpected error handling a request")
+                            self._send(frames[:1], self.proto.reply_error(None, None, self.proto.INTERNAL, "internal error"))
+                        if not router.getsockopt(EVENTS) & POLLIN:
+                            break
+                finally:
+                    self._outbox = None
+                    for envelope, payload in outbox:
+                        self._send(envelope, payload)
             now = time.monotonic()
             if now >= next_sweep:
                 self._sweep_deadlines(now)
@@ -253,6 +269,9 @@ class Server:
         return False
 
     def _send(self, envelope: list[bytes], payload: bytes) -> None:
+        if self._outbox is not None:  # inside a run of requests: sent when the run ends (serve)
+            self._outbox.append((envelope, payload))
+            return
         router, more = self.router, self.NOBLOCK | self.SNDMORE
         try:
             for frame in envelope:
@@ -317,7 +336,7 @@ class Server:
 
     def _fingerprint(self, msg: dict):
         # Hashed only if the id comes again (jobs.Fingerprint); params are packed now, before an op sees them.
-        return Fingerprint(proto.pack([msg["op"], msg.get("model"), msg["params"]]), msg["inputs"])
+        return Fingerprint(self._pack([msg["op"], msg.get("model"), msg["params"]]), msg["inputs"])
 
     def _submit(self, envelope: list[bytes], msg: dict) -> None:
         job_id = msg["id"]
@@ -344,9 +363,12 @@ class Server:
             reply = dict(cached[1])
             reply["meta"] = {**reply.get("meta", {}), "dedup": "cached"}
             self.metrics.deduped("cached")
-            self._send(envelope, proto.pack(reply))
+            self._send(envelope, self._pack(reply))
             return
         timeout_s = min(self.args.job_timeout, msg.get("timeout_ms", 1e12) / 1000)
+        if spec.inline and not (self.topics and self._watched(job_id.encode("utf-8"))):
+            self._run_inline_unwatched(envelope, msg, spec, fingerprint, timeout_s)
+            return
         deadline = time.monotonic() + timeout_s
         job = Job(job_id, spec, None, fingerprint, deadline)
         if spec.inline:
@@ -383,6 +405,29 @@ class Server:
             outcome = exc
         job.state = "finished"
         self._on_result(job, outcome, 1)
+
+    def _run_inline_unwatched(self, envelope: list[bytes], msg: dict, spec, fingerprint, timeout_s: float) -> None:
+        """An inline op whose job nobody subscribes to: the same reply, cache entry and counts as
+        _run_inline's, without a Job. Nothing else could observe one: the job ends before the next
+        request is read (a cancel or retry finds it in the cache), no event would be sent (no
+        subscriber; one that subscribes later finds the job over), and its deadline is the context's."""
+        job_id = msg["id"]
+        start = time.monotonic()
+        ctx = JobContext(job_id, spec.name, msg["params"], msg["inputs"], self.device, msg.get("model"),
+                         deadline=start + timeout_s)
+        try:
+            outcome = spec.handler(ctx)
+        except Exception as exc:  # noqa: BLE001  (reported to the client as INTERNAL, like the worker's)
+            outcome = exc
+        now = time.monotonic()
+        result, error = (outcome, None) if type(outcome) is dict else self._outcome(outcome, ctx)
+        meta = {"server_id": self.server_id, "device": self.device_label, "queued_ms": 0.0,
+                "run_ms": round((now - start) * 1000, 3), "batch_size": 1}
+        payload, reply = self._reply(job_id, spec.name, fingerprint, result, error, meta)
+        self._send(envelope, payload)
+        outcome_name = "ok" if reply["ok"] else reply["error"]["code"]
+        self.outcomes[outcome_name] = self.outcomes.get(outcome_name, 0) + 1
+        self.metrics.job_done(spec.name, outcome_name, now - start)
 
     def _cancel(self, job_id: str) -> str:
         job = self.jobs.get(job_id)
@@ -427,35 +472,43 @@ class Server:
             del self.jobs[job.id]
         now = time.monotonic()
         started = job.started_at
-        meta = {"server_id": self.server_id, "device": self.device.label,
+        meta = {"server_id": self.server_id, "device": self.device_label,
                 "queued_ms": round(((started or now) - job.enqueued_at) * 1000, 3),
                 "run_ms": round((now - started) * 1000, 3) if started else 0.0}
         if meta_extra:
             meta.update(meta_extra)
-        if error is None:
-            reply = {"v": proto.VERSION, "type": "submit", "id": job.id, "ok": True, "result": result, "meta": meta}
-            try:
-                payload = proto.pack(reply)
-            except Exception as exc:
-                error = (proto.INTERNAL, f"op {job.spec.name} returned a value MessagePack cannot encode: {exc}")
-        if error is not None:
-            code, message = error
-            reply = {"v": proto.VERSION, "type": "submit", "id": job.id, "ok": False, "meta": meta,
-                     "error": {"code": code, "message": message, "retryable": code in proto.RETRYABLE}}
-            payload = proto.pack(reply)
-        if error is None or error[0] not in proto.RETRYABLE:
-            self.cache.put(job.id, job.fingerprint, reply, len(payload))
+        payload, reply = self._reply(job.id, job.spec.name, job.fingerprint, result, error, meta)
+        if not reply["ok"]:
+            error = (reply["error"]["code"], reply["error"]["message"])
         outcome = "ok" if error is None else error[0]
         # The final event goes out before the reply, so a subscriber usually sees it before it unsubscribes.
         self._publish(job, _FINAL_STAGE.get(outcome, "failed"), None, None)
         for envelope in job.waiters:
             self._send(envelope, payload)
         if job.joiners:  # the submits that joined a running job: the same reply, marked as such
-            joined = proto.pack({**reply, "meta": {**reply["meta"], "dedup": "joined"}})
+            joined = self._pack({**reply, "meta": {**reply["meta"], "dedup": "joined"}})
             for envelope in job.joiners:
                 self._send(envelope, joined)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         self.metrics.job_done(job.spec.name, outcome, now - job.enqueued_at)
+
+    def _reply(self, job_id: str, op: str, fingerprint, result, error, meta: dict):
+        """A job's packed reply (ok, or an error when the result cannot be packed), cached for retries
+        of its id unless the error is retryable. Returns (payload, reply)."""
+        if error is None:
+            reply = {"v": proto.VERSION, "type": "submit", "id": job_id, "ok": True, "result": result, "meta": meta}
+            try:
+                payload = self._pack(reply)
+            except Exception as exc:
+                error = (proto.INTERNAL, f"op {op} returned a value MessagePack cannot encode: {exc}")
+        if error is not None:
+            code, message = error
+            reply = {"v": proto.VERSION, "type": "submit", "id": job_id, "ok": False, "meta": meta,
+                     "error": {"code": code, "message": message, "retryable": code in proto.RETRYABLE}}
+            payload = self._pack(reply)
+        if error is None or error[0] not in proto.RETRYABLE:
+            self.cache.put(job_id, fingerprint, reply, len(payload))
+        return payload, reply
 
     def _post(self, event) -> None:
         """Called from the worker thread: queue the event, then wake the socket thread unless a wake-up
@@ -490,21 +543,23 @@ class Server:
                 self._on_result(job, event[2], event[3])
 
     def _on_result(self, job, outcome, batch_size: int) -> None:
-        meta = {"batch_size": batch_size}
+        result, error = self._outcome(outcome, job.ctx)
+        self._finish(job, result=result, error=error, meta_extra={"batch_size": batch_size})
+
+    @staticmethod
+    def _outcome(outcome, ctx):
+        """What an op's return value or exception means for its reply: (result, None) or (None, error)."""
         if type(outcome) is dict:  # the common case first
-            self._finish(job, result=outcome, meta_extra=meta)
-        elif isinstance(outcome, OpError):
-            code = outcome.code if outcome.code in proto.ERROR_CODES else proto.INTERNAL
-            self._finish(job, error=(code, outcome.message), meta_extra=meta)
-        elif isinstance(outcome, JobStopped):
-            code = proto.TIMEOUT if job.ctx.stop_reason == "timeout" else proto.CANCELLED
-            self._finish(job, error=(code, f"job stopped: {job.ctx.stop_reason}"), meta_extra=meta)
-        elif isinstance(outcome, BaseException):
-            self._finish(job, error=(proto.INTERNAL, f"{type(outcome).__name__}: {outcome}"), meta_extra=meta)
-        elif not isinstance(outcome, dict):
-            self._finish(job, error=(proto.INTERNAL, f"op returned {type(outcome).__name__}, not a map"), meta_extra=meta)
-        else:
-            self._finish(job, result=outcome, meta_extra=meta)
+            return outcome, None
+        if isinstance(outcome, OpError):
+            return None, (outcome.code if outcome.code in proto.ERROR_CODES else proto.INTERNAL, outcome.message)
+        if isinstance(outcome, JobStopped):
+            return None, (proto.TIMEOUT if ctx.stop_reason == "timeout" else proto.CANCELLED, f"job stopped: {ctx.stop_reason}")
+        if isinstance(outcome, BaseException):
+            return None, (proto.INTERNAL, f"{type(outcome).__name__}: {outcome}")
+        if not isinstance(outcome, dict):
+            return None, (proto.INTERNAL, f"op returned {type(outcome).__name__}, not a map")
+        return outcome, None
 
     # ---- the worker thread ---------------------------------------------------------------------
     def _worker_main(self) -> None:

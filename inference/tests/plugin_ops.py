@@ -1,5 +1,5 @@
 """A plugin op for the tests: what a user's `--ops-module` looks like."""
-from inference.ops.registry import register_op
+from inference.ops.registry import OpError, register_op
 
 
 def upper(ctx):
@@ -65,10 +65,15 @@ register_op("ticks", ticks, batch_key=lambda params: ("ticks", params.get("ms", 
 
 def spin_inline(ctx):
     """An inline op for the tests only (inline ops must be cheap; this one busy-waits params.ms, so a
-    test can see an inline job's deadline and errors). params.fail raises instead."""
+    test can see an inline job's deadline and errors). params.fail raises instead; params.unpackable
+    returns a value MessagePack cannot encode; params.bad_params fails with OpError BAD_REQUEST."""
     import time
     if ctx.params.get("fail"):
         raise RuntimeError("spin_inline was told to fail")
+    if ctx.params.get("unpackable"):
+        return {"value": object()}
+    if ctx.params.get("bad_params"):
+        raise OpError("BAD_REQUEST", "spin_inline was given bad params")
     end = time.monotonic() + ctx.params.get("ms", 0) / 1000
     while time.monotonic() < end:
         pass

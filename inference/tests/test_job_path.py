@@ -69,6 +69,51 @@ def test_inline_job_deadline_and_errors(server):
     c.close()
 
 
+def test_inline_job_outcomes_and_counts(server):
+    """An unwatched inline job (answered without a Job) replies, caches and counts like any other."""
+    c = Client(server.bind)
+    before = c.request({"type": "status", "id": "s1"})["result"]["jobs"]
+    bad = jid("bad")
+    first = c.request({"type": "submit", "id": bad, "op": "spin_inline", "params": {"bad_params": True}})
+    assert first["error"] == {"code": "BAD_REQUEST", "message": "spin_inline was given bad params", "retryable": False}
+    again = c.request({"type": "submit", "id": bad, "op": "spin_inline", "params": {"bad_params": True}})
+    assert again["meta"]["dedup"] == "cached" and again["error"] == first["error"]  # not retryable: cached
+    odd = c.request({"type": "submit", "id": jid("odd"), "op": "spin_inline", "params": {"unpackable": True}})
+    assert odd["error"]["code"] == "INTERNAL" and "MessagePack cannot encode" in odd["error"]["message"]
+    late = jid("late")
+    msg = {"type": "submit", "id": late, "op": "spin_inline", "params": {"ms": 30}, "timeout_ms": 5}
+    assert c.request(msg)["error"]["code"] == "TIMEOUT"
+    retried = c.request({**msg, "timeout_ms": 1000})  # TIMEOUT is retryable: not cached, the retry runs
+    assert retried["ok"] and retried["result"] == {"spun_ms": 30} and "dedup" not in retried["meta"]
+    after = c.request({"type": "status", "id": "s2"})["result"]["jobs"]
+    counted = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    assert counted == {"BAD_REQUEST": 1, "INTERNAL": 1, "TIMEOUT": 1, "ok": 1}, counted
+    c.close()
+
+
+def test_a_long_run_of_requests_gets_every_reply_in_order(server):
+    """Requests read in one run are answered together after it (replies held back, at most a run's
+    worth): pipelined from one DEALER, several runs' worth, with bad requests in between, each inline
+    job gets its one reply, in the order sent."""
+    c = Client(server.bind)
+    sent = []
+    for i in range(300):
+        if i % 50 == 7:
+            c.send_raw(b"", b"not msgpack \xc1")
+            sent.append(None)
+        job = jid(f"run{i}")
+        c.send({"v": 1, "type": "submit", "id": job, "op": "echo", "params": {"i": i}})
+        sent.append((job, i))
+    for expected in sent:
+        reply = c.recv()
+        if expected is None:
+            assert reply["ok"] is False and reply["error"]["code"] == "BAD_REQUEST", reply
+        else:
+            assert reply["id"] == expected[0] and reply["result"]["params"] == {"i": expected[1]}, reply
+    assert c.recv(timeout=0.2) is None  # one reply each, no more
+    c.close()
+
+
 def test_inline_job_waits_for_nothing_queued_before_it(server):
     """An inline job is answered while a worker job runs (it never waits in the queue)."""
     c = Client(server.bind)

@@ -117,6 +117,35 @@ test('an unreachable server fails with UNREACHABLE after the retries', async () 
   }
 });
 
+test('attempts share one timer: a short timeout after a long one fires on time, a touched one waits', async () => {
+  const c = new InferenceClient({ endpoint: 'tcp://127.0.0.1:1', progressEndpoint: 'tcp://127.0.0.1:2', requestTimeoutMs: 5_000, retries: 0 });
+  try {
+    const long = c.submit({ id: 'long-wait', op: 'gemm' });
+    long.catch(() => undefined);
+    const t0 = performance.now();
+    await assert.rejects(c.submit({ id: 'short-wait', op: 'gemm', requestTimeoutMs: 150 }), (err: InferenceError) => err.code === 'UNREACHABLE');
+    const took = performance.now() - t0;
+    assert.ok(took >= 140 && took < 2_000, `the short attempt timed out after ${took} ms`);
+    // The long one is still waiting (its own timeout is later); closing the client answers it.
+    const state = await Promise.race([long.then(() => 'settled', () => 'settled'), sleep(50).then(() => 'pending')]);
+    assert.equal(state, 'pending');
+    c.close();
+    await assert.rejects(long, (err: InferenceError) => err.code === 'UNREACHABLE');
+  } finally {
+    c.close();
+  }
+  // Progress re-arms an attempt's timeout: a job longer than requestTimeoutMs that reports progress succeeds.
+  const watched = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 400, retries: 0 });
+  try {
+    const events: ProgressEvent[] = [];
+    const reply = await watched.submit({ id: `touched-${Date.now()}`, op: 'ticks', params: { ms: 1_200 }, onProgress: (e) => events.push(e) });
+    assert.equal(reply.attempts, 1);
+    assert.ok(events.length >= 3, `progress events: ${events.length}`);
+  } finally {
+    watched.close();
+  }
+});
+
 test('CURVE: the client with keys is served, one without gets nothing', async () => {
   const serverKeys = curveKeyPair();
   const mine = curveKeyPair();
