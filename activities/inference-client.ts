@@ -70,6 +70,12 @@ export interface SubmitRequest {
   /** Overrides the client's requestTimeoutMs for this job's attempts. */
   requestTimeoutMs?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * `start` (the default with onProgress): watch the job's events from before it is sent. `late`: only
+   * once it has been outstanding for watchAfterMs, as a submit without onProgress does — a short job then
+   * costs no subscription and no events, and onProgress hears only jobs that last.
+   */
+  watch?: 'start' | 'late';
   /** Aborting sends `cancel` for the job and rejects with CANCELLED. */
   signal?: AbortSignal;
 }
@@ -334,8 +340,9 @@ export class InferenceClient {
     const timeoutMs = req.requestTimeoutMs ?? this.opts.requestTimeoutMs;
     const key = `submit\u0000${req.id}`;
     // Progress for this job counts as hearing from the server: it re-arms the attempt's timeout.
-    // Without onProgress, only a job still outstanding after watchAfterMs is watched (a short one is
-    // answered before then; a long one has requestTimeoutMs to send its first event after that).
+    // Without onProgress (or with watch: 'late'), only a job still outstanding after watchAfterMs is
+    // watched (a short one is answered before then; a long one has requestTimeoutMs to send its first
+    // event after that).
     let unwatch: (() => void) | undefined;
     const startWatching = () => {
       unwatch = this.watch(req.id, (event) => {
@@ -346,7 +353,7 @@ export class InferenceClient {
       });
     };
     let lateWatch: Due | undefined;
-    if (req.onProgress) startWatching();
+    if (req.onProgress && req.watch !== 'late') startWatching();
     else this.schedule(lateWatch = { at: performance.now() + Math.min(this.opts.watchAfterMs, timeoutMs / 2), due: startWatching });
     let aborted: Promise<never> | undefined;
     let onAbort: (() => void) | undefined;

@@ -81,6 +81,9 @@ export function createInferenceRunner(runner: RunnerDeps, deps: InferenceDeps): 
         // The server stops the job when this attempt could no longer use its answer.
         jobTimeoutMs: deadlineMs,
         signal: activity?.cancellationSignal,
+        // Progress feeds the heartbeat details and the step's log; a job answered within the client's
+        // watchAfterMs needs neither, so it costs no subscription and no events.
+        watch: 'late',
         onProgress: (event) => {
           const first = last === undefined || last.stage !== event.stage;
           last = event;

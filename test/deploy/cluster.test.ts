@@ -275,7 +275,13 @@ test('the flagship plan across two hosts survives history SIGKILL, a GPU worker 
   assert.equal(a.exitCode, 0, a.all);
 
   // Fault 2: SIGKILL hostb's GPU worker (and its inference server) while its pinned step runs.
-  const killedDuring = await eventually('WS-05/gemm-512 to run on hostb', status, (s) => stepOf(s, 'WS-05', 'gemm-512').state !== 'pending', 180_000);
+  // The kill waits until the step really executes on hostb (its attempt header is in the log), not
+  // merely until the status says running (scheduled: the worker may not have picked it up yet, and an
+  // attempt it never started leaves no execution to count).
+  const killedDuring = await eventually('WS-05/gemm-512 to execute on hostb', status, (s) => {
+    const state = stepOf(s, 'WS-05', 'gemm-512').state;
+    return state !== 'pending' && (state !== 'running' || (executions(workflowId).get('WS-05/gemm-512')?.count ?? 0) > 0);
+  }, 180_000);
   const wasRunning = stepOf(killedDuring, 'WS-05', 'gemm-512').state === 'running';
   killWorker('gpu-hostb');
   faults.push(`hostb GPU worker SIGKILLed ${wasRunning ? 'while WS-05/gemm-512 ran' : 'after WS-05/gemm-512 finished'}`);

@@ -56,6 +56,24 @@ test('a job without onProgress is watched once it runs long: its events keep the
   }
 });
 
+test("onProgress with watch: 'late' (Sparky's inference step): a short job brings no events, a long one does and stays alive", async () => {
+  const late = new InferenceClient({ endpoint: server.endpoint, progressEndpoint: server.progressEndpoint, requestTimeoutMs: 400, watchAfterMs: 50, retries: 0 });
+  try {
+    // (A short job watched from the start may or may not hear its events: the subscription races the
+    // job to the server. Watched late, it never subscribes.)
+    const quick: ProgressEvent[] = [];
+    const reply0 = await late.submit({ id: `late-quick-${Date.now()}`, op: 'gemm', params: { size: 16, iterations: 2 }, watch: 'late', onProgress: (e) => quick.push(e) });
+    assert.equal(reply0.result.size, 16);
+    assert.equal(quick.length, 0, 'a job answered within watchAfterMs is not watched');
+    const long: ProgressEvent[] = [];
+    const reply = await late.submit({ id: `late-long-${Date.now()}`, op: 'gemm', params: { size: 384, iterations: 1500 }, watch: 'late', onProgress: (e) => long.push(e) });
+    assert.equal(reply.attempts, 1, 'its events kept the 400 ms attempt alive');
+    assert.ok(long.some((e) => e.stage === 'running'), `events heard: ${long.length}`);
+  } finally {
+    late.close();
+  }
+});
+
 test('aborting a submit cancels the job on the server', async () => {
   const controller = new AbortController();
   const id = `abort-${Date.now()}`;
