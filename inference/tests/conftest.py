@@ -60,10 +60,15 @@ def start_server():
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def shared_server():
-    """One CPU server for the tests that do not need special limits."""
-    server = ServerProcess("--cpu", "--port", "0", "--id", "conformance", "--metrics-port", "0")
+def serve_module(*args: str):
+    """Body of a module-scoped server fixture: one server for the module, which must survive its tests."""
+    server = ServerProcess(*args)
     yield server
     assert server.alive(), "the server died during the tests:\n" + "".join(server.stderr)
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    """One CPU server for the tests that do not need special limits."""
+    yield from serve_module("--cpu", "--port", "0", "--id", "conformance", "--metrics-port", "0")

@@ -23,11 +23,8 @@ def jid(prefix="job") -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    from .conftest import ServerProcess
-    proc = ServerProcess("--cpu", "--port", "0", "--id", "job-path", "--ops-module", "inference.tests.plugin_ops")
-    yield proc
-    assert proc.alive(), "the server died during the tests:\n" + "".join(proc.stderr)
-    proc.stop()
+    from .conftest import serve_module
+    yield from serve_module("--cpu", "--port", "0", "--id", "job-path", "--ops-module", "inference.tests.plugin_ops")
 
 
 def test_ops_says_which_ops_are_inline(server):
