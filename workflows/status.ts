@@ -77,7 +77,7 @@ export interface AuditEntry {
   at: string;
   surface: 'signal' | 'update' | 'timeout';
   approver: string;
-  decision?: 'approve' | 'reject' | 'escalate' | 'recheck';
+  decision?: 'approve' | 'reject' | 'escalate' | 'recheck' | 'rework';
   comment?: string;
   reason?: string;
   /** The approval was automatic (onTimeout: approve). */
@@ -85,8 +85,10 @@ export interface AuditEntry {
   /** A signal that would have been refused: kept, with why, and not counted. */
   ignored?: boolean;
   ignoredReason?: string;
-  /** Workstreams a rejection sent back for rework (the named ones; their same-phase dependents follow). */
+  /** Workstreams a rejection (or an operator's rework) sent back (the named ones; their same-phase dependents follow). */
   rework?: string[];
+  /** The gate's round the decision was made in (release 0.2 and later). */
+  round?: number;
   /** Votes cast before a rework reopened the phase: kept here, no longer counted. */
   void?: boolean;
   /** A signed decision: the statement time, the armored SSHSIG and the key's fingerprint (SHA256:…). */
@@ -99,13 +101,15 @@ export interface AuditEntry {
 export interface DecisionEntry {
   at: string;
   surface: 'signal' | 'update';
-  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan';
+  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan' | 'rework';
   by: string;
   step?: string;
   gate?: string;
   comment?: string;
   /** The revision a revisePlan produced. */
   revision?: number;
+  /** A rework's workstreams. */
+  rework?: string[];
   ignored?: boolean;
   ignoredReason?: string;
 }
@@ -117,6 +121,8 @@ export interface RevisionEntry {
   by: string;
   comment?: string;
   changes: string[];
+  /** A revision of approvals, keys, git, notify or baseDir: who signed it, per gate whose quorum it needed. */
+  signedBy?: { gate: string; approvers: { name: string; fingerprint: string }[] }[];
 }
 
 export interface GateStatus {
@@ -129,6 +135,13 @@ export interface GateStatus {
   /** Approvers whose approval counts now (distinct, from the current approver list). */
   approvals: string[];
   escalated: boolean;
+  /**
+   * Which round of votes the gate is in (runs of release 0.2 and later): 1 at its first wait, one more
+   * at every fresh quorum (after a rework), escalation, or revision of its checks. Signed statements
+   * name it, so a vote from an earlier round never counts again.
+   */
+  round?: number;
+  /** When the current round began (a statement made earlier is stale). */
   waitingSince?: string;
   deadline?: string;
   decidedAt?: string;
