@@ -1,6 +1,6 @@
 // The workflow bundle (webpack, via Temporal's bundleWorkflowCode) and the build id of Worker Versioning
 // (ADR 0005). The build id is the hash of what webpack bundled: the bundle's code without its inline
-// source map (the map names files by absolute path and keeps their comments). Module ids are paths
+// source map (the map names files by absolute path). Module ids are paths
 // relative to the checkout (webpack's context is PROJECT_ROOT, not the cwd, and a symlinked
 // node_modules keeps its link path), so the same code is the same build in any folder on any host,
 // and code that the bundle does not contain (the CLI, activities, tests) never changes it.

@@ -1,7 +1,7 @@
 // The build id of Worker Versioning is the hash of the workflow bundle's contents, wherever the checkout
 // lives (ADR 0005): two copies of the checkout in different folders, each bundling into a fresh cache
 // from a different working directory, get one build id; the bundle's code names no absolute path; code
-// the bundle does not contain (the CLI) does not change the build, workflow code does.
+// the bundle does not contain (CLI-only code, even in plan/) does not change the build, workflow code does.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
@@ -43,9 +43,10 @@ test('two copies of the checkout in different folders, bundled from different wo
   // Each copy bundled for itself (nothing shared a cache), and the bundle is cached under its build id.
   for (const data of ['data-a', 'data-b']) assert.ok(readFileSync(path.join(root, data, 'cache', `workflows-${idA.slice('build-'.length)}.js`), 'utf8').length > 100_000);
 
-  // Code outside the bundle (the CLI) is not part of the build; workflow code is.
-  appendFileSync(path.join(b, 'cli', 'sparky.ts'), '\n// a CLI-only change\n');
-  assert.equal(await buildIdIn(b, b, path.join(root, 'data-b')), idA, 'a CLI-only change is the same build');
+  // Code outside the bundle is not part of the build (plan/load.ts: the CLI's plan reader, beside the
+  // validation the workflows use); workflow code is.
+  appendFileSync(path.join(b, 'plan', 'load.ts'), '\nexport const cliOnlyMarker = 1;\n');
+  assert.equal(await buildIdIn(b, b, path.join(root, 'data-b')), idA, 'a change of CLI-only code in plan/ is the same build');
   appendFileSync(path.join(b, 'workflows', 'index.ts'), '\nexport const buildMarker = 1;\n');
   assert.notEqual(await buildIdIn(b, b, path.join(root, 'data-b')), idA, 'a change of workflow code is a new build');
 });

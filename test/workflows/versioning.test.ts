@@ -6,9 +6,11 @@
 //   run from before versioning both complete, each on code it can replay;
 // - workers/cpu.ts is versioned by default: started without SPARKY_DEPLOYMENT it registers build
 //   workflowBuildId() of deployment `sparky` (`temporal worker deployment describe`) and makes it current
-//   when the deployment has none; SPARKY_UNVERSIONED=1 is the only way to an unversioned worker.
+//   when the deployment has none (its pollers show in `temporal task-queue describe` only with
+//   --legacy-mode); SPARKY_UNVERSIONED=1 is the only way to an unversioned worker.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
@@ -155,6 +157,14 @@ test('workers/cpu.ts is versioned by default: deployment sparky, the bundle\'s b
     const info = JSON.parse(described.stdout);
     assert.equal(info.routingConfig?.currentVersionBuildID, buildId, described.stdout);
     assert.ok((info.versionSummaries as { BuildID: string }[]).some((v) => v.BuildID === buildId), described.stdout);
+    // docs/operations.md: `temporal task-queue describe` lists a versioned worker's pollers only with --legacy-mode.
+    const identity = `${w.child.pid}@${os.hostname()}`;
+    const legacy = await eventually('the poller in legacy mode', () => temporal(env, ['task-queue', 'describe', '--task-queue', taskQueue, '--legacy-mode']),
+      (r) => r.exitCode === 0 && r.stdout.includes(identity));
+    assert.match(legacy.stdout, new RegExp(`CurrentVersionBuildID +${buildId}`));
+    const plain = await temporal(env, ['task-queue', 'describe', '--task-queue', taskQueue]);
+    assert.equal(plain.exitCode, 0, plain.all);
+    assert.ok(!plain.stdout.includes(identity), `without --legacy-mode the pollers are not listed:\n${plain.stdout}`);
     const h = await start(taskQueue, 'sparky-default-versioned', log, false);
     assert.equal((await h.result()).state, 'completed');
     assert.equal(buildOf((await h.describe()).raw), buildId, 'the run is pinned to the worker\'s build');
