@@ -163,7 +163,7 @@ program.command('logs <run> <step>')
   .action(action(async (run: string, step: string, opts: { follow?: boolean }) => (await import('./logs.ts')).logsCommand(run, step, opts)));
 
 program.command('history <run>')
-  .description('export the run\'s event history as JSON (for replay tests: test/fixtures/histories/)')
+  .description('export the run\'s event history as JSON (what `sparky verify` and Temporal replay read)')
   .option('-o, --out <file>', 'write to a file instead of stdout')
   .action(action(async (run: string, opts: { out?: string }) => (await import('./history.ts')).historyCommand(run, opts)));
 
