@@ -127,9 +127,19 @@ export function renderStatus(status: RunStatus): string {
 /** The git flow of a phase: each branch (push, pull request) and the merge into the base. */
 function gitLines(git: NonNullable<RunStatus['phases'][number]['git']>): string[] {
   const out = [`  git ${git.base} @ ${git.baseCommit.slice(0, 12)}`];
-  for (const b of git.branches) out.push(`    ${b.workstreamId.padEnd(8)} ${b.branch}${b.push ? `  push: ${b.push}` : ''}${b.pr ? `  pr: ${b.pr}` : ''}`);
+  for (const b of git.branches) {
+    out.push(`    ${b.workstreamId.padEnd(8)} ${b.branch}${b.push ? `  push: ${b.push}` : ''}${b.pr ? `  pr: ${b.pr}` : ''}`);
+    for (const r of b.resets ?? []) {
+      out.push(`      reset to ${git.baseCommit.slice(0, 12)} at ${r.at} (was ${r.from.slice(0, 12)}${r.discarded?.length ? `, ${r.discarded.length} uncommitted change(s) discarded` : ''})${r.reason ? `: ${r.reason.split('\n')[0]}` : ''}`);
+    }
+  }
   const m = git.merge;
-  if (m) out.push(`    merge: ${m.state}${m.head ? ` → ${m.head.slice(0, 12)}` : ''}${m.push ? `  push: ${m.push}` : ''}${m.reason ? `  — ${m.reason.split('\n')[0]}` : ''}`);
+  if (m?.state === 'nothing-to-merge') {
+    out.push(`    merge: nothing to merge: no branch has a commit beyond ${git.base} @ ${git.baseCommit.slice(0, 12)} (its steps changed nothing in their worktrees); ${git.base} did not move`);
+  } else if (m) {
+    out.push(`    merge: ${m.state}${m.head ? ` → ${m.head.slice(0, 12)}` : ''}${m.push ? `  push: ${m.push}` : ''}${m.reason ? `  — ${m.reason.split('\n')[0]}` : ''}`
+      + `${m.nothingFrom?.length ? `  (nothing to merge from ${m.nothingFrom.join(', ')})` : ''}`);
+  }
   return out;
 }
 

@@ -6,7 +6,7 @@
 // abort (or cancellation) ends it early, undoing everything as onAbort says.
 // Design and the reasons behind it: docs/orchestration.md.
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertMemo, workflowInfo,
+  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
 import { domainWorkflowId } from '../common/ids.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
@@ -14,7 +14,7 @@ import type { Plan } from '../plan/schema.ts';
 import { Decisions } from './decisions.ts';
 import { errorMessage } from './errors.ts';
 import { GateKeeper, resetGate, runGate, type GateOutcome } from './gate.ts';
-import { mergePhase, publishPhase, removeRunGit, startPhaseGit } from './git-flow.ts';
+import { mergePhase, publishPhase, removeRunGit, resetReworkedBranches, startPhaseGit } from './git-flow.ts';
 import {
   abortSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, recheckGateSignal,
   rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, reviseDomainSignal, revisePlanUpdate, skipStepSignal, statusQuery,
@@ -54,7 +54,7 @@ function refuse(why: string): never {
 }
 
 export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
-  const validated = validateRunInput(input);
+  const validated = validateRunInput(input, { gitPaths: () => patched('sparky-git-paths') }); // a rule older runs did not have
   let plan: Plan = validated.plan;
   const { options } = validated;
   const runWorkflowId = workflowInfo().workflowId; // `sparky-<plan>-<run>` from Sparky; anything when started by hand
@@ -309,6 +309,9 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     const waits = new Set([...named].filter((id) => !(all.find((w) => w.id === id)?.dependsOn ?? []).some((d) => reopened.has(d))));
     const reason = `rework requested by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`;
     await saga.compensate(runCtx, index.outputs, status.compensations, refresh, (e) => e.phaseId === def.id && reopened.has(e.workstreamId));
+    // Git flow: the reopened branches go back to the phase's base (rejected commits never merge). A new
+    // activity in this scenario: histories of reworks recorded before it replay without it.
+    if (ps.git && patched('sparky-rework-reset')) await resetReworkedBranches(plan, ps, runCtx, reopened, reason);
     const held: Rerun['held'] = {};
     for (const ws of all) {
       if (!reopened.has(ws.id)) continue;

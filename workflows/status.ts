@@ -148,8 +148,25 @@ export interface PhaseGitStatus {
   base: string;
   /** The base's commit when the phase started: every branch of the phase starts there. */
   baseCommit: string;
-  branches: { workstreamId: string; branch: string; push?: string; pr?: string }[];
-  merge?: { state: 'merged' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string };
+  branches: GitBranchStatus[];
+  /**
+   * `merged`: the base holds the phase's work (`nothingFrom` lists branches that had no commits beyond
+   * the base); `nothing-to-merge`: no branch had a commit beyond the base, so the base did not move.
+   */
+  merge?: {
+    state: 'merged' | 'nothing-to-merge' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string;
+    nothingFrom?: string[];
+  };
+}
+
+/** One workstream's branch in the git flow. */
+export interface GitBranchStatus {
+  workstreamId: string;
+  branch: string;
+  push?: string;
+  pr?: string;
+  /** Rework put the branch (and worktree) back to the phase's base: what it held before, for the audit. */
+  resets?: { at: string; from: string; reason?: string; discarded?: string[] }[];
 }
 
 export interface PhaseStatus {
