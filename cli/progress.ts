@@ -5,6 +5,7 @@ import logUpdate from 'log-update';
 import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
 import { DEFAULT_ADDRESS, temporalAddress, webUiRunUrl } from './connection.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
+import { worktreeHelp } from '../common/git-flow.ts';
 
 const STEP_MARK: Record<string, string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
@@ -50,6 +51,7 @@ export function attentionHelp(status: RunStatus): string {
       : `${step} needs attention: ${(ws.attention?.reason ?? ws.error ?? '').split('\n')[0]}`);
     const tail = (failed?.lastError ?? '').split('\n').slice(1).filter(Boolean).slice(-12);
     if (tail.length) out.push(...tail.map((l) => `  | ${l}`));
+    if (ws.attention?.git) out.push(...worktreeHelp(ws.attention.git).map((l) => `  ${l}`));
     out.push(
       `  sparky:   npx sparky retry ${id} ${step} --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name retryStep --input '${input}'`,

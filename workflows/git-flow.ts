@@ -8,7 +8,7 @@
 // the run asks (`onFailure: ask`), until `recheckGate` after a person resolved it; elsewhere the run
 // fails with that list. Aborting removes the run's worktrees and branches.
 import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
-import { branchName } from '../common/git-flow.ts';
+import { branchName, type WorktreePlace } from '../common/git-flow.ts';
 import { GIT_FAILURES, type GateDecisionRecord, type GitActivities, type GitMergeConflictDetails, type GitPushResult } from '../common/git-types.ts';
 import { GIT_DEFAULTS, gitSettings } from '../plan/git.ts';
 import type { Phase, Plan, Workstream } from '../plan/schema.ts';
@@ -80,17 +80,17 @@ export async function startPhaseGit(plan: Plan, phase: Phase, ps: PhaseStatus, r
     };
     onChange();
   }
-  run.git = { repo: settings.repo, branch: settings.branch, baseCommit: ps.git.baseCommit };
+  run.git = { repo: settings.repo, branch: settings.branch, baseCommit: ps.git.baseCommit, base: ps.git.base };
 }
 
 /** Domain child: the workstream's worktree (made, or found again), where its steps run. */
-export async function prepareWorktree(run: RunContext, domainId: string, workstreamId: string): Promise<string> {
+export async function prepareWorktree(run: RunContext, domainId: string, workstreamId: string): Promise<WorktreePlace> {
   const git = run.git as NonNullable<RunContext['git']>;
   const branch = branchName(git.branch, { planName: run.planName, runWorkflowId: run.runWorkflowId, phaseId: run.phaseId, domainId, workstreamId });
   const made = await activities(run.cpuTaskQueue).gitPrepareWorkstream({
     repo: git.repo, branch, startPoint: git.baseCommit, runWorkflowId: run.runWorkflowId, workstreamId,
   });
-  return made.worktree;
+  return { worktree: made.worktree, branch, base: git.base ?? git.baseCommit.slice(0, 12), baseCommit: git.baseCommit };
 }
 
 /** Domain child: a step's `commit`, as the status shows it (the commit, or why there is none). */

@@ -5,6 +5,7 @@ import type { GateCheckResult } from '../common/activity-types.ts';
 import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
+import type { WorktreePlace } from '../common/git-flow.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -44,6 +45,8 @@ export interface Attention {
   /** In words: the step's error (first lines) or "rework requested by bob: …". */
   reason: string;
   since: string;
+  /** Git flow: where the failed step ran (worktree, branch, base commit); texts add how to bring a fix in. */
+  git?: WorktreePlace;
 }
 
 export interface WorkstreamStatus {
