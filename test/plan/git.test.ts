@@ -4,7 +4,7 @@
 // and the merge order of a phase's branches through `git: false` workstreams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -133,7 +133,7 @@ test('the workflow\'s own check refuses a hand-started plan whose committing ste
 test('sparky validate names a committing step outside the repository (exit 2)', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sparky-gitpaths-'));
   const file = path.join(dir, 'plans', 'plan.yaml');
-  await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(file)));
+  await mkdir(path.dirname(file));
   await writeFile(file, plan('git: { repo: ../repo }\n', '                commit: "x"\n'));
   const r = await execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'sparky.js'), 'validate', file], { reject: false });
   assert.equal(r.exitCode, 2, r.stdout + r.stderr);
