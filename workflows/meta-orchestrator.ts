@@ -6,7 +6,7 @@
 // abort (or cancellation) ends it early, undoing everything as onAbort says.
 // Design and the reasons behind it: docs/orchestration.md.
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertMemo, workflowInfo,
+  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
 import { domainWorkflowId } from '../common/ids.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
@@ -55,7 +55,7 @@ export interface MetaResult {
 }
 
 export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
-  const validated = validateRunInput(input);
+  const validated = validateRunInput(input, { gitPaths: () => patched('sparky-git-paths') }); // a rule older runs did not have
   let plan: Plan = validated.plan;
   const { options } = validated;
   const runWorkflowId = workflowInfo().workflowId; // `sparky-<plan>-<run>` from Sparky; anything when started by hand

@@ -1,10 +1,12 @@
 // Rework of a phase: after a rejection (or an operator's rework from `checks-failed` or a waiting
 // gate), the named workstreams and their same-phase dependents are reopened. Only their steps'
-// compensations run, newest first; the named roots wait in attention for `sparky retry`, their
+// compensations run, newest first; their branches go back to the phase's base (git flow); the named roots wait in attention for `sparky retry`, their
 // dependents follow by themselves; the gate starts over (fresh checks, a fresh round of votes).
 // Earlier phases are never touched. docs/orchestration.md, "Rejection and rework"; ADR 0006.
+import { patched } from '@temporalio/workflow';
 import type { Plan } from '../plan/schema.ts';
 import { resetGate, type GateOutcome } from './gate.ts';
+import { resetReworkedBranches } from './git-flow.ts';
 import type { Rerun } from './phase.ts';
 import type { RunContext } from './run-context.ts';
 import type { Saga } from './saga.ts';
@@ -39,6 +41,9 @@ export async function reworkPhase(deps: ReworkDeps, i: number, outcome: Extract<
   const waits = new Set([...named].filter((id) => !(all.find((w) => w.id === id)?.dependsOn ?? []).some((d) => reopened.has(d))));
   const reason = `rework requested by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`;
   await deps.saga.compensate(deps.runCtx, index.outputs, status.compensations, deps.refresh, (e) => e.phaseId === def.id && reopened.has(e.workstreamId));
+  // Git flow: the reopened branches go back to the phase's base (rejected commits never merge). A new
+  // activity in this scenario: histories of reworks recorded before it replay without it.
+  if (ps.git && patched('sparky-rework-reset')) await resetReworkedBranches(deps.plan(), ps, deps.runCtx, reopened, reason);
   const held: Rerun['held'] = {};
   for (const ws of all) {
     if (!reopened.has(ws.id)) continue;

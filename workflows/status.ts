@@ -5,6 +5,7 @@ import type { GateCheckResult } from '../common/activity-types.ts';
 import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
+import type { WorktreePlace } from '../common/git-flow.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -44,6 +45,8 @@ export interface Attention {
   /** In words: the step's error (first lines) or "rework requested by bob: …". */
   reason: string;
   since: string;
+  /** Git flow: where the failed step ran (worktree, branch, base commit); texts add how to bring a fix in. */
+  git?: WorktreePlace;
 }
 
 export interface WorkstreamStatus {
@@ -161,8 +164,25 @@ export interface PhaseGitStatus {
   base: string;
   /** The base's commit when the phase started: every branch of the phase starts there. */
   baseCommit: string;
-  branches: { workstreamId: string; branch: string; push?: string; pr?: string }[];
-  merge?: { state: 'merged' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string };
+  branches: GitBranchStatus[];
+  /**
+   * `merged`: the base holds the phase's work (`nothingFrom` lists branches that had no commits beyond
+   * the base); `nothing-to-merge`: no branch had a commit beyond the base, so the base did not move.
+   */
+  merge?: {
+    state: 'merged' | 'nothing-to-merge' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string;
+    nothingFrom?: string[];
+  };
+}
+
+/** One workstream's branch in the git flow. */
+export interface GitBranchStatus {
+  workstreamId: string;
+  branch: string;
+  push?: string;
+  pr?: string;
+  /** Rework put the branch (and worktree) back to the phase's base: what it held before, for the audit. */
+  resets?: { at: string; from: string; reason?: string; discarded?: string[] }[];
 }
 
 export interface PhaseStatus {

@@ -15,7 +15,8 @@ import '../helpers/temporal.ts'; // installs the quiet test logger
 
 /** The scenarios recorded on each release: add a release here when its histories are recorded. */
 const EXPECTED: Record<string, string[]> = {
-  '0.1.0': ['aborted', 'approved', 'attention', 'cancelled', 'compensated', 'continued-as-new', 'parked', 'signed'],
+  // git-rework: recorded once on 870fbe2 (release 0.1.0) for the git-flow patches (sparky-rework-reset, sparky-git-paths).
+  '0.1.0': ['aborted', 'approved', 'attention', 'cancelled', 'compensated', 'continued-as-new', 'git-rework', 'parked', 'signed'],
 };
 
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;

@@ -59,7 +59,8 @@ export function revisePlan(deps: RevisionDeps): DecisionKind<Input, Grant, Revis
       }
       let next: Plan;
       try {
-        next = validateRunInput({ plan: msg.plan }).plan;
+        // The rule that committing steps work in git.repo is 0.2's; a run of 0.1 replays its revisions without it.
+        next = validateRunInput({ plan: msg.plan }, { gitPaths: () => signing.v2 }).plan;
       } catch (err) {
         return no(`the revised plan is not valid: ${(err as Error).message}`);
       }
