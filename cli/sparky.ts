@@ -1,11 +1,15 @@
 // The `sparky` command. Each command lives in its own file and is loaded only when used, so that
 // `sparky validate` does not pay for the Temporal client.
 import { Command, Option } from 'commander';
+import { DEFAULT_ADDRESS } from '../host/temporal-connection.ts';
 import { CliError } from './connection.ts';
+import { endQuietly, isClosedPipe, quietOnClosedPipe } from './pipe.ts';
+
+quietOnClosedPipe();
 
 const program = new Command('sparky')
   .description('Durable, gated, parallel pipelines for GPU projects, on Temporal.\n' +
-    'Connection: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default");\n' +
+    `Connection: TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE (default "default");\n` +
     'mTLS: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME.')
   .showHelpAfterError();
 
@@ -160,6 +164,7 @@ program.command('history <run>')
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  if (isClosedPipe(err)) endQuietly();
   if (err instanceof CliError) {
     console.error(`sparky: ${err.message}`);
     process.exitCode = err.exitCode;
