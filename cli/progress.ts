@@ -3,8 +3,9 @@
 // change, so logs stay readable.
 import logUpdate from 'log-update';
 import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
-import { DEFAULT_ADDRESS, temporalAddress, webUiRunUrl } from './connection.ts';
+import { DEFAULT_ADDRESS, temporalAddress, webUiText } from './connection.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
+import { count } from '../common/plural.ts';
 
 const STEP_MARK: Record<string, string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
@@ -15,31 +16,47 @@ function bar(done: number, total: number, width = 20): string {
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
 
-/** Exactly how to approve a waiting gate, from each surface. */
+/**
+ * Exactly how to approve a waiting gate, from each surface that would be accepted: approvers with keys
+ * must sign (`--key`, or a signature over `sparky statement`), so for them no unsigned `tctl` or Web UI
+ * line is offered; approvers without keys get every surface.
+ */
 export function approvalHelp(workflowId: string, gate: GateStatus): string {
   const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
+  const signers = gate.signedApprovers ?? [];
+  const unsigned = gate.approvers.filter((a) => !signers.includes(a));
   const input = JSON.stringify({ gate: gate.id, approver: 'NAME', decision: 'approve' });
   const signalInput = JSON.stringify({ gate: gate.id, approver: 'NAME' });
-  return [
-    `gate ${gate.id} waits for ${gate.required} approval(s) from ${gate.approvers.join(', ')}` +
+  const signedInput = JSON.stringify({ gate: gate.id, approver: 'NAME', decision: 'approve', signedAt: 'TIME', signature: '<armored signature>' });
+  const lines = [
+    `gate ${gate.id} waits for ${count(gate.required, 'approval')} from ${gate.approvers.join(', ')}` +
       (gate.approvals.length ? ` (have: ${gate.approvals.join(', ')})` : '') +
       (gate.deadline ? `; times out at ${gate.deadline}` : ''),
-    `  sparky:   npx sparky approve ${workflowId} ${gate.id} --as NAME   (or: npx sparky reject … --reason WHY)`,
-    `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
-    `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
-    `  Web UI:   ${webUiRunUrl(workflowId)} → "Send a Signal": approveGate ${signalInput}`,
-    ...(gate.signedApprovers?.length ? [
-      `  signed:   ${gate.signedApprovers.join(', ')} must sign: npx sparky approve ${workflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519`,
-      `            (or sign \`npx sparky statement ${workflowId} ${gate.id} --decision approve\` with ssh-keygen -Y sign -n sparky-gate and add "signedAt" and "signature" to the input)`,
-    ] : []),
-  ].join('\n');
+  ];
+  if (unsigned.length) {
+    const who = signers.length ? `   (${unsigned.join(', ')}: no key)` : '';
+    lines.push(
+      `  sparky:   npx sparky approve ${workflowId} ${gate.id} --as NAME   (or: npx sparky reject … --reason WHY)${who}`,
+      `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
+      `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
+      `  Web UI:   ${webUiText(workflowId, ` → "Send a Signal": approveGate ${signalInput}`)}`,
+    );
+  }
+  if (signers.length) {
+    lines.push(
+      `  signed:   ${signers.join(', ')} must sign: npx sparky approve ${workflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519   (or: npx sparky reject … --reason WHY --key …)`,
+      `            or sign \`npx sparky statement ${workflowId} ${gate.id} --decision approve --time TIME\` with ssh-keygen -Y sign -n sparky-gate, then:`,
+      `            .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${signedInput}'`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** What needs a person, with the failed step's log tail and each way on, from each surface. */
 export function attentionHelp(status: RunStatus): string {
   const id = status.runWorkflowId;
   const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
-  const web = `${webUiRunUrl(id)} → "Send a Signal"`;
+  const web = (input: string) => webUiText(id, ` → "Send a Signal": ${input}`);
   const out: string[] = [];
   for (const ws of needingAttention(status)) {
     const step = `${ws.id}/${ws.attention?.step ?? '?'}`;
@@ -54,7 +71,7 @@ export function attentionHelp(status: RunStatus): string {
       `  sparky:   npx sparky retry ${id} ${step} --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name retryStep --input '${input}'`,
       `  tctl:     tctl workflow signal --workflow_id ${id} --name retryStep --input '${input}'`,
-      `  Web UI:   ${web}: retryStep ${input}`,
+      `  Web UI:   ${web(`retryStep ${input}`)}`,
       ...(failed ? [`  log:      npx sparky logs ${id} ${step}`] : []),
     );
   }
@@ -73,7 +90,7 @@ export function attentionHelp(status: RunStatus): string {
     out.push(`gate ${gate.id}: checks failed: ${gate.checks.filter((c) => !c.passed).map((c) => `${c.id} (${c.message.split('\n')[0]})`).join('; ')}`,
       `  sparky:   npx sparky recheck ${id} ${gate.id} --as NAME   (after fixing what the checks measure)`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name recheckGate --input '${input}'`,
-      `  Web UI:   ${web}: recheckGate ${input}`);
+      `  Web UI:   ${web(`recheckGate ${input}`)}`);
   }
   if (out.length) out.push(`or end the run: npx sparky abort ${id} --as NAME --reason WHY; fix the plan: npx sparky revise ${id} PLAN --as NAME`);
   return out.join('\n');

@@ -153,9 +153,14 @@ function clean(entry: AuditEntry): AuditEntry {
  */
 export function waitText(gate: GateStatus, runWorkflowId: string): string {
   const deadline = gate.deadline ? `; times out at ${gate.deadline}` : '';
+  const signers = gate.signedApprovers ?? [];
+  // Only what would be accepted: approvers with keys must sign; with no unsigned approver left, no unsigned command.
+  const allSign = signers.length > 0 && gate.approvers.every((a) => signers.includes(a));
+  const how = allSign
+    ? `\`sparky approve ${runWorkflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519\` (signed: ${signers.join(', ')})`
+    : `\`sparky approve ${runWorkflowId} ${gate.id} --as NAME\`${signers.length ? ` (${signers.join(', ')} must sign: add \`--key ~/.ssh/id_ed25519\`)` : ''}`;
   return `waiting for approval of ${gate.id}: ${gate.approvals.length} of ${gate.required} (${gate.approvers.join(', ')})`
-    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: \`sparky approve ${runWorkflowId} ${gate.id} --as NAME${gate.signedApprovers?.length ? ' --key ~/.ssh/id_ed25519' : ''}\``
-    + `${gate.signedApprovers?.length ? ` (signed: ${gate.signedApprovers.join(', ')})` : ''}`;
+    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: ${how}`;
 }
 
 export interface GateDeps {
