@@ -15,6 +15,7 @@ import { installRuntime } from '../workers/runtime.ts';
 import { DATA_DIR, devServerPorts } from '../host/paths.ts';
 import path from 'node:path';
 import { CliError } from './connection.ts';
+import { count } from '../common/plural.ts';
 
 export interface DevOptions { run?: string; autoApprove?: string[]; exitWhenDone?: boolean; newRun?: boolean; serverOnly?: boolean }
 
@@ -127,9 +128,9 @@ async function serveBuilds(connection: NativeConnection, client: Client, current
     const cached = build === UNVERSIONED ? undefined : cachedBundle(build);
     if (build === UNVERSIONED) workers.push(await startCpuWorker({ connection }));
     else if (cached) workers.push(await startCpuWorker({ connection, deployment: { name: current.name, buildId: build, codePath: cached.codePath } }));
-    lines.push(build === UNVERSIONED ? `  unversioned      ${runs.length} open run(s) from before Worker Versioning: served with today's code`
-      : cached ? `  draining         ${build}: ${runs.length} open run(s) pinned to it keep their code`
-        : `  WARNING          ${build}: ${runs.length} open run(s) pinned to it and no cached bundle here: start a worker of that build (SPARKY_BUILD_ID)`);
+    lines.push(build === UNVERSIONED ? `  unversioned      ${count(runs.length, 'open run')} from before Worker Versioning: served with today's code`
+      : cached ? `  draining         ${build}: ${count(runs.length, 'open run')} pinned to it keep their code`
+        : `  WARNING          ${build}: ${count(runs.length, 'open run')} pinned to it and no cached bundle here: start a worker of that build (SPARKY_BUILD_ID)`);
   }
   return { workers, lines };
 }
