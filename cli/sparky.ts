@@ -130,9 +130,10 @@ program.command('revise <run> <plan>')
 program.command('statement <run> <gate>')
   .description('print exactly the bytes a signed decision signs (pipe into ssh-keygen -Y sign -n sparky-gate)')
   .requiredOption('--decision <decision>', 'approve or reject')
-  .option('--comment <text>', 'the comment (for a rejection: the reason) the decision will carry')
+  .option('--comment <text>', 'the comment the decision will carry (an approval\'s --comment)')
+  .option('--reason <text>', 'for a rejection: the reason, as `sparky reject --reason` sends it (same as --comment)')
   .option('--time <iso>', 'the statement time (default now); send it as signedAt')
-  .action(action(async (run: string, gate: string, opts: { decision: string; comment?: string; time?: string }) =>
+  .action(action(async (run: string, gate: string, opts: { decision: string; comment?: string; reason?: string; time?: string }) =>
     (await import('./statement.ts')).statementCommand(run, gate, opts)));
 
 program.command('verify <run>')
