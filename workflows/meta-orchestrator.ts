@@ -82,7 +82,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     status.state = runState(status, base, paused);
     status.waitingFor = runText(status, { runWorkflowId, sagaSize: saga.size });
     const gate = status.phases.find((p) => p.gate?.state === 'waiting' || p.gate?.state === 'checks-failed' || p.gate?.state === 'merge-conflict')?.gate;
-    visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state });
+    visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state,
+      gatesPassed: status.phases.flatMap((p) => (p.gate?.state === 'approved' || p.gate?.state === 'merge-conflict' ? [p.gate.id] : [])) });
     visibility.setDetails(status.waitingFor);
     if (status.state === 'attention' && lastState !== 'attention') void notifier.run('attention');
     lastState = status.state;
