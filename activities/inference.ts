@@ -11,7 +11,7 @@ import { durationMs } from '../plan/durations.ts';
 import { attemptInfo, currentActivity } from './context.ts';
 import { InferenceClient, InferenceError, RETRYABLE_CODES, type CurveKeys, type ProgressEvent } from './inference-client.ts';
 import { readInputs, writeBinaryResults } from './inference-files.ts';
-import { attemptHeader, safeSegment, StepLog, stepLogPath } from './logs.ts';
+import { safeSegment, stepAttemptHeader, StepLog, stepLogPath } from './logs.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { count } from '../common/plural.ts';
 
@@ -67,7 +67,7 @@ export function createInferenceRunner(runner: RunnerDeps, deps: InferenceDeps): 
     const logPath = stepLogPath(logDir, input.ctx);
     const log = new StepLog(logPath);
     const note = (text: string) => log.write(`${new Date().toISOString()} ${text}\n`);
-    log.write(attemptHeader(attempt, input.ctx.compensation ? '(compensation)' : undefined));
+    log.write(stepAttemptHeader(input.ctx, attempt, input.ctx.compensation ? '(compensation)' : undefined));
     const jobId = jobIdFor(input);
     let heartbeat: NodeJS.Timeout | undefined;
     try {

@@ -7,7 +7,7 @@ import type { StepActivityInput, StepResult } from '../common/activity-types.ts'
 import type { ShellStep } from '../plan/schema.ts';
 import { attemptInfo } from './context.ts';
 import { durationMs, formatMs } from '../plan/durations.ts';
-import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
+import { shortTail, stepAttempt, stepAttemptHeader, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
 import { endEarlierAttempts } from './process-tree.ts';
 import { DEFAULT_KILL_GRACE_MS, runProcess, type ProcessOutcome } from './run-process.ts';
@@ -70,7 +70,7 @@ export async function runArgvStep(deps: RunnerDeps, input: StepActivityInput, sp
   let outcome: ProcessOutcome;
   let endedEarlier = 0;
   try {
-    log.write(attemptHeader(attempt, ctx.compensation ? '(compensation)' : undefined));
+    log.write(stepAttemptHeader(ctx, attempt, ctx.compensation ? '(compensation)' : undefined));
     // Same machine, same step, earlier attempt whose worker died: its processes still run. End them
     // first, so two attempts never work on the same files at once.
     const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
@@ -78,7 +78,7 @@ export async function runArgvStep(deps: RunnerDeps, input: StepActivityInput, sp
     endedEarlier = leftovers;
     outcome = await runProcess({
       file: spec.file, args: spec.args, cwd: spec.cwd, log,
-      env: stepEnv(input, attempt, secrets.env),
+      env: stepEnv(input, stepAttempt(ctx, attempt), secrets.env),
       redact: secrets.redact,
       timeoutMs: stepDeadlineMs(step.timeout, deadlineMs),
       killGraceMs: deps.killGraceMs,

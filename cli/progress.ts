@@ -115,15 +115,20 @@ export function renderStatus(status: RunStatus): string {
       lines.push(`  ${domain.id.padEnd(14)} ${bar(ddone, dsteps.length, 12)} ${String(ddone).padStart(3)}/${dsteps.length}  ${domain.state}`);
       for (const ws of domain.workstreams) {
         if (ws.state === 'pending' && phase.state === 'pending') continue;
-        const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}`).join(' ');
+        const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}${nothingCommitted(s) ? ' (nothing committed)' : ''}`).join(' ');
         const revised = ws.steps.some((s) => (s.revision ?? 0) > 0) ? `  (revision ${Math.max(...ws.steps.map((s) => s.revision ?? 0))})` : '';
         lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${revised}`);
+        for (const s of ws.steps) {
+          const story = stepStory(s);
+          if (story) lines.push(`      ${s.id}: ${story}`);
+        }
       }
     }
     if (phase.gate) {
       const g = phase.gate;
       const checks = g.checks.map((c) => `${c.passed ? '✔' : '✖'}${c.id}${c.measured !== undefined ? `=${JSON.stringify(c.measured)}` : ''}`).join(' ');
       lines.push(`  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
+      lines.push(...auditLines(g));
     }
     if (phase.git) lines.push(...gitLines(phase.git));
   }
@@ -139,6 +144,43 @@ export function renderStatus(status: RunStatus): string {
   if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
   if (status.state === 'attention') lines.push('', attentionHelp(status));
   return lines.join('\n');
+}
+
+/** A `commit:` step that found nothing to commit (the status says why, e.g. the step changed nothing). */
+function nothingCommitted(s: StepStatus): boolean {
+  return s.commit?.startsWith('nothing committed') === true;
+}
+
+/**
+ * What the step's marks cannot say: its attempts in all (counting across retries), who retried it, when
+ * and why, and a commit that did not happen. Empty for a step that ran once and committed as asked.
+ */
+export function stepStory(s: StepStatus): string {
+  const parts: string[] = [];
+  if ((s.attempts ?? 0) > 1 || s.retries?.length) parts.push(count(s.attempts ?? 0, 'attempt'));
+  for (const r of s.retries ?? []) parts.push(`${r.rework ? 'rework ' : ''}retried by ${r.by} at ${r.at}${r.comment ? ` ("${r.comment.split('\n')[0]}")` : ''}`);
+  if (nothingCommitted(s)) parts.push(s.commit as string);
+  return parts.join('; ');
+}
+
+/**
+ * A gate's audit trail, one line per decision: when, who, what, how (surface; signed with which key),
+ * the comment or reason, and what did not count (ignored signals with why, votes voided by a rework).
+ */
+export function auditLines(gate: GateStatus): string[] {
+  const who = Math.max(0, ...gate.audit.map((a) => a.approver.length));
+  return gate.audit.map((a) => {
+    const how = a.surface === 'timeout' ? 'on timeout'
+      : `via ${a.surface}${a.fingerprint ? `, signed (key ${a.fingerprint})` : a.signature ? ', signature not verified' : ''}`;
+    const text = a.decision === 'reject' ? a.reason ?? a.comment : a.comment ?? a.reason;
+    const marks = [
+      a.automatic ? 'automatic' : '',
+      a.rework?.length ? `rework: ${a.rework.join(', ')}` : '',
+      a.void ? 'void: cast before a rework reopened the phase' : '',
+      a.ignored ? `IGNORED: ${(a.ignoredReason ?? '').split('\n')[0]}` : '',
+    ].filter(Boolean);
+    return `    ${a.at}  ${a.approver.padEnd(who)}  ${(a.decision ?? '-').padEnd(8)} ${how}${text ? `  "${text.split('\n')[0]}"` : ''}${marks.length ? `  [${marks.join('; ')}]` : ''}`;
+  });
 }
 
 /** The git flow of a phase: each branch (push, pull request) and the merge into the base. */
@@ -166,9 +208,10 @@ function flatten(status: RunStatus): Flat {
 
 function describeStep(s: StepStatus): string {
   if (s.state === 'skipped') return s.skippedReason?.startsWith('skipped') ? s.skippedReason : `skipped: ${s.skippedReason ?? ''}`;
-  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}`;
-  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}`;
-  return s.state;
+  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}`;
+  const story = stepStory(s);
+  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}`;
+  return `${s.state}${story && s.state !== 'pending' ? `; ${story}` : ''}`;
 }
 
 /** Prints progress as the status changes: a redrawn tree on a terminal, change lines otherwise. */
