@@ -173,7 +173,7 @@ test('aborting a run removes its worktrees and branches; main keeps what it had'
   await handle.signal('abort', { by: 'carol', reason: 'wrong plan' });
   const err = await handle.result().then(() => assert.fail('the run should end aborted'), (e) => e);
   assert.ok(err instanceof WorkflowFailedError);
-  assert.match(String(err.cause?.message), /git: removed 2 worktree\(s\) and 2 branch\(es\)/);
+  assert.match(String(err.cause?.message), /git: removed 2 worktrees and 2 branches/);
   assert.equal(git(repo, 'branch', '--list', 'sparky/*'), '');
   assert.equal(existsSync(path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a')), false);
   assert.equal(git(repo, 'rev-parse', 'main'), before);
