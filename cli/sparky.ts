@@ -10,7 +10,8 @@ quietOnClosedPipe();
 const program = new Command('sparky')
   .description('Durable, gated, parallel pipelines for GPU projects, on Temporal.\n' +
     `Connection: TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE (default "default");\n` +
-    'mTLS: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME.')
+    'mTLS: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME.\n' +
+    'Web UI links: SPARKY_UI_URL, or SPARKY_UI_PORT, else the port of TEMPORAL_ADDRESS + 1000 when a Web UI answers there.')
   .showHelpAfterError();
 
 const names = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -40,7 +41,7 @@ program.command('input <plan>')
   }));
 
 program.command('dev')
-  .description('start the embedded stack: Temporal dev server (Web UI :8233, SQLite in .sparky/), and in this same process the CPU worker and the GPU pool workers with their inference servers (CPU fallback)')
+  .description('start the embedded stack: Temporal dev server (Web UI on its gRPC port + 1000, :8233; SQLite in .sparky/), and in this same process the CPU worker and the GPU pool workers with their inference servers (CPU fallback)')
   .option('--server-only', 'start only the Temporal dev server and Web UI; run the workers as separate processes (npx tsx workers/cpu.ts, npx tsx workers/gpu.ts)')
   .option('--run <plan>', 'also start a run of this plan and follow it')
   .addOption(new Option('--auto-approve <names>', 'approve waiting gates as these people (comma-separated or repeated)').argParser(names))
@@ -50,7 +51,7 @@ program.command('dev')
     '',
     'Environment:',
     '  SPARKY_TEMPORAL_PORT  the dev server\'s gRPC port (default 7233)',
-    '  SPARKY_UI_PORT        the Web UI\'s port (default 8233)',
+    '  SPARKY_UI_PORT        the Web UI\'s port (default: the gRPC port + 1000, so 8233)',
     '  SPARKY_DATA_DIR       SQLite, logs and step files (default .sparky/ in the checkout)',
     '  SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS   the GPU pool (see README)',
   ].join('\n'))
