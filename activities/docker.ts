@@ -18,6 +18,7 @@ import type { RunnerDeps } from './runner-deps.ts';
 import { resolveSecrets } from './secrets.ts';
 import { processFailure, stepDeadlineMs } from './shell.ts';
 import { stepEnv, stepLabel } from './step-env.ts';
+import { count } from '../common/plural.ts';
 
 type Input = StepActivityInput & { step: DockerStep };
 type Run = (file: string, args: string[], extra?: Partial<ProcessSpec> & { ignoreDeadline?: boolean }) => Promise<ProcessOutcome>;
@@ -230,7 +231,7 @@ export function createDockerRunner(deps: RunnerDeps) {
       log.write(stepAttemptHeader(ctx, attempt, `docker ${step.action}${ctx.compensation ? ' (compensation)' : ''}`));
       // A CLI call of an attempt whose worker died (a build still streaming, say) is ended first.
       const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-      if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
+      if (leftovers > 0) log.write(`[ended ${count(leftovers, 'process')} left running by an earlier attempt of this step]\n`);
       switch (step.action) {
         case 'build': result = await build(input, run, cwd, label); break;
         case 'run': result = await runContainer(input, run, cwd, label, env, logPath); break;

@@ -14,6 +14,7 @@ import { DEFAULT_KILL_GRACE_MS, runProcess, type ProcessOutcome } from './run-pr
 import type { RunnerDeps } from './runner-deps.ts';
 import { resolveSecrets } from './secrets.ts';
 import { stepEnv, stepLabel } from './step-env.ts';
+import { count } from '../common/plural.ts';
 
 /** The step's deadline: its own `timeout`, or the activity's startToClose, whichever is sooner. */
 export function stepDeadlineMs(timeout: string | undefined, activityDeadlineMs: number | undefined): number | undefined {
@@ -74,7 +75,7 @@ export async function runArgvStep(deps: RunnerDeps, input: StepActivityInput, sp
     // Same machine, same step, earlier attempt whose worker died: its processes still run. End them
     // first, so two attempts never work on the same files at once.
     const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-    if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
+    if (leftovers > 0) log.write(`[ended ${count(leftovers, 'process')} left running by an earlier attempt of this step]\n`);
     endedEarlier = leftovers;
     outcome = await runProcess({
       file: spec.file, args: spec.args, cwd: spec.cwd, log,

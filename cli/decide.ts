@@ -25,7 +25,7 @@ export async function decideCommand(run: string, gate: string, opts: DecideOptio
   let fingerprint: string | undefined;
   if (opts.key !== undefined) {
     if (opts.signature !== undefined) throw new CliError('give --key or --signature, not both', 2);
-    ({ fingerprint, ...signed } = await signDecision(handle, gate, opts.decision, comment ?? '', opts.key));
+    ({ fingerprint, ...signed } = await signDecision(handle, gate, opts.decision, comment ?? '', opts.key, opts.rework ?? []));
   } else if (opts.signature !== undefined) {
     if (!opts.signedAt) throw new CliError('--signature needs --signed-at: the time line of the statement you signed', 2);
     signed = { signature: readFileSync(expandHome(opts.signature), 'utf8'), signedAt: opts.signedAt };
@@ -42,10 +42,10 @@ export async function decideCommand(run: string, gate: string, opts: DecideOptio
 }
 
 /** Signs a decision's statement (as of now) with a key (or its .pub through ssh-agent): what decideGate needs. */
-export async function signDecision(handle: WorkflowHandle, gate: string, decision: 'approve' | 'reject', comment: string, key: string):
-  Promise<{ signature: string; signedAt: string; fingerprint?: string }> {
+export async function signDecision(handle: WorkflowHandle, gate: string, decision: 'approve' | 'reject', comment: string, key: string,
+  rework: string[] = []): Promise<{ signature: string; signedAt: string; fingerprint?: string }> {
   const signedAt = new Date().toISOString();
-  const statement = buildStatement(await statementFieldsOf(handle, gate, decision, comment, signedAt));
+  const statement = buildStatement(await statementFieldsOf(handle, gate, decision, comment, signedAt, rework));
   const signature = await sshSign(statement, key);
   const check = verifySshsig(statement, signature);
   if (!check.ok) throw new CliError(`the signature ssh-keygen made does not verify: ${check.reason}`, 2);

@@ -1,13 +1,17 @@
-// Re-records the workflow histories the determinism guard replays (test/workflows/replay.test.ts):
-// real runs of representative plans on a real dev server with a real CPU worker, every run of the
+// Records the workflow histories the determinism guard replays (test/workflows/replay.test.ts): real
+// runs of representative plans on a real dev server with a real CPU worker, every run of the
 // metaOrchestrator and its domain children (continue-as-new runs included), written to
-// test/fixtures/histories/<scenario>.json. Run it after an intended change to workflow code:
-//   npx tsx scripts/record-histories.ts
-// and commit the fixtures with the change (a nondeterministic change is then a conscious one).
+// test/fixtures/histories/<release>/<scenario>.json, <release> being package.json's version. Histories of a
+// release are kept as they are (test/fixtures/histories/README.md): the script refuses to write into a
+// release folder that exists. Run it once per release, after the last change to workflow code:
+//   npx tsx scripts/record-histories.ts                       # every scenario, into the release's folder
+//   npx tsx scripts/record-histories.ts --out <dir> [names…]  # a scratch folder (to try the script)
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Client } from '@temporalio/client';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { PROJECT_ROOT } from '../host/paths.ts';
 import { startDevServer } from '../test/helpers/temporal.ts';
 import { append, cpuWorker, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
@@ -28,7 +32,7 @@ const start = (client: Client, taskQueue: string, workflowId: string, plan: obje
 const gateWaiting = (client: Client, id: string, gate: string): Promise<RunStatus> => eventually(`${gate} waiting`,
   () => client.workflow.getHandle(id).query<RunStatus>('status'), (s) => s.phases.some((p) => p.gate?.id === gate && p.gate.state === 'waiting'));
 
-const scenarios: Scenario[] = [
+export const scenarios: Scenario[] = [
   {
     // Two phases, three domains, a cross-domain dependency with an output reference, a checked gate
     // approved by quorum (signal + update) with an ignored vote in between.
@@ -227,25 +231,68 @@ async function collect(client: Client, rootId: string): Promise<{ workflowId: st
   return out.sort((a, b) => a.start - b.start || a.workflowId.localeCompare(b.workflowId)).map(({ start: _s, ...rest }) => rest);
 }
 
+/** Where to write, and which scenarios: a release folder holds every scenario, a scratch folder any. */
+export function target(argv: string[], release: string, names: string[]): { dir: string; label: string; only: string[] } {
+  const only = [...argv];
+  let out: string | undefined;
+  const at = only.indexOf('--out');
+  if (at >= 0) {
+    out = only[at + 1];
+    if (!out || out.startsWith('--')) throw new Error('--out needs a folder: npx tsx scripts/record-histories.ts --out <scratch folder> [scenario…]');
+    only.splice(at, 2);
+  }
+  const flags = only.filter((a) => a.startsWith('--'));
+  if (flags.length) throw new Error(`unknown option ${flags.join(', ')}: the options are --out <scratch folder> and scenario names`);
+  const unknown = only.filter((n) => !names.includes(n));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}: the scenarios are ${names.join(', ')}`);
+  if (!out && only.length) {
+    throw new Error(`a release folder holds every scenario: record ${only.join(', ')} alone into a scratch folder with --out <dir>`);
+  }
+  const dir = out ? path.resolve(out) : path.join(HISTORIES_DIR, release);
+  if (existsSync(dir)) {
+    throw new Error(out ? `${dir} exists: give --out a folder that does not exist yet`
+      : `${path.relative(PROJECT_ROOT, dir)} exists: the histories recorded on release ${release} are kept as they are, so that runs started`
+        + ' on it keep replaying against later code (test/fixtures/histories/README.md). Record a new release after bumping'
+        + ' package.json\'s version, or try the script with --out <scratch folder>.');
+  }
+  return { dir, label: out ? dir : path.relative(PROJECT_ROOT, dir), only };
+}
+
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const release = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const { dir, label, only } = target(process.argv.slice(2), release, scenarios.map((s) => s.name));
+  const head = await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, reject: false });
+  const dirty = (await execa('git', ['status', '--porcelain', '--', 'workflows', 'common', 'plan'], { cwd: PROJECT_ROOT, reject: false })).stdout.trim();
+  const commit = head.exitCode === 0 ? `${head.stdout.trim()}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
+  // Written whole or not at all: a failed recording leaves no half release folder behind.
+  const partial = `${dir}.partial-${process.pid}`;
+  mkdirSync(partial, { recursive: true });
   const env = await startDevServer();
   const { worker, taskQueue } = await cpuWorker(env);
-  mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
     await worker.runUntil(async () => {
       for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s.name))) {
-        const dir = await tempDir(`sparky-history-${scenario.name}-`);
-        const id = await scenario.run(env.client, taskQueue, dir);
+        const tmp = await tempDir(`sparky-history-${scenario.name}-`);
+        const id = await scenario.run(env.client, taskQueue, tmp);
         const runs = await eventually('visibility of every run', () => collect(env.client, id), (r) => r.length > 0 && r.every((x) => x.history), 15_000);
-        const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
-        writeFileSync(file, `${JSON.stringify({ recordedWith: '@temporalio/* 1.24', scenario: scenario.name, runs }, null, 1)}\n`);
-        console.log(`${path.relative(PROJECT_ROOT, file)}: ${runs.length} run(s)`);
+        const file = path.join(partial, `${scenario.name}.json`);
+        writeFileSync(file, `${JSON.stringify({ recordedWith: '@temporalio/* 1.24', release, commit, scenario: scenario.name, runs }, null, 1)}\n`);
+        console.log(`${label}/${scenario.name}.json: ${runs.length} run(s)`);
       }
     });
+    renameSync(partial, dir);
   } finally {
+    rmSync(partial, { recursive: true, force: true });
     await env.teardown();
   }
+  if (dir.startsWith(HISTORIES_DIR)) console.log(`recorded release ${release}: list its scenarios in test/workflows/replay.test.ts (EXPECTED) and commit ${label}`);
 }
 
-await main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`record-histories: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -99,9 +99,9 @@ test('a gate with keys: only signed ways offered; `status` shows its decisions; 
   assert.match(byReason.stdout, /^comment: "too slow"$/m);
   assert.equal(byReason.stdout, byComment.stdout);
   assert.match(byReason.stderr, /--decision reject --reason … --time/);
-  const misplaced = await sh(`sparky statement ${id} signed-gate --decision approve --reason 'x'`);
-  assert.equal(misplaced.exitCode, 2);
-  assert.match(misplaced.stderr, /--reason goes with --decision reject \(an approval takes --comment\)/);
+  const both = await sh(`sparky statement ${id} signed-gate --decision reject --reason 'x' --comment 'y'`);
+  assert.equal(both.exitCode, 2);
+  assert.match(both.stderr, /give --comment or --reason \(the same line of the statement\), not both/);
 
   // mallory's signal is ignored; alice and bob approve signed.
   await stack.env.client.workflow.getHandle(id).signal('approveGate', { gate: 'signed-gate', approver: 'mallory' });
