@@ -17,7 +17,9 @@ import { startDevServer } from '../test/helpers/temporal.ts';
 import { append, cpuWorker, lines, tempDir, undoable } from '../test/workflows/helpers.ts';
 import { eventually } from '../test/helpers/wait.ts';
 import type { RunStatus } from '../workflows/status.ts';
-import { buildStatement, checksDigest, planDigest } from '../common/gate-statement.ts';
+import { buildRevisionStatement, buildStartStatement, buildStatement, checksDigest, planDigest } from '../common/gate-statement.ts';
+import { changeWords, planChanges } from '../plan/changes.ts';
+import type { Plan } from '../plan/schema.ts';
 import { resolvePlanPaths } from '../plan/paths.ts';
 import { validatePlan } from '../plan/validate.ts';
 import { makeKey, sshSign } from '../test/helpers/ssh.ts';
@@ -25,6 +27,14 @@ import { makeKey, sshSign } from '../test/helpers/ssh.ts';
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
 
 interface Scenario { name: string; run(client: Client, taskQueue: string, dir: string): Promise<string> }
+
+/** The plan as the run holds it (validated, paths resolved), and its digest: what statements name. */
+function resolvedPlan(plan: object): Plan {
+  const result = validatePlan(plan);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return resolvePlanPaths(result.plan);
+}
+const digestOf = (plan: object) => planDigest(resolvedPlan(plan));
 
 const start = (client: Client, taskQueue: string, workflowId: string, plan: object, options: object = {}) =>
   client.workflow.start('metaOrchestrator', { taskQueue, workflowId, args: [{ plan, options: { cpuTaskQueue: taskQueue, ...options } }] });
@@ -189,32 +199,152 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    // Signed decisions: keyed approvers (ssh-keygen keys made now), a signed start, a decideGate update
-    // signed by alice, a signal with someone else's signature (ignored and audited), bob's signed
-    // signal, the run's decision record (memo), and notify calls to a webhook that is down.
+    // Signed decisions: keyed approvers (ssh-keygen keys made now), a start signed with a key the plan
+    // lists (starters), a decideGate update signed by alice for round 1, a signal with someone else's
+    // signature (ignored and audited), bob's signed signal, the run's record (memo: rounds, decisions,
+    // the decided gate), and notify calls to a webhook that is down.
     name: 'signed',
     async run(client, taskQueue, dir) {
       const id = 'sparky-history-signed';
-      const [alice, bob] = [await makeKey(dir, 'alice'), await makeKey(dir, 'bob')];
-      const plan = { name: 'history-signed', notify: { webhooks: [{ url: 'http://127.0.0.1:9/down' }] }, phases: [
+      const [alice, bob, dana] = [await makeKey(dir, 'alice'), await makeKey(dir, 'bob'), await makeKey(dir, 'dana')];
+      const plan = { name: 'history-signed', notify: { webhooks: [{ url: 'http://127.0.0.1:9/down' }] }, starters: [{ name: 'dana', key: dana.line }], phases: [
         { id: 'build', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [append('s', `${dir}/out.log`, 'W1')] }] }],
           gate: { id: 'gate-1', preventSelfApproval: true, checks: [{ id: 'ok', kind: 'command', run: ['true'] }],
             approval: { approvers: [{ name: 'alice', key: alice.line }, { name: 'bob', key: bob.line }], required: 2 } } },
         { id: 'ship', domains: [{ id: 'd2', workstreams: [{ id: 'W2', steps: [append('s', `${dir}/out.log`, 'W2')] }] }] },
       ] };
-      const resolved = validatePlan(plan);
-      if (!resolved.ok) throw new Error(JSON.stringify(resolved.errors));
-      const digest = planDigest(resolvePlanPaths(resolved.plan));
-      const handle = await start(client, taskQueue, id, plan, { startedBy: { name: 'dana' } });
+      const digest = digestOf(plan);
+      const startedAt = new Date().toISOString();
+      const startSig = await sshSign(buildStartStatement({ plan: plan.name, planDigest: digest, run: id, by: 'dana', time: startedAt }), dana);
+      const handle = await start(client, taskQueue, id, plan, { startedBy: { name: 'dana', signedAt: startedAt, signature: startSig } });
       const status = await gateWaiting(client, id, 'gate-1');
       const gate = status.phases[0].gate!;
-      const fields = (decision: 'approve', time: string) => ({ plan: plan.name, planDigest: digest, run: id, gate: 'gate-1', decision,
-        comment: '', checksDigest: checksDigest(gate.checks), time });
+      const fields = (time: string) => ({ plan: plan.name, planDigest: digest, run: id, gate: 'gate-1', round: gate.round ?? 1, rework: [],
+        decision: 'approve' as const, comment: '', checksDigest: checksDigest(gate.checks), time });
       const at = new Date().toISOString();
-      const aliceSig = await sshSign(buildStatement(fields('approve', at)), alice);
+      const aliceSig = await sshSign(buildStatement(fields(at)), alice);
       await handle.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: 'alice', decision: 'approve', signedAt: at, signature: aliceSig }] });
       await handle.signal('approveGate', { gate: 'gate-1', approver: 'bob', signedAt: at, signature: aliceSig });
-      await handle.signal('approveGate', { gate: 'gate-1', approver: 'bob', signedAt: at, signature: await sshSign(buildStatement(fields('approve', at)), bob) });
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'bob', signedAt: at, signature: await sshSign(buildStatement(fields(at)), bob) });
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // Rounds (0.2): a signed rejection reworking one workstream, its round-1 approval re-sent in round 2
+    // (ignored), fresh signed approvals; then at the next gate an operator's rework from checks-failed
+    // (signal reworkGate), a retry, a recheck and an approval.
+    name: 'rounds',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-rounds';
+      const [alice, bob] = [await makeKey(dir, 'alice'), await makeKey(dir, 'bob')];
+      const plan = { name: 'history-rounds', phases: [
+        { id: 'p1', domains: [{ id: 'd1', workstreams: [
+          { id: 'W1', steps: [undoable('s', `${dir}/done.log`, 'W1', `${dir}/undo.log`)] },
+          { id: 'W2', steps: [append('s', `${dir}/done.log`, 'W2')] }] }],
+        gate: { id: 'gate-1', approval: { approvers: [{ name: 'alice', key: alice.line }, { name: 'bob', key: bob.line }], required: 2 } } },
+        { id: 'p2', domains: [{ id: 'd2', workstreams: [{ id: 'W3', steps: [append('s', `${dir}/report.txt`, 'W3')] }] }],
+          gate: { id: 'gate-2', checks: [{ id: 'report', kind: 'file', path: `${dir}/ready` }], approval: { approvers: ['carol'] } } },
+      ] };
+      const digest = digestOf(plan);
+      const handle = await start(client, taskQueue, id, plan);
+      const st = () => client.workflow.getHandle(id).query<RunStatus>('status');
+      const vote = async (key: Awaited<ReturnType<typeof makeKey>>, decision: 'approve' | 'reject', comment = '', rework: string[] = []) => {
+        const s = await gateWaiting(client, id, 'gate-1');
+        const g = s.phases[0].gate!;
+        const at = new Date().toISOString();
+        const signature = await sshSign(buildStatement({ plan: plan.name, planDigest: digest, run: id, gate: 'gate-1', round: g.round ?? 1, rework,
+          decision, comment, checksDigest: checksDigest(g.checks), time: at }), key);
+        return { gate: 'gate-1', approver: key.name, decision, ...(comment ? { comment } : {}), ...(rework.length ? { rework } : {}), signedAt: at, signature };
+      };
+      const first = await vote(alice, 'approve');
+      await handle.executeUpdate('decideGate', { args: [first] });
+      await handle.executeUpdate('decideGate', { args: [await vote(bob, 'reject', 'W1 is wrong', ['W1'])] });
+      await eventually('W1 reworked', st, (s) => s.phases[0].domains[0].workstreams[0].state === 'attention');
+      await handle.signal('retryStep', { step: 'W1', by: 'bob' });
+      await eventually('round 2', st, (s) => s.phases[0].gate?.state === 'waiting' && s.phases[0].gate.round === 2);
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'alice', signedAt: first.signedAt, signature: first.signature }); // ignored: round 1
+      await handle.executeUpdate('decideGate', { args: [await vote(alice, 'approve')] });
+      await handle.signal('approveGate', await vote(bob, 'approve'));
+      await eventually('gate-2 checks failed', st, (s) => s.phases[1].gate?.state === 'checks-failed');
+      await handle.signal('reworkGate', { gate: 'gate-2', by: 'carol', reason: 'the report is stale', rework: ['W3'] });
+      await eventually('W3 reworked', st, (s) => s.phases[1].domains[0].workstreams[0].state === 'attention');
+      writeFileSync(`${dir}/ready`, 'yes');
+      await handle.executeUpdate('resolve', { args: [{ action: 'retryStep', step: 'W3', by: 'carol' }] });
+      await gateWaiting(client, id, 'gate-2');
+      await handle.signal('approveGate', { gate: 'gate-2', approver: 'carol' });
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // Revisions (0.2) at a waiting gate: a check added (unsigned; it runs, fails, is rechecked, votes start
+    // over), then the quorum lowered by a revision signed by the current approvers, which approves at once.
+    name: 'revised',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-revised';
+      const [alice, bob] = [await makeKey(dir, 'alice'), await makeKey(dir, 'bob')];
+      const approval = { approvers: [{ name: 'alice', key: alice.line }, { name: 'bob', key: bob.line }], required: 2 };
+      const plan = { name: 'history-revised', phases: [
+        { id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [append('s', `${dir}/done.log`, 'W1')] }] }],
+          gate: { id: 'gate-1', approval } as Record<string, unknown> },
+        { id: 'p2', domains: [{ id: 'd2', workstreams: [{ id: 'W2', steps: [append('s', `${dir}/done.log`, 'W2')] }] }] },
+      ] };
+      const handle = await start(client, taskQueue, id, plan);
+      const st = () => client.workflow.getHandle(id).query<RunStatus>('status');
+      const approve = async (key: Awaited<ReturnType<typeof makeKey>>) => {
+        const s = await gateWaiting(client, id, 'gate-1');
+        const g = s.phases[0].gate!;
+        const at = new Date().toISOString();
+        const signature = await sshSign(buildStatement({ plan: 'history-revised', planDigest: s.planDigest!, run: id, gate: 'gate-1', round: g.round ?? 1, rework: [],
+          decision: 'approve', comment: '', checksDigest: checksDigest(g.checks), time: at }), key);
+        await handle.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: key.name, decision: 'approve', signedAt: at, signature }] });
+      };
+      await approve(alice);
+      const checked = structuredClone(plan);
+      checked.phases[0].gate = { id: 'gate-1', checks: [{ id: 'ready', kind: 'file', path: `${dir}/ready` }], approval };
+      await handle.executeUpdate('revisePlan', { args: [{ plan: checked, by: 'dana', comment: 'add the readiness check' }] });
+      await eventually('checks failed', st, (s) => s.phases[0].gate?.state === 'checks-failed');
+      writeFileSync(`${dir}/ready`, 'yes');
+      await handle.signal('recheckGate', { gate: 'gate-1', by: 'dana' });
+      await approve(alice);
+      const lowered = structuredClone(checked);
+      (lowered.phases[0].gate as { approval: { required: number } }).approval = { ...approval, required: 1 };
+      const inForce = await client.workflow.getHandle(id).query<{ plan: Plan; planDigest: string; revision: number }>('plan');
+      const at = new Date().toISOString();
+      const statement = buildRevisionStatement({ plan: 'history-revised', run: id, revision: inForce.revision + 1, planDigest: inForce.planDigest,
+        newPlanDigest: digestOf(lowered), changes: changeWords(planChanges(inForce.plan, resolvedPlan(lowered))), time: at });
+      await handle.executeUpdate('revisePlan', { args: [{ plan: lowered, by: 'dana', signedAt: at, signatures: [await sshSign(statement, alice), await sshSign(statement, bob)] }] });
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // Git flow (0.2): a committing step, a rejection reworking it (its branch and worktree reset to the
+    // phase's base: gitResetWorkstreams), a rerun that commits anew, approval and merge.
+    name: 'git-rework',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-git-rework';
+      const repo = path.join(dir, 'repo');
+      mkdirSync(repo);
+      const git = (...args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@x', ...args], { cwd: repo });
+      await git('init', '-q', '-b', 'main');
+      writeFileSync(path.join(repo, 'README'), 'repo\n');
+      await git('add', '.');
+      await git('commit', '-qm', 'init');
+      const plan = { name: 'history-git-rework', baseDir: dir, git: { repo }, phases: [
+        { id: 'p1', domains: [{ id: 'd1', workstreams: [{ id: 'W1', steps: [
+          { id: 'write', kind: 'shell', run: ['sh', '-c', 'date +%s%N > out.txt'], cwd: repo, commit: 'W1 output' }] }] }],
+          gate: { id: 'gate-1', approval: { approvers: ['alice'] } } },
+      ] };
+      const handle = await start(client, taskQueue, id, plan);
+      const st = () => client.workflow.getHandle(id).query<RunStatus>('status');
+      await gateWaiting(client, id, 'gate-1');
+      await handle.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: 'alice', decision: 'reject', comment: 'redo', rework: ['W1'] }] });
+      await eventually('W1 reworked', st, (s) => s.phases[0].domains[0].workstreams[0].state === 'attention');
+      await handle.signal('retryStep', { step: 'W1', by: 'alice' });
+      await gateWaiting(client, id, 'gate-1');
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'alice' });
       await handle.result();
       return id;
     },

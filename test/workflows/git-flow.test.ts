@@ -329,3 +329,48 @@ test('examples/git-flow.plan.yaml makes its repository, runs just steps in workt
   assert.equal(s.phases[0].git, undefined, 'the setup phase has no git workstream');
   assert.equal(git(path.join(root, 'examples', 'git-flow', 'work', 'origin.git'), 'rev-parse', 'main'), git(repo, 'rev-parse', 'main'));
 });
+
+test('a metric check fails on a finished workstream\'s output: sent back from checks-failed (sparky rework), fixed, retried, rechecked and approved; main holds the new output', async () => {
+  const { repo } = await repository();
+  const dir = await tempDir('sparky-score-');
+  writeFileSync(path.join(dir, 'score'), '1');
+  const measure = {
+    id: 'measure', kind: 'shell' as const, cwd: repo, retry: { maximumAttempts: 1 }, commit: 'measure: score.txt', outputs: { from: 'stdout-last-line' as const },
+    run: ['sh', '-c', `cp ${dir}/score score.txt && echo "{\\"score\\": $(cat score.txt)}"`],
+  };
+  const p = {
+    name: 'gitflow-score', git: { repo },
+    phases: [{
+      id: 'build', domains: [{ id: 'd1', workstreams: [{ id: 'ws-a', steps: [measure] }, { id: 'ws-b', steps: [write('edit', repo, 'b.txt', 'B\\n')] }] }],
+      gate: { id: 'review', checks: [{ id: 'good-enough', kind: 'metric', metric: 'ws-a.measure.score', atLeast: 5 }], approval: { approvers: ['alice'] } },
+    }],
+  };
+  const id = 'sparky-gitflow-score-r1';
+  const handle = await start(p, id);
+  await eventually('checks failed', () => status(stack.env, id), (s) => gateOf(s, 'review').state === 'checks-failed');
+  // The dead ends of issue 27: a retry of the finished workstream and a rejection say what to do instead.
+  const retry = await sparky(['retry', id, 'ws-a', '--as', 'alice']);
+  assert.equal(retry.exitCode, 4);
+  assert.match(retry.stderr, /ws-a already finished, and gate review is checks-failed: to run ws-a again, send it back with `sparky rework sparky-gitflow-score-r1 review ws-a --as NAME --reason WHY`/);
+  const reject = await sparky(['reject', id, 'review', '--as', 'alice', '--reason', 'stale', '--rework', 'ws-a']);
+  assert.equal(reject.exitCode, 4);
+  assert.match(reject.stderr, /gate review is not waiting for approval \(it is checks-failed\): to send work back now, `sparky rework/);
+  // Sent back: undone, its branch reset to the base, waiting for a retry; ws-b stays done.
+  const rework = await sparky(['rework', id, 'review', 'ws-a', '--as', 'alice', '--reason', 'the score is stale']);
+  assert.equal(rework.exitCode, 0, rework.stderr);
+  const back = await eventually('ws-a in attention', () => status(stack.env, id), (s) => workstreamOf(s, 'ws-a').state === 'attention');
+  assert.match(workstreamOf(back, 'ws-a').attention?.reason ?? '', /rework requested by alice: the score is stale/);
+  assert.equal(workstreamOf(back, 'ws-b').state, 'succeeded');
+  assert.ok(back.decisions.some((d) => d.action === 'rework' && d.by === 'alice' && d.rework?.join() === 'ws-a'));
+  assert.ok(gateOf(back, 'review').audit.some((e) => e.decision === 'rework' && e.approver === 'alice'));
+  const branch = back.phases[0].git!.branches.find((b) => b.workstreamId === 'ws-a')!.branch;
+  assert.equal(git(repo, 'rev-parse', branch), back.phases[0].git!.baseCommit, 'the stale commit is gone from the branch');
+  // Fixed, retried: the checks run again by themselves, then a fresh round of votes.
+  writeFileSync(path.join(dir, 'score'), '7');
+  assert.equal((await sparky(['retry', id, 'ws-a', '--as', 'alice', '--comment', 'new score'])).exitCode, 0);
+  await atGate(id);
+  assert.equal((await sparky(['approve', id, 'review', '--as', 'alice'])).exitCode, 0);
+  await handle.result();
+  assert.equal(git(repo, 'show', 'main:score.txt'), '7', 'main holds the new output');
+  assert.equal(spawnSync('git', ['log', '--format=%H', 'main'], { cwd: repo, encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length > 1, true);
+});
