@@ -206,7 +206,7 @@ test('a rejection with rework resets the reopened branches and worktrees to the 
   assert.deepEqual(Object.keys(done.phases[0].git?.merge?.commits ?? {}), ['ws-b']);
   const text = await sparky(['status', id]);
   assert.equal(text.exitCode, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`ws-a +${branchA}[^\n]*\n +reset to ${baseCommit.slice(0, 12)} at \\S+ \\(was ${rejectedA.slice(0, 12)}, 1 uncommitted change\\(s\\) discarded\\): rework requested by alice: not like this`));
+  assert.match(text.stdout, new RegExp(`ws-a +${branchA}[^\n]*\n +reset to ${baseCommit.slice(0, 12)} at \\S+ \\(was ${rejectedA.slice(0, 12)}, 1 uncommitted change discarded\\): rework requested by alice: not like this`));
   assert.match(text.stdout, /merge: merged → [0-9a-f]{12}[^\n]*\(nothing to merge from ws-a\)/);
 });
 
