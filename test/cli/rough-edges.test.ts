@@ -3,7 +3,8 @@
 // - any command piped into a reader that closes early ends quietly (`sparky status last | head -1`);
 // - a gate whose approvers all have keys offers only signed ways; `sparky status` shows the gate's
 //   decisions (who, what, signed with which key, when, ignored ones marked); `statement --reason`;
-//   the run is found afterwards by the gate it passed (SparkyGatesPassed);
+//   the run is found afterwards by the gate it passed (SparkyGatesPassed); npm start's prompt (a pty)
+//   offers the signed way to approvers with keys and signs with `NAME --key FILE`;
 // - a step retried twice: its log numbers attempts 1..3 with who retried, when and why, and the status
 //   shows 3 attempts and both retries;
 // - git flow: a `commit:` step that changed nothing says so in the text status; a phase without a gate
@@ -128,6 +129,34 @@ test('a gate with keys: only signed ways offered; `status` shows its decisions; 
   const none = await sh(`temporal workflow list --query "SparkyGatesPassed='no-such-gate'"`);
   assert.equal(none.exitCode, 0, none.stderr);
   assert.ok(!none.stdout.includes(id));
+});
+
+test('npm start\'s prompt at a gate with keys offers the signed way and takes `NAME --key FILE`; unsigned names only for approvers without keys', async () => {
+  const id = await run('edges-prompt', {
+    name: 'edges-prompt',
+    phases: [{ id: 'build', domains: [{ id: 'd', workstreams: [{ id: 'w1', steps: [{ id: 'hello', kind: 'shell', run: ['uname'] }] }] }],
+      gate: { id: 'mixed-gate', approval: { approvers: [{ name: 'alice', key: alice.line }, 'carol'], required: 2 } } }],
+  });
+  await eventually('the gate waiting', () => query(id), (s) => gateOf(s, 'mixed-gate').state === 'waiting', 60_000);
+  // A terminal (util-linux `script` gives the watcher a pty), as `npm start` has one.
+  const watcher = execa('script', ['-qfec', `sparky status ${id} --watch`, '/dev/null'], {
+    cwd: dir, reject: false, stdin: 'pipe', timeout: 90_000,
+    env: { TEMPORAL_ADDRESS: stack.env.address, SPARKY_DATA_DIR: path.join(dir, 'data'), SPARKY_UI_URL: '', PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+  });
+  let out = '';
+  watcher.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+  const prompts = () => out.split('Approve mixed-gate?').length - 1;
+  await eventually('the prompt', async () => prompts(), (n) => n >= 1, 30_000);
+  assert.match(out, /Type your name \(carol\) to approve, or "NAME --key ~\/\.ssh\/id_ed25519" to approve signed \(alice must sign\); "reject NAME \[--key FILE\]/);
+  watcher.stdin!.write(`alice --key ${alice.privateKey} numbers look right\r`);
+  await eventually('alice\'s signed approval', async () => out, (o) => o.includes(`approved mixed-gate as alice (signed, key ${alice.fingerprint})`), 30_000);
+  await eventually('the prompt again', async () => prompts(), (n) => n >= 2, 30_000);
+  watcher.stdin!.write('carol\r');
+  const done = await watcher;
+  assert.equal(done.exitCode, 0, out);
+  const audit = gateOf(await query(id), 'mixed-gate').audit.filter((a) => !a.ignored);
+  assert.deepEqual(audit.map((a) => [a.approver, Boolean(a.fingerprint), a.comment]), [['alice', true, 'numbers look right'], ['carol', false, 'approved at the terminal']]);
+  assert.equal(audit[0].fingerprint, alice.fingerprint);
 });
 
 test('a step retried twice: its log numbers attempts 1..3, marks who retried, when and why; status shows 3 attempts and both retries', async () => {
