@@ -10,6 +10,7 @@ import { formatMs } from '../plan/durations.ts';
 import type { StepLog } from './logs.ts';
 import { Tail } from './logs.ts';
 import { adoptByEnv, killTree, treeMembers } from './process-tree.ts';
+import { count } from '../common/plural.ts';
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
 const LINE_FLUSH_CHARS = 8 * 1024;
@@ -183,7 +184,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       : timedOut ? `timed out after ${formatMs(spec.timeoutMs ?? 0)}: process tree ended`
         : outcome.spawnError ? `could not start: ${outcome.spawnError}`
           : outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : `killed by ${outcome.signal}`;
-    const extra = (leftovers > 0 ? `; ended ${leftovers} leftover process(es)` : '')
+    const extra = (leftovers > 0 ? `; ended ${count(leftovers, 'leftover process', 'leftover processes')}` : '')
       + (spec.log.error ? `; the log file stopped: ${spec.log.error}` : '');
     const output = tail.toString();
     outcome.lastOutputLine = output.trimEnd().split('\n').pop()?.trim() || undefined;

@@ -206,7 +206,7 @@ test('a rejection with rework resets the reopened branches and worktrees to the 
   assert.deepEqual(Object.keys(done.phases[0].git?.merge?.commits ?? {}), ['ws-b']);
   const text = await sparky(['status', id]);
   assert.equal(text.exitCode, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`ws-a +${branchA}[^\n]*\n +reset to ${baseCommit.slice(0, 12)} at \\S+ \\(was ${rejectedA.slice(0, 12)}, 1 uncommitted change\\(s\\) discarded\\): rework requested by alice: not like this`));
+  assert.match(text.stdout, new RegExp(`ws-a +${branchA}[^\n]*\n +reset to ${baseCommit.slice(0, 12)} at \\S+ \\(was ${rejectedA.slice(0, 12)}, 1 uncommitted change discarded\\): rework requested by alice: not like this`));
   assert.match(text.stdout, /merge: merged → [0-9a-f]{12}[^\n]*\(nothing to merge from ws-a\)/);
 });
 
@@ -292,7 +292,7 @@ test('aborting a run removes its worktrees and branches; main keeps what it had'
   await handle.signal('abort', { by: 'carol', reason: 'wrong plan' });
   const err = await handle.result().then(() => assert.fail('the run should end aborted'), (e) => e);
   assert.ok(err instanceof WorkflowFailedError);
-  assert.match(String(err.cause?.message), /git: removed 2 worktree\(s\) and 2 branch\(es\)/);
+  assert.match(String(err.cause?.message), /git: removed 2 worktrees and 2 branches/);
   assert.equal(git(repo, 'branch', '--list', 'sparky/*'), '');
   assert.equal(existsSync(path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a')), false);
   assert.equal(git(repo, 'rev-parse', 'main'), before);
