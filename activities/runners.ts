@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { StepKindName, StepOfKind } from '../plan/kinds/index.ts';
+import { createAgentRunner } from './agent.ts';
 import { attemptInfo } from './context.ts';
 import { createDockerRunner } from './docker.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
@@ -21,6 +22,7 @@ export function createStepRunners(deps: RunnerDeps, extra: { inference?: Inferen
     shell: createShellRunner(deps),
     docker: createDockerRunner(deps),
     just: createJustRunner(deps),
+    agent: createAgentRunner(deps),
     inference: async (input) => {
       if (!inference) {
         throw ApplicationFailure.nonRetryable(

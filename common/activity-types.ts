@@ -21,6 +21,11 @@ export interface StepContext {
   env?: Record<string, string>;
   /** The pinned GPU when the step runs on a pinned queue (docker run --gpus device=<n>). */
   gpu?: { host: string; index: number };
+  /**
+   * Agent steps of a workstream a gate's rejection sent back: the reviewer's words ("rework requested
+   * by bob: …"), which the agent's next attempt is told (activities/agent.ts). Set for agent steps only.
+   */
+  rework?: { reason: string; since: string };
 }
 
 export interface StepActivityInput {

@@ -12,6 +12,7 @@ export { ShellStep } from './kinds/shell.ts';
 export { DockerStep } from './kinds/docker.ts';
 export { InferenceStep } from './kinds/inference.ts';
 export { JustStep } from './kinds/just.ts';
+export { AgentStep } from './kinds/agent.ts';
 
 export const PinnedPool = z.strictObject({ host: z.string().regex(/^[A-Za-z0-9._-]+$/), gpu: z.number().int().min(0) });
 

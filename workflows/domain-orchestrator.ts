@@ -37,6 +37,8 @@ export interface DomainCarry {
   resume?: Record<string, number>;
   /** `<workstream>.<step>` skipped by a person → who and why (for the error of a step that needs its outputs). */
   skipped?: Record<string, string>;
+  /** Workstreams a gate's rejection sent back: the reviewer's words, for their agent steps. */
+  rework?: Record<string, { reason: string; since: string }>;
 }
 
 export interface DomainInput {
@@ -102,6 +104,11 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   const skipped: Record<string, string> = { ...input.skipped, ...carry.skipped };
   for (const [wsId, held] of Object.entries(input.held ?? {})) {
     if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
+  }
+  // The reviewer's reason goes with the reworked workstream's agent steps (their next attempt is told it).
+  const rework = new Map(Object.entries(carry.rework ?? {}));
+  for (const [wsId, entry] of attention) {
+    if (entry.attention.cause === 'rework') rework.set(wsId, { reason: entry.attention.reason, since: entry.attention.since });
   }
   let paused = input.paused ?? false;
   let halt: string | undefined;
@@ -190,9 +197,11 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           if (run.git && ws.git !== false) worktree ??= await prepareWorktree(run, domain.id, ws.id);
           const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
+          // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
+          const told = body.kind === 'agent' ? rework.get(ws.id) : undefined;
           const result = await runStepActivity({
             step: substituteStep(body, outputs, skipped),
-            ctx: stepContext(run, domain.id, ws.id, body, target.gpu ? { gpu: target.gpu } : {}),
+            ctx: stepContext(run, domain.id, ws.id, body, { ...(target.gpu ? { gpu: target.gpu } : {}), ...(told ? { rework: told } : {}) }),
           }, options);
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
           if (step.commit && worktree && result.status === 'succeeded') {
@@ -275,6 +284,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
             attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped,
+            ...(rework.size > 0 ? { rework: Object.fromEntries(rework) } : {}),
           },
         });
       }

@@ -4,6 +4,7 @@
 // plan/kinds/<kind>.ts (see kind.ts), add it to both lists, add its runner to activities/runners.ts
 // (also a table the compiler keeps complete), and document it where its `docs` points.
 import { z } from 'zod';
+import { agentKind, AgentStep } from './agent.ts';
 import { dockerKind, DockerStep } from './docker.ts';
 import { inferenceKind, InferenceStep } from './inference.ts';
 import { justKind, JustStep } from './just.ts';
@@ -11,7 +12,7 @@ import type { StepKindDef } from './kind.ts';
 import { shellKind, ShellStep } from './shell.ts';
 
 /** The schema of every step kind, in the order the JSON Schema and error messages list them. */
-export const STEP_SCHEMAS = [ShellStep, DockerStep, InferenceStep, JustStep] as const;
+export const STEP_SCHEMAS = [ShellStep, DockerStep, InferenceStep, JustStep, AgentStep] as const;
 
 /** One step of any kind, without its compensation. */
 export const StepBody = z.discriminatedUnion('kind', STEP_SCHEMAS);
@@ -24,6 +25,7 @@ export const STEP_KINDS: { readonly [K in StepKindName]: StepKindDef<StepOfKind<
   docker: dockerKind,
   inference: inferenceKind,
   just: justKind,
+  agent: agentKind,
 };
 
 /** The definition of a kind named by raw input (any JSON), or undefined for an unknown name. */

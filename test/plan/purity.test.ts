@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../host/paths.ts';
 
 const PLAN_DIR = path.join(PROJECT_ROOT, 'plan');
 /** The only files of plan/ allowed to do I/O (the CLI and scripts use them, workflows never do). */
-const IMPURE = new Set(['load.ts', 'justfile-check.ts']);
+const IMPURE = new Set(['load.ts', 'justfile-check.ts', 'agent-check.ts']);
 const BANNED = new Set([...builtinModules, 'yaml', 'execa', 'zeromq', '@msgpack/msgpack', 'commander', '@temporalio/client', '@temporalio/worker', '@temporalio/activity']);
 
 test('plan/ files that workflows may import use no Node built-ins, I/O packages or the loader', async () => {
