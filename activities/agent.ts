@@ -284,6 +284,9 @@ export function createAgentRunner(deps: RunnerDeps) {
         writeState(stateFile, state);
       }
 
+      // What the agent changed (before verify, whose own files — caches, reports — are not the agent's work).
+      const changes = state.baseHead ? await changesSince(cwd, state.baseHead, sessionDir) : { files: progress.files.map((file) => ({ file, added: 0, removed: 0 })), commits: [] };
+
       // Evidence: every verify command passes where the agent worked.
       const verifyEnv = agentEnv(process.env, { ...stepEnv(input, attempt, secrets.env) }, {});
       for (const argv of step.verify ?? []) {
@@ -299,7 +302,6 @@ export function createAgentRunner(deps: RunnerDeps) {
         }
       }
 
-      const changes = state.baseHead ? await changesSince(cwd, state.baseHead, sessionDir) : { files: progress.files.map((file) => ({ file, added: 0, removed: 0 })), commits: [] };
       const tokens = state.spent.tokens;
       const summary = redact(progress.summary ?? state.done?.summary ?? '').slice(0, 4_000);
       const outputs: Record<string, unknown> = {

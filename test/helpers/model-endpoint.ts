@@ -38,7 +38,7 @@ export interface ModelEndpoint {
   requests: EndpointRequest[];
   /** Set (or replace) the script chosen when `marker` appears in a request. */
   script(marker: string, turns: Turn[]): void;
-  /** Resolves when a request for `turn` of the script `marker` has arrived (and is held, if it holds). */
+  /** Resolves when a request for `turn` of the script `marker` has arrived (and is held, if it holds: the first one only). */
   reached(marker: string, turn: number, timeoutMs?: number): Promise<EndpointRequest>;
   /** Lets every held answer go (with the turn it was held on). */
   release(): void;
@@ -54,6 +54,7 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
   const requests: EndpointRequest[] = [];
   const waiting: Pending[] = [];
   let holds: (() => void)[] = [];
+  const held = new Set<string>();
   const usage = options.usage ?? { input: 100, output: 20 };
   let ids = 0;
   const sockets = new Set<import('node:net').Socket>();
@@ -78,12 +79,14 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
     const text = conversationText(api, body);
     const marker = [...scripts.keys()].find((m) => text.includes(m));
     const turns = marker === undefined ? undefined : scripts.get(marker)!;
-    const turn = api === 'anthropic' ? assistantTurns(body) : openaiTurns(body);
+    const turn = api === 'anthropic' ? assistantTurns(body, turns ?? []) : openaiTurns(body);
     const request: EndpointRequest = { api, path: url, body, text, script: marker, turn, headers: req.headers };
     requests.push(request);
     for (const w of waiting.filter((p) => p.marker === marker && p.turn === turn)) { waiting.splice(waiting.indexOf(w), 1); w.resolve(request); }
     const step: Turn = turns?.[turn] ?? { text: marker === undefined ? 'no script matches this conversation' : `the script ${marker} has no turn ${turn}` };
-    if (step.hold) await new Promise<void>((resolve) => holds.push(resolve));
+    // A hold holds the first request for its turn only: the resumed session's request for it is answered.
+    const holdKey = `${marker}#${turn}`;
+    if (step.hold && !held.has(holdKey)) { held.add(holdKey); await new Promise<void>((resolve) => holds.push(resolve)); }
     if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -118,9 +121,16 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
 
 // ---- reading requests -------------------------------------------------------------------------
 
-function assistantTurns(body: Record<string, unknown>): number {
-  const messages = Array.isArray(body.messages) ? body.messages as { role?: string }[] : [];
-  return messages.filter((m) => m.role === 'assistant').length;
+/**
+ * Assistant turns this endpoint answered: a tool call, or a text of the script. Claude Code adds its own
+ * assistant placeholders to a resumed conversation (an interrupted turn reads "No response requested."):
+ * they are not turns of the script.
+ */
+function assistantTurns(body: Record<string, unknown>, script: Turn[]): number {
+  const texts = new Set(script.flatMap((t) => ('text' in t ? [t.text] : [])));
+  const messages = Array.isArray(body.messages) ? body.messages as { role?: string; content?: unknown }[] : [];
+  return messages.filter((m) => m.role === 'assistant' && (Array.isArray(m.content) ? m.content as { type?: string; text?: string }[] : [])
+    .some((b) => b.type === 'tool_use' || (b.type === 'text' && texts.has(b.text ?? '')))).length;
 }
 
 function openaiTurns(body: Record<string, unknown>): number {

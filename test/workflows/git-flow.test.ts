@@ -76,7 +76,7 @@ test('two workstreams on their own branches: approved, both merged into main wit
   }
   assert.match(workstreamOf(waiting, 'ws-a').steps[0].commit ?? '', /^[0-9a-f]{12}$/);
   assert.equal(readFileSync(path.join(repo, 'a.txt'), 'utf8'), 'a\n', 'main is untouched before the gate');
-  assert.equal(git(path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a'), 'show', 'HEAD:a.txt'), 'A');
+  assert.equal(git(path.join(repo, '.sparky-worktrees', id, 'ws-a'), 'show', 'HEAD:a.txt'), 'A');
 
   await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'approve', comment: 'both look right' }] });
   const result = await handle.result();
@@ -129,7 +129,7 @@ test('the same line on two branches: the gate waits in attention naming the file
   assert.equal(git(repo, 'status', '--porcelain'), '', 'the failed merge was aborted');
   assert.equal(readFileSync(path.join(repo, 'shared.txt'), 'utf8'), 'one\nTWO from a\nthree\n', 'ws-a is merged already');
 
-  const worktree = path.join(repo, '.git', 'sparky-worktrees', id, 'ws-b');
+  const worktree = path.join(repo, '.sparky-worktrees', id, 'ws-b');
   assert.throws(() => git(worktree, 'merge', '--quiet', 'main'));
   writeFileSync(path.join(worktree, 'shared.txt'), 'one\nTWO from a and b\nthree\n');
   git(worktree, 'commit', '--quiet', '-am', 'resolve shared.txt');
@@ -175,7 +175,7 @@ test('aborting a run removes its worktrees and branches; main keeps what it had'
   assert.ok(err instanceof WorkflowFailedError);
   assert.match(String(err.cause?.message), /git: removed 2 worktree\(s\) and 2 branch\(es\)/);
   assert.equal(git(repo, 'branch', '--list', 'sparky/*'), '');
-  assert.equal(existsSync(path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a')), false);
+  assert.equal(existsSync(path.join(repo, '.sparky-worktrees', id, 'ws-a')), false);
   assert.equal(git(repo, 'rev-parse', 'main'), before);
 });
 
