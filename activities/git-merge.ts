@@ -5,7 +5,8 @@
 // moves only if nobody moved it meanwhile. A conflict aborts that merge and fails non-retryably with
 // the conflicting files (GitMergeConflict); branches merged before it stay merged, and a retry after
 // a person resolved it (by merging the base into the workstream's branch, or by hand into the base)
-// skips every branch the base already contains.
+// skips every branch the base already contains. A branch with no commit beyond the phase's base (its
+// steps changed nothing, or rework reset it and the rerun changed nothing) is reported as empty.
 import { ApplicationFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -73,6 +74,10 @@ export async function gitMergePhase(input: GitMergeInput): Promise<GitMergeResul
         throw ApplicationFailure.nonRetryable(`workstream ${workstreamId}'s branch ${branch} does not exist in ${repo}`, GIT_FAILURES.branchInvalid);
       }
       const tip = (await git(repo, ['rev-parse', `refs/heads/${branch}`])).trim();
+      if (input.baseCommit && await isAncestor(dir, tip, input.baseCommit)) {
+        merged.push({ workstreamId, branch, commit: tip, alreadyMerged: true, empty: true }); // nothing beyond the phase's base
+        continue;
+      }
       if (await isAncestor(dir, tip, 'HEAD')) {
         merged.push({ workstreamId, branch, commit: tip, alreadyMerged: true });
         continue;

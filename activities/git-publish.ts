@@ -5,11 +5,15 @@ import { execa } from 'execa';
 import type { GitPrResult, GitPublishInput, GitPublishResult, GitPushResult } from '../common/git-types.ts';
 import { commandFailure, gitRaw } from './git-exec.ts';
 
-/** Push `refs` (branch names) to `remote`, or say why not. */
-export async function pushRefs(repo: string, remote: string, refs: string[]): Promise<GitPushResult> {
+/**
+ * Push `refs` (branch names) to `remote`, or say why not. `lease`: a workstream's branch, which rework
+ * may have reset to the phase's base, replaces the remote's copy unless someone else pushed to it since
+ * (`--force-with-lease`); the base is only ever fast-forwarded.
+ */
+export async function pushRefs(repo: string, remote: string, refs: string[], opts: { lease?: boolean } = {}): Promise<GitPushResult> {
   const url = await gitRaw(repo, ['remote', 'get-url', remote]);
   if (url.exitCode !== 0) return { pushed: false, skipped: `no remote "${remote}" in ${repo}` };
-  const args = ['push', '--porcelain', remote, ...refs.map((r) => `refs/heads/${r}:refs/heads/${r}`)];
+  const args = ['push', '--porcelain', ...(opts.lease ? ['--force-with-lease'] : []), remote, ...refs.map((r) => `refs/heads/${r}:refs/heads/${r}`)];
   const r = await gitRaw(repo, args);
   if (r.exitCode !== 0) throw commandFailure(repo, args, r);
   return { pushed: true, remote, refs };
@@ -31,7 +35,7 @@ async function openPr(input: GitPublishInput, pr: NonNullable<GitPublishInput['p
 
 /** A finished workstream's branch: pushed, and a pull request opened for it, where the plan asks. */
 export async function gitPublishBranch(input: GitPublishInput): Promise<GitPublishResult> {
-  const push = input.push ? await pushRefs(input.repo, input.remote, [input.branch]) : { pushed: false as const, skipped: 'the plan does not ask for push' };
+  const push = input.push ? await pushRefs(input.repo, input.remote, [input.branch], { lease: true }) : { pushed: false as const, skipped: 'the plan does not ask for push' };
   if (!input.pr) return { push };
   if (!push.pushed) return { push, pr: { skipped: `the branch was not pushed (${push.skipped})` } };
   return { push, pr: await openPr(input, input.pr) };

@@ -4,16 +4,18 @@
 // agents refuse to edit files under a `.git` path (Claude Code calls them sensitive), so an agent step
 // could not work there. A bare repository keeps them in its git directory (`<repo.git>/sparky-worktrees`);
 // a run that started with its worktrees under `.git/sparky-worktrees` (older releases) keeps them there.
-// Every operation is idempotent: a retry, or rework after a rejection, finds and keeps what is there.
+// Every operation is idempotent: a retry finds and keeps what is there. Rework (a rejection, or any
+// reopening of finished work) resets the reopened branches and worktrees to the phase's base commit
+// first (gitResetWorkstreams), so what a reviewer rejected is never merged.
 import { ApplicationFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   GIT_FAILURES, type GitPhaseBaseInput, type GitPhaseBaseResult, type GitPrepareInput, type GitPrepareResult,
-  type GitRemoveInput, type GitRemoveResult,
+  type GitRemoveInput, type GitRemoveResult, type GitResetEntry, type GitResetInput, type GitResetResult,
 } from '../common/git-types.ts';
-import { commandFailure, commonDir, git, gitRaw } from './git-exec.ts';
+import { commandFailure, commonDir, git, gitRaw, lines } from './git-exec.ts';
 import { safeSegment } from './logs.ts';
 
 export const WORKTREES_FOLDER = '.sparky-worktrees';
@@ -63,7 +65,7 @@ export async function gitPhaseBase({ repo, base }: GitPhaseBaseInput): Promise<G
 
 export async function gitPrepareWorkstream(input: GitPrepareInput): Promise<GitPrepareResult> {
   const { repo, branch, startPoint } = input;
-  const dir = path.join(await runWorktreesDir(repo, input.runWorkflowId), safeSegment(input.workstreamId));
+  const dir = await worktreeDir(repo, input.runWorkflowId, input.workstreamId);
   const check = await gitRaw(repo, ['check-ref-format', '--branch', branch]);
   if (check.exitCode !== 0) {
     throw ApplicationFailure.nonRetryable(`"${branch}" is not a valid branch name (plan git.branch): ${check.stderr.trim()}`, GIT_FAILURES.branchInvalid);
@@ -85,6 +87,45 @@ export async function gitPrepareWorkstream(input: GitPrepareInput): Promise<GitP
   }
   const head = (await git(dir, ['rev-parse', 'HEAD'])).trim();
   return { worktree: dir, branch, created, head };
+}
+
+/** A workstream's worktree: `<git dir>/sparky-worktrees/<run>/<workstream>`. */
+export async function worktreeDir(repo: string, runWorkflowId: string, workstreamId: string): Promise<string> {
+  return path.join(await runWorktreesDir(repo, runWorkflowId), safeSegment(workstreamId));
+}
+
+/**
+ * Rework: each named branch goes back to the phase's base commit, and its worktree (when there is one)
+ * with it: `reset --hard` and `clean -ffdx`, as if it were new. The old head is returned for the audit
+ * (its commits stay reachable by that id). A branch checked out somewhere else (by a person) is not
+ * touched: that fails, naming the checkout, since the rejected work would otherwise merge. Idempotent.
+ */
+export async function gitResetWorkstreams({ repo, runWorkflowId, baseCommit, branches }: GitResetInput): Promise<GitResetResult> {
+  const reset: GitResetEntry[] = [];
+  for (const { workstreamId, branch } of branches) {
+    if (!(await branchExists(repo, branch))) { reset.push({ workstreamId, branch, discarded: [], changed: false }); continue; }
+    const dir = await worktreeDir(repo, runWorkflowId, workstreamId);
+    let known = await worktrees(repo);
+    if (known.has(dir) && !existsSync(dir)) { await git(repo, ['worktree', 'prune']); known = await worktrees(repo); }
+    const elsewhere = [...known].find(([d, b]) => b === branch && d !== dir)?.[0];
+    if (elsewhere) {
+      throw ApplicationFailure.nonRetryable(`rework must reset ${branch} (workstream ${workstreamId}) to the phase's base ${baseCommit.slice(0, 12)}, `
+        + `but it is checked out in ${elsewhere}: check out another branch there (git -C ${elsewhere} switch --detach), then start the run again`, GIT_FAILURES.branchInvalid);
+    }
+    const oldHead = (await git(repo, ['rev-parse', `refs/heads/${branch}`])).trim();
+    let discarded: string[] = [];
+    if (known.get(dir) === branch) {
+      discarded = lines(await git(dir, ['status', '--porcelain', '--untracked-files=all'])).slice(0, 50);
+      await git(dir, ['reset', '--hard', '--quiet', baseCommit]);
+      await git(dir, ['clean', '-ffdx', '--quiet']);
+    } else {
+      if (known.has(dir)) await git(repo, ['worktree', 'remove', '--force', dir]); // registered on something else: made again on the next run
+      if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
+      await git(repo, ['branch', '--force', branch, baseCommit]);
+    }
+    reset.push({ workstreamId, branch, oldHead, discarded, changed: oldHead !== baseCommit || discarded.length > 0 });
+  }
+  return { reset };
 }
 
 /** Abort compensation: the run's worktrees and its branches go (the base, and merges into it, stay). */

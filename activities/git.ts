@@ -4,8 +4,8 @@ import type { GitActivities } from '../common/git-types.ts';
 import { gitCommitStep } from './git-commit.ts';
 import { gitMergePhase } from './git-merge.ts';
 import { gitPublishBranch } from './git-publish.ts';
-import { gitPhaseBase, gitPrepareWorkstream, gitRemoveRun } from './git-worktree.ts';
+import { gitPhaseBase, gitPrepareWorkstream, gitRemoveRun, gitResetWorkstreams } from './git-worktree.ts';
 
 export function createGitActivities(): GitActivities {
-  return { gitPhaseBase, gitPrepareWorkstream, gitCommitStep, gitPublishBranch, gitMergePhase, gitRemoveRun };
+  return { gitPhaseBase, gitPrepareWorkstream, gitCommitStep, gitPublishBranch, gitMergePhase, gitRemoveRun, gitResetWorkstreams };
 }

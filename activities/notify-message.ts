@@ -44,7 +44,10 @@ export function decideCommands(e: NotifyEventData, ctx: MessageContext): string[
 export function statementToSign(e: NotifyEventData): string | undefined {
   const g = e.gate;
   if (!g || !e.planDigest || !g.checksDigest) return undefined;
-  return buildStatement({ plan: e.plan, planDigest: e.planDigest, run: e.runWorkflowId, gate: g.id, decision: 'approve', comment: '', checksDigest: g.checksDigest, time: e.at });
+  return buildStatement({
+    plan: e.plan, planDigest: e.planDigest, run: e.runWorkflowId, gate: g.id, decision: 'approve', comment: '', checksDigest: g.checksDigest, time: e.at,
+    ...(g.round !== undefined ? { round: g.round, rework: [] } : {}),
+  });
 }
 
 export function messageText(e: NotifyEventData, ctx: MessageContext): string {

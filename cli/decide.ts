@@ -25,7 +25,7 @@ export async function decideCommand(run: string, gate: string, opts: DecideOptio
   if (opts.key !== undefined) {
     if (opts.signature !== undefined) throw new CliError('give --key or --signature, not both', 2);
     const signedAt = new Date().toISOString();
-    const statement = buildStatement(await statementFieldsOf(handle, gate, opts.decision, comment ?? '', signedAt));
+    const statement = buildStatement(await statementFieldsOf(handle, gate, opts.decision, comment ?? '', signedAt, opts.rework ?? []));
     const signature = await sshSign(statement, opts.key);
     const check = verifySshsig(statement, signature);
     if (!check.ok) throw new CliError(`the signature ssh-keygen made does not verify: ${check.reason}`, 2);

@@ -5,11 +5,11 @@
 // workers run as processes of their own (workers/cpu.ts, workers/gpu.ts) and can be killed on their own.
 // Ctrl-C stops everything cleanly; runs stay in .sparky/temporal.db and continue at the next start.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
-import { startCpuWorker } from '../workers/cpu.ts';
-import { deploymentName, makeCurrent, openRunsByBuild, UNVERSIONED, type Deployment } from '../workers/deployment.ts';
-import { cachedBundle, workflowBuildId } from '../workers/workflow-bundle.ts';
+import { deploymentName, makeCurrent } from '../workers/deployment.ts';
+import { serveBuilds } from '../workers/builds.ts';
+import { workflowBundle } from '../workers/workflow-bundle.ts';
 import { SetupError, startDevServer, type DevServer } from '../host/dev-server.ts';
 import { installRuntime } from '../workers/runtime.ts';
 import { DATA_DIR, devServerPorts } from '../host/paths.ts';
@@ -25,6 +25,9 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   if (opts.run) {
     const loaded = await loadPlanFile(opts.run);
     if (!loaded.ok) { console.error(formatErrors(loaded.errors)); throw new CliError(`${opts.run}: the plan is invalid; nothing was started`, 2); }
+  }
+  if (process.env.SPARKY_UNVERSIONED === '1') {
+    throw new CliError('SPARKY_UNVERSIONED=1: `sparky dev` always serves versioned builds (it drains older ones); the variable is for workers/cpu.ts: unset it', 2);
   }
   // Worker logs go to a file: the terminal belongs to the live progress view.
   const workerLog = path.join(DATA_DIR, 'workers.log');
@@ -50,13 +53,13 @@ export async function devCommand(opts: DevOptions): Promise<number> {
 
   try {
     const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-    let workersLine = `none in this process (--server-only): start them with \`TEMPORAL_ADDRESS=${server.address} SPARKY_DEPLOYMENT=sparky SPARKY_MAKE_CURRENT=1 npx tsx workers/cpu.ts\` and \`… workers/gpu.ts\``;
+    let workersLine = `none in this process (--server-only): start them with \`TEMPORAL_ADDRESS=${server.address} SPARKY_MAKE_CURRENT=1 npx tsx workers/cpu.ts\` and \`… workers/gpu.ts\``;
     let buildLines: string[] = [];
     if (!opts.serverOnly) {
       const connection = await NativeConnection.connect({ address: server.address });
       // Worker Versioning: runs stay on the build of the workflow code they started on (ADR 0005).
-      const deployment = { name: deploymentName(), buildId: workflowBuildId() };
-      const builds = await serveBuilds(connection, client, deployment);
+      const deployment = { name: deploymentName(), ...(await workflowBundle()) };
+      const builds = await serveBuilds({ connection, client, current: deployment });
       for (const cpu of builds.workers) {
         workers.push(cpu.run());
         stoppables.push({ name: 'CPU worker', stop: async () => { if (cpu.getState() === 'RUNNING') cpu.shutdown(); } });
@@ -111,27 +114,6 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     await stopAll();
     throw err;
   }
-}
-
-/**
- * The current build's worker, plus one per earlier build that still has open runs pinned to it (from the
- * bundle cache: the code those runs started with), so they drain; runs from before versioning get an
- * unversioned worker with today's code.
- */
-async function serveBuilds(connection: NativeConnection, client: Client, current: Deployment): Promise<{ workers: Worker[]; lines: string[] }> {
-  const workers = [await startCpuWorker({ connection, deployment: current })];
-  const lines = [`  build            ${current.name} / ${current.buildId} (current: new runs start on it)`];
-  const open = await openRunsByBuild(client);
-  for (const [build, runs] of open) {
-    if (build === current.buildId) continue;
-    const cached = build === UNVERSIONED ? undefined : cachedBundle(build);
-    if (build === UNVERSIONED) workers.push(await startCpuWorker({ connection }));
-    else if (cached) workers.push(await startCpuWorker({ connection, deployment: { name: current.name, buildId: build, codePath: cached.codePath } }));
-    lines.push(build === UNVERSIONED ? `  unversioned      ${runs.length} open run(s) from before Worker Versioning: served with today's code`
-      : cached ? `  draining         ${build}: ${runs.length} open run(s) pinned to it keep their code`
-        : `  WARNING          ${build}: ${runs.length} open run(s) pinned to it and no cached bundle here: start a worker of that build (SPARKY_BUILD_ID)`);
-  }
-  return { workers, lines };
 }
 
 async function printBanner(client: Client, server: DevServer, workersLine: string, workerLog: string, builds: string[]): Promise<void> {

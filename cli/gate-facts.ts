@@ -25,7 +25,12 @@ export async function startPlanDigest(handle: WorkflowHandle): Promise<string> {
   return planDigest(resolvePlanPaths(result.plan));
 }
 
-export async function statementFieldsOf(handle: WorkflowHandle, gateId: string, decision: 'approve' | 'reject', comment: string, time: string): Promise<StatementFields> {
+/**
+ * The statement fields of a decision on this run now. A run of release 0.2 reports its gates' rounds:
+ * the statement then names the round and (for a rejection) the rework list (version 2); an older run
+ * gets the statement its rules check (version 1).
+ */
+export async function statementFieldsOf(handle: WorkflowHandle, gateId: string, decision: 'approve' | 'reject', comment: string, time: string, rework: string[] = []): Promise<StatementFields> {
   const status = await handle.query(statusQuery) as SignedStatus;
   const gate = status.phases.find((p) => p.gate?.id === gateId)?.gate as SignedGate | undefined;
   if (!gate) {
@@ -36,5 +41,6 @@ export async function statementFieldsOf(handle: WorkflowHandle, gateId: string, 
   return {
     plan: status.plan, planDigest: status.planDigest ?? await startPlanDigest(handle), run: status.runWorkflowId,
     gate: gateId, decision, comment, checksDigest: gate.checksDigest ?? checksDigest(gate.checks), time,
+    ...(gate.round !== undefined ? { round: gate.round, rework } : {}),
   };
 }

@@ -5,6 +5,7 @@ import logUpdate from 'log-update';
 import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
 import { DEFAULT_ADDRESS, temporalAddress, webUiRunUrl } from './connection.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
+import { worktreeHelp } from '../common/git-flow.ts';
 
 const STEP_MARK: Record<string, string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
@@ -50,6 +51,7 @@ export function attentionHelp(status: RunStatus): string {
       : `${step} needs attention: ${(ws.attention?.reason ?? ws.error ?? '').split('\n')[0]}`);
     const tail = (failed?.lastError ?? '').split('\n').slice(1).filter(Boolean).slice(-12);
     if (tail.length) out.push(...tail.map((l) => `  | ${l}`));
+    if (ws.attention?.git) out.push(...worktreeHelp(ws.attention.git).map((l) => `  ${l}`));
     out.push(
       `  sparky:   npx sparky retry ${id} ${step} --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name retryStep --input '${input}'`,
@@ -127,9 +129,19 @@ export function renderStatus(status: RunStatus): string {
 /** The git flow of a phase: each branch (push, pull request) and the merge into the base. */
 function gitLines(git: NonNullable<RunStatus['phases'][number]['git']>): string[] {
   const out = [`  git ${git.base} @ ${git.baseCommit.slice(0, 12)}`];
-  for (const b of git.branches) out.push(`    ${b.workstreamId.padEnd(8)} ${b.branch}${b.push ? `  push: ${b.push}` : ''}${b.pr ? `  pr: ${b.pr}` : ''}`);
+  for (const b of git.branches) {
+    out.push(`    ${b.workstreamId.padEnd(8)} ${b.branch}${b.push ? `  push: ${b.push}` : ''}${b.pr ? `  pr: ${b.pr}` : ''}`);
+    for (const r of b.resets ?? []) {
+      out.push(`      reset to ${git.baseCommit.slice(0, 12)} at ${r.at} (was ${r.from.slice(0, 12)}${r.discarded?.length ? `, ${r.discarded.length} uncommitted change(s) discarded` : ''})${r.reason ? `: ${r.reason.split('\n')[0]}` : ''}`);
+    }
+  }
   const m = git.merge;
-  if (m) out.push(`    merge: ${m.state}${m.head ? ` → ${m.head.slice(0, 12)}` : ''}${m.push ? `  push: ${m.push}` : ''}${m.reason ? `  — ${m.reason.split('\n')[0]}` : ''}`);
+  if (m?.state === 'nothing-to-merge') {
+    out.push(`    merge: nothing to merge: no branch has a commit beyond ${git.base} @ ${git.baseCommit.slice(0, 12)} (its steps changed nothing in their worktrees); ${git.base} did not move`);
+  } else if (m) {
+    out.push(`    merge: ${m.state}${m.head ? ` → ${m.head.slice(0, 12)}` : ''}${m.push ? `  push: ${m.push}` : ''}${m.reason ? `  — ${m.reason.split('\n')[0]}` : ''}`
+      + `${m.nothingFrom?.length ? `  (nothing to merge from ${m.nothingFrom.join(', ')})` : ''}`);
+  }
   return out;
 }
 

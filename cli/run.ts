@@ -9,7 +9,7 @@ import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
 import type { Plan } from '../plan/schema.ts';
 import { buildStartStatement, planDigest } from '../common/gate-statement.ts';
-import type { StartedBy } from '../common/signed-decision.ts';
+import { starterRefusal, verifyStarter, type StartedBy } from '../common/signed-decision.ts';
 import { sshSign } from './ssh-sign.ts';
 import { CliError, connectClient, webUiRunUrl } from './connection.ts';
 import { rememberLastRun } from './runs.ts';
@@ -53,12 +53,24 @@ export function starterName(as?: string): string {
   return as || process.env.SPARKY_USER || os.userInfo().username;
 }
 
-/** options.startedBy, signed when a key is given: the statement names the plan digest and the run. */
+/**
+ * options.startedBy, signed when a key is given: the statement names the plan digest and the run.
+ * Checked here as the workflow will check it, so a start the run would refuse (a plan whose keyed
+ * gates have preventSelfApproval, started without a key the plan lists for that name) starts nothing.
+ */
 export async function startedBy(plan: Plan, workflowId: string, name: string, key?: string): Promise<StartedBy> {
-  if (!key) return { name };
-  const signedAt = new Date().toISOString();
-  const statement = buildStartStatement({ plan: plan.name, planDigest: planDigest(plan), run: workflowId, by: name, time: signedAt });
-  return { name, signature: await sshSign(statement, key), signedAt };
+  let by: StartedBy = { name };
+  if (key) {
+    const signedAt = new Date().toISOString();
+    const digest = planDigest(plan);
+    const statement = buildStartStatement({ plan: plan.name, planDigest: digest, run: workflowId, by: name, time: signedAt });
+    by = { name, signature: await sshSign(statement, key), signedAt };
+  }
+  const verified = verifyStarter(by, { plan: plan.name, planDigest: planDigest(plan), run: workflowId });
+  if (!verified.ok) throw new CliError(`the start signature does not verify: ${verified.reason}`, 2);
+  const why = starterRefusal(plan, verified.starter);
+  if (why) throw new CliError(`${why}; nothing was started`, 2);
+  return by;
 }
 
 export async function startRun(client: Client, plan: Plan, workflowId: string, starter?: StartedBy) {

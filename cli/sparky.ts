@@ -26,14 +26,11 @@ program.command('plan <plan>')
   .action(action(async (file: string, opts: { json?: boolean; mermaid?: boolean }) => (await import('./plan.ts')).planCommand(file, opts)));
 
 program.command('input <plan>')
-  .description('print the workflow input JSON {"plan": …} for `temporal workflow start --input-file` / tctl')
-  .action(action(async (file: string) => {
-    const { formatErrors, loadPlanFile } = await import('../plan/load.ts');
-    const loaded = await loadPlanFile(file);
-    if (!loaded.ok || !loaded.plan) { console.error(formatErrors(loaded.errors)); return 2; }
-    console.log(JSON.stringify({ plan: loaded.plan }));
-    return 0;
-  }));
+  .description('print the workflow input JSON {"plan": …, "options": …} for `temporal workflow start --input-file` / tctl')
+  .option('--id <workflowId>', 'the workflow id the run will be started with (a signed start names it)')
+  .option('--as <name>', 'who starts the run (recorded as options.startedBy)')
+  .option('--key <file>', 'sign the start with this ed25519 key (or its .pub via ssh-agent); needs --id')
+  .action(action(async (file: string, opts: { id?: string; as?: string; key?: string }) => (await import('./input.ts')).inputCommand(file, opts)));
 
 program.command('dev')
   .description('start the embedded stack: Temporal dev server (Web UI :8233, SQLite in .sparky/), and in this same process the CPU worker and the GPU pool workers with their inference servers (CPU fallback)')
@@ -117,18 +114,31 @@ program.command('abort <run>')
     (await import('./resolve.ts')).resolveCommand(run, { action: 'abort', by: opts.as, comment: opts.reason })));
 
 program.command('revise <run> <plan>')
-  .description('give a waiting run a corrected plan (refused, with every reason, if it changes what already ran)')
-  .requiredOption('--as <name>', 'who revises')
+  .description('give a waiting run a corrected plan (refused, with every reason, if it changes what already ran, or changes approvals, keys, git, notify or baseDir without the approvers\' signatures)')
+  .option('--as <name>', 'who revises (kept in the audit)')
   .option('--comment <text>', 'why')
-  .action(action(async (run: string, file: string, opts: { as: string; comment?: string }) =>
-    (await import('./revise.ts')).reviseCommand(run, file, opts)));
+  .option('--statement', 'print the revision statement the approvers sign (ssh-keygen -Y sign -n sparky-gate), and who must sign it')
+  .option('--time <iso>', 'with --statement: the statement time (default now); send it with --signed-at')
+  .addOption(new Option('--key <file>', 'sign the revision statement with this key (repeat for several signers on one machine)').argParser((v: string, prev: string[] = []) => [...prev, v]))
+  .addOption(new Option('--signature <file>', 'a signature made elsewhere over the statement (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]))
+  .option('--signed-at <time>', 'the time line of the statement the signatures sign')
+  .action(action(async (run: string, file: string, opts) => (await import('./revise.ts')).reviseCommand(run, file, opts)));
+
+program.command('rework <run> <gate> <workstreams>')
+  .description('send finished workstreams of a gate\'s phase back (its checks failed on their output, or it waits): undone, branches reset, then `sparky retry`; a fresh round of checks and votes follows')
+  .requiredOption('--as <name>', 'who decides (kept in the audit)')
+  .requiredOption('--reason <text>', 'why the work goes back (the workstreams show it)')
+  .action(action(async (run: string, gate: string, workstreams: string, opts: { as: string; reason: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'rework', gate, by: opts.as, comment: opts.reason, rework: names(workstreams) })));
 
 program.command('statement <run> <gate>')
   .description('print exactly the bytes a signed decision signs (pipe into ssh-keygen -Y sign -n sparky-gate)')
   .requiredOption('--decision <decision>', 'approve or reject')
-  .option('--comment <text>', 'the comment (for a rejection: the reason) the decision will carry')
+  .option('--comment <text>', 'the comment an approval will carry')
+  .option('--reason <text>', 'the reason a rejection will carry (the same statement line as --comment)')
+  .addOption(new Option('--rework <workstreams>', 'the workstreams a rejection sends back, as `sparky reject --rework` will send them').argParser(names))
   .option('--time <iso>', 'the statement time (default now); send it as signedAt')
-  .action(action(async (run: string, gate: string, opts: { decision: string; comment?: string; time?: string }) =>
+  .action(action(async (run: string, gate: string, opts: { decision: string; comment?: string; reason?: string; rework?: string[]; time?: string }) =>
     (await import('./statement.ts')).statementCommand(run, gate, opts)));
 
 program.command('verify <run>')
@@ -153,7 +163,7 @@ program.command('logs <run> <step>')
   .action(action(async (run: string, step: string, opts: { follow?: boolean }) => (await import('./logs.ts')).logsCommand(run, step, opts)));
 
 program.command('history <run>')
-  .description('export the run\'s event history as JSON (for replay tests: test/fixtures/histories/)')
+  .description('export the run\'s event history as JSON (what `sparky verify` and Temporal replay read)')
   .option('-o, --out <file>', 'write to a file instead of stdout')
   .action(action(async (run: string, opts: { out?: string }) => (await import('./history.ts')).historyCommand(run, opts)));
 

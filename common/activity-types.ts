@@ -89,6 +89,8 @@ export interface NotifyEventData {
   gate?: {
     id: string; state?: string; approvers: string[]; required: number; approvals: string[];
     escalated?: boolean; deadline?: string; checksDigest?: string;
+    /** The gate's round (runs of release 0.2): the statement to sign names it. */
+    round?: number;
     /** Approvers whose decisions must be signed. */
     signedApprovers?: string[];
   };

@@ -1,5 +1,6 @@
 // Branch names of the git flow: `sparky/{plan}/{run}/{workstream}` filled in for one workstream of one
-// run, and a step's paths moved into that workstream's worktree. Pure (workflows compute both).
+// run, a step's paths moved into that workstream's worktree, and the words that tell a person where a
+// failed step ran and how a fix gets there. Pure (workflows compute all of it).
 import { BRANCH_PLACEHOLDERS, type BranchPlaceholder } from '../plan/git.ts';
 import { kindOf } from '../plan/kinds/index.ts';
 import type { StepBody } from '../plan/schema.ts';
@@ -41,4 +42,29 @@ export function underWorktree(p: string, repo: string, worktree: string): string
 export function stepInWorktree<T extends StepBody & { compensate?: StepBody }>(step: T, repo: string, worktree: string): T {
   const moved = kindOf(step).inWorktree(step, (p) => underWorktree(p, repo, worktree));
   return (step.compensate ? { ...moved, compensate: stepInWorktree(step.compensate, repo, worktree) } : moved) as T;
+}
+
+/** Where a git-flow step runs: its workstream's worktree and branch, made from the base at the phase start. */
+export interface WorktreePlace {
+  worktree: string;
+  branch: string;
+  /** The base branch's name (plan git.base). */
+  base: string;
+  /** The base's commit when the phase started: the branch starts there, so later fixes in the base are not in it. */
+  baseCommit: string;
+}
+
+/**
+ * For a person fixing a failed step: where it ran, and how a fix gets there (a fix made in the
+ * repository's own checkout or the base is not in the worktree). `code` formats a command (backticks
+ * for the Web UI's markdown). One text for the run's waiting text, `sparky status` and webhooks.
+ */
+export function worktreeHelp(place: WorktreePlace, code: (command: string) => string = (c) => c): string[] {
+  const at = place.baseCommit.slice(0, 12);
+  return [
+    `where: in the worktree ${place.worktree}, on branch ${place.branch}, made from ${place.base} @ ${at} when the phase started `
+      + `(a fix in ${place.base} or in the repository's checkout since then is not there)`,
+    `bring a fix in: commit it in the worktree (${code(`git -C ${place.worktree} commit -am "fix"`)}) or merge it from ${place.base} `
+      + `(${code(`git -C ${place.worktree} merge ${place.base}`)}), then retry`,
+  ];
 }

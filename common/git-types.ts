@@ -35,7 +35,7 @@ export interface GitPrepareResult {
   /** Absolute path of the workstream's worktree (steps run there). */
   worktree: string;
   branch: string;
-  /** False when the branch already existed (a retry, or rework after a rejection keeps the branch). */
+  /** False when the branch already existed (a retry, or a rerun after rework, which reset it to the base). */
   created: boolean;
   head: string;
 }
@@ -45,6 +45,11 @@ export interface GitCommitInput {
   message: string;
   /** The step's idempotency key: recorded as the commit's `Sparky-Step:` trailer. */
   idempotencyKey: string;
+  /**
+   * The phase's base commit: an earlier attempt's commit is looked for only after it (on the branch as
+   * it is now), so a commit that rework took off the branch, or one of another run, is never claimed.
+   */
+  since?: string;
 }
 export interface GitCommitResult {
   /** A new commit was made by this call. */
@@ -83,6 +88,8 @@ export interface GitMergeInput {
   phaseId: string;
   /** Branches of the phase, in dependency order (a workstream after those it depends on). */
   branches: { workstreamId: string; branch: string }[];
+  /** The phase's base commit: a branch with no commit beyond it has nothing to merge (said so, not "merged"). */
+  baseCommit?: string;
   decision: GateDecisionRecord;
   /** Push the base afterwards to this remote (skipped, with the reason, when it does not exist). */
   push?: { remote: string };
@@ -98,7 +105,8 @@ export interface GitMergeConflictDetails {
 export interface GitMergeResult {
   base: string;
   head: string;
-  merged: { workstreamId: string; branch: string; commit: string; alreadyMerged: boolean }[];
+  /** `empty`: the branch had no commit beyond the phase's base, so there was nothing to merge. */
+  merged: { workstreamId: string; branch: string; commit: string; alreadyMerged: boolean; empty?: boolean }[];
   push?: GitPushResult;
 }
 
@@ -116,6 +124,26 @@ export interface GitPublishInput {
 }
 export interface GitPublishResult { push: GitPushResult; pr?: GitPrResult }
 
+/** Rework: reopened workstreams' branches (and worktrees) go back to the phase's base commit. */
+export interface GitResetInput {
+  repo: string;
+  runWorkflowId: string;
+  /** The phase's base commit (gitPhaseBase): where every branch of the phase starts. */
+  baseCommit: string;
+  branches: { workstreamId: string; branch: string }[];
+}
+export interface GitResetEntry {
+  workstreamId: string;
+  branch: string;
+  /** The branch's head before the reset (absent: the branch did not exist yet, nothing to reset). */
+  oldHead?: string;
+  /** Uncommitted changes in its worktree that the reset discarded (`git status --porcelain` lines, at most 50). */
+  discarded: string[];
+  /** Something changed: the branch held commits beyond the base, or its worktree had changes. */
+  changed: boolean;
+}
+export interface GitResetResult { reset: GitResetEntry[] }
+
 export interface GitRemoveInput { repo: string; runWorkflowId: string; branches: string[] }
 export interface GitRemoveResult { removedWorktrees: string[]; deletedBranches: string[] }
 
@@ -127,4 +155,5 @@ export interface GitActivities {
   gitPublishBranch(input: GitPublishInput): Promise<GitPublishResult>;
   gitMergePhase(input: GitMergeInput): Promise<GitMergeResult>;
   gitRemoveRun(input: GitRemoveInput): Promise<GitRemoveResult>;
+  gitResetWorkstreams(input: GitResetInput): Promise<GitResetResult>;
 }

@@ -12,6 +12,7 @@ import { approverKeys, approverName, type ApproverEntry } from './approvers.ts';
 import { buildStartStatement, buildStatement, ISO_TIME_RE, type StatementFields } from './gate-statement.ts';
 import { fingerprint, parsePublicKey, sameKey, type SshPublicKey } from './ssh-keys.ts';
 import { parseSshsig, verifySshsig } from './sshsig.ts';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 /** The fields a signed decision adds to the signal/update input. */
 export interface SignedFields {
@@ -33,6 +34,16 @@ export interface VerifyDecisionArgs {
   /** Optional window for signedAt (ISO): a statement older than the gate's wait, or from the future, is refused. */
   notBefore?: string;
   notAfter?: string;
+}
+
+/**
+ * What makes a signature the same signature however it is armored: its raw ed25519 bytes (hex). An
+ * ed25519 signature is a function of key and message, so the same statement signed twice by the same
+ * key is the same id. Undefined for text that is not an SSHSIG.
+ */
+export function signatureId(armored: string): string | undefined {
+  const parsed = parseSshsig(armored);
+  return 'error' in parsed ? undefined : bytesToHex(parsed.signature);
 }
 
 export function listedKeys(entry: ApproverEntry): SshPublicKey[] {
@@ -102,6 +113,47 @@ export function verifyStarter(startedBy: unknown, fields: { plan: string; planDi
   return { ok: true, starter: { name: by.name, fingerprint: result.fingerprint } };
 }
 
+/** Plan facts the starter rule needs (a structural subset of Plan, so common/ does not import plan/). */
+export interface StarterPlan {
+  starters?: ApproverEntry[];
+  phases: { gate?: { id: string; preventSelfApproval?: boolean; approval?: { approvers: ApproverEntry[]; escalate?: { approvers: ApproverEntry[] } } } }[];
+}
+
+/** Every approver and starter entry of the plan that lists a key. */
+export function keyedPeople(plan: StarterPlan): ApproverEntry[] {
+  const gates = plan.phases.flatMap((p) => (p.gate?.approval ? [...p.gate.approval.approvers, ...(p.gate.approval.escalate?.approvers ?? [])] : []));
+  return [...(plan.starters ?? []), ...gates].filter((e) => approverKeys(e).length > 0);
+}
+
+/** The gates whose preventSelfApproval can only hold against a starter known by a listed key. */
+export function keyedSelfApprovalGates(plan: StarterPlan): string[] {
+  return plan.phases.flatMap((p) => {
+    const g = p.gate;
+    if (!g?.preventSelfApproval || !g.approval) return [];
+    const all = [...g.approval.approvers, ...(g.approval.escalate?.approvers ?? [])];
+    return all.some((e) => approverKeys(e).length > 0) ? [g.id] : [];
+  });
+}
+
+/**
+ * Rules of release 0.2: where a gate with keyed approvers has preventSelfApproval, the run's starter
+ * must be known by a key the plan lists (an approver's or a `starters` entry's), under the name the
+ * plan gives that key; otherwise anyone could start the run as "dave", or sign with a throwaway key,
+ * and approve their own run. Returns the refusal, or undefined.
+ */
+export function starterRefusal(plan: StarterPlan, starter: RunStarter | undefined): string | undefined {
+  const gates = keyedSelfApprovalGates(plan);
+  if (gates.length === 0) return undefined;
+  const how = 'start it with `sparky run PLAN --as NAME --key ~/.ssh/id_ed25519` (or `sparky input PLAN --id ID --as NAME --key …` for `temporal workflow start`), with a key the plan lists for NAME (an approver, or `starters`)';
+  const rule = `gate${gates.length === 1 ? '' : 's'} ${gates.join(', ')} ${gates.length === 1 ? 'has' : 'have'} preventSelfApproval with keyed approvers: the run's starter must be known by a key the plan lists`;
+  if (!starter) return `${rule}, and this run names no starter (options.startedBy): ${how}`;
+  if (!starter.fingerprint) return `${rule}, and ${starter.name}'s start is not signed: ${how}`;
+  const owners = keyedPeople(plan).filter((e) => listedKeys(e).some((k) => fingerprint(k) === starter.fingerprint)).map(approverName);
+  if (owners.length === 0) return `${rule}, and key ${starter.fingerprint} (${starter.name}) is not listed in the plan: ${how}`;
+  if (!owners.includes(starter.name)) return `${rule}: key ${starter.fingerprint} belongs to ${[...new Set(owners)].join(', ')} in the plan, not to ${starter.name}`;
+  return undefined;
+}
+
 /**
  * Why an approval must be refused under preventSelfApproval, or undefined. The starter is matched
  * by name, and by key where the start was signed: the same key under another name is the same person.
@@ -127,9 +179,33 @@ export function selfApprovalRefusal(args: {
 /**
  * The run's record of a signed decision that counted, kept in the history (memo DECISIONS_MEMO_KEY,
  * the whole list each time) so `sparky verify` can tell counted decisions from ignored signals.
+ * Runs of release 0.2 also record what verify needs to apply the same rules: each gate round's start
+ * (RoundRecord), each decided gate (GateDecidedRecord), each accepted revision with its signatures
+ * (RevisionRecord) and each rework an operator asked for (ReworkRecord). A record without `kind` is a
+ * decision.
  */
+export type RunRecord = DecisionRecord | RoundRecord | GateDecidedRecord | RevisionRecord | ReworkRecord;
+
+/** A gate's round began: its first wait, a fresh quorum after rework, an escalation, or checks a revision changed. */
+export interface RoundRecord { kind: 'round'; gate: string; round: number; at: string; escalated: boolean; cause: 'waiting' | 'escalated' | 'rework' | 'revised'; checksDigest: string }
+/** A gate reached its decision (approved: later revisions may not touch it). */
+export interface GateDecidedRecord { kind: 'decided'; gate: string; state: 'approved' | 'rejected'; at: string; round?: number }
+/** An accepted plan revision, with the signatures that let it change guarded fields. */
+export interface RevisionRecord {
+  kind: 'revision'; revision: number; by: string; at: string; planDigest: string; newPlanDigest: string; changes: string[];
+  signedAt?: string; signatures?: string[];
+  /** Who signed, per gate whose quorum the revision needed. */
+  signers?: { gate: string; approvers: { name: string; fingerprint: string }[] }[];
+}
+/** An operator sent workstreams of a gate's phase back (from checks-failed or a waiting gate). */
+export interface ReworkRecord { kind: 'rework'; gate: string; by: string; at: string; rework: string[]; reason: string }
+
 export interface DecisionRecord {
+  kind?: 'decision';
   gate: string;
+  /** Rules of release 0.2: the round the decision counted in, and a rejection's rework list. */
+  round?: number;
+  rework?: string[];
   approver: string;
   decision: 'approve' | 'reject';
   comment?: string;
@@ -143,3 +219,10 @@ export interface DecisionRecord {
 }
 
 export const DECISIONS_MEMO_KEY = 'sparkyDecisions';
+
+/**
+ * The patch (a marker in the first workflow task) that marks a run of release 0.2 or later: it follows
+ * the 0.2 rules (rounds, signatures counted once, signed revisions, a starter known by key); runs of
+ * 0.1 replay without it and keep theirs (workflows/signing.ts).
+ */
+export const SIGNED_ROUNDS_PATCH = 'sparky-signed-rounds';

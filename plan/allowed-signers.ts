@@ -121,6 +121,10 @@ export function applyAllowedSigners(plan: Plan, read: (file: string) => SignersF
     return { name: entry, key: keys.length === 1 ? keys[0] : keys };
   });
   const { allowedSigners: planFile, ...rest } = plan;
+  if (rest.starters && planFile !== undefined && rest.starters.some((s) => typeof s === 'string')) {
+    const file = load(planFile, ['allowedSigners']);
+    if (file) rest.starters = withKeys(rest.starters, file, planFile, ['starters']);
+  }
   const phases = plan.phases.map((phase, p) => {
     if (!phase.gate) return phase;
     const { allowedSigners: gateFile, ...gate } = phase.gate;

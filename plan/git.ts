@@ -1,7 +1,12 @@
 // The git flow's rules, shared by the validator, the workflows and the git activities: defaults of a
-// plan's `git` and the problems of a branch template (branch names themselves: common/git-flow.ts).
+// plan's `git`, the problems of a branch template (branch names themselves: common/git-flow.ts), and
+// the rule that a step which commits works in the repository (gitPathErrors, ADR 0008).
 // Pure (workflows import it): no I/O, no Node built-ins.
-import type { GitFlow } from './schema.ts';
+import type { PathSegment } from './field-path.ts';
+import { formatPath } from './field-path.ts';
+import { isAbsolute, isInside, joinPath, relativePath } from './paths.ts';
+import type { GitFlow, Plan, StepBody } from './schema.ts';
+import { kindOf } from './kinds/index.ts';
 
 export const GIT_DEFAULTS = {
   base: 'main',
@@ -52,4 +57,57 @@ export function branchTemplateProblems(template: string): string[] {
     problems.push(`"${template}" is not a valid git branch name (see git check-ref-format)`);
   }
   return problems;
+}
+
+/** A path problem of the git flow, as the validator reports it (plan/validate.ts PlanError). */
+export interface GitPathError { path: string; message: string }
+
+/** Stands for the worker's working directory where a plan has no absolute baseDir (started by hand). */
+const WORKER = '/(the worker\'s working directory)';
+const RUN_DIR = /^(\$SPARKY_RUN_DIR|\$\{SPARKY_RUN_DIR\})(?=$|\/)/;
+
+/** The field a person sets to move a step into the repository, and every path by which it could reach it (its kind says: plan/kinds/<kind>.ts). */
+function workPaths(step: StepBody) {
+  return kindOf(step).workPaths(step);
+}
+
+/**
+ * A step with `commit` whose work lies outside `git.repo` could never commit anything: only paths in
+ * the repository move into the workstream's worktree, so it would change (at most) the plan's folder
+ * or the repository's own checkout, commit nothing, and the phase would "merge" nothing — a green run
+ * that did nothing. Such a step is a validation error naming the step, the folder and the fix. Takes a
+ * plan whose paths are resolved (plan/paths.ts); without an absolute baseDir, paths are relative to
+ * the worker's working directory, which is unknown here. Paths that are references (`${{ … }}`, `~`,
+ * other `$` variables) cannot be judged and pass; `$SPARKY_RUN_DIR` is never in the repository.
+ */
+export function gitPathErrors(plan: Plan): GitPathError[] {
+  if (!plan.git) return [];
+  const base = plan.baseDir !== undefined && isAbsolute(plan.baseDir) ? joinPath('/', plan.baseDir) : undefined;
+  const resolve = (p: string | undefined): string => (p === undefined ? base ?? WORKER : joinPath(base ?? WORKER, p));
+  const shown = (p: string) => (p.startsWith(WORKER) ? `${WORKER.slice(2, -1)}${p.slice(WORKER.length)}${base ? '' : ' (the plan has no baseDir)'}` : p);
+  const repo = resolve(plan.git.repo);
+  const errors: GitPathError[] = [];
+  plan.phases.forEach((phase, p) => phase.domains.forEach((domain, d) => domain.workstreams.forEach((ws, w) => {
+    if (ws.git === false) return;
+    ws.steps.forEach((step, s) => {
+      if (step.commit === undefined) return;
+      const { field, where, paths } = workPaths(step);
+      if (paths.some((x) => x !== undefined && !RUN_DIR.test(x) && /^(\$|~)/.test(x))) return; // known only at run time
+      const resolved = paths.map((x) => (x !== undefined && RUN_DIR.test(x) ? undefined : resolve(x)));
+      if (resolved.some((x) => x !== undefined && isInside(x, repo))) return;
+      // A repository relative to the worker's directory (unknown here) and a step path that is not: no verdict.
+      if (repo.startsWith(WORKER) && resolved.some((x) => x !== undefined && !x.startsWith(WORKER))) return;
+      const own = paths[0];
+      const folder = own !== undefined && RUN_DIR.test(own) ? `the run's own directory (${own})` : shown(resolved[0] ?? resolve(undefined));
+      const target = base && !repo.startsWith(WORKER) ? relativePath(base, repo) : repo.startsWith(WORKER) ? plan.git!.repo : repo;
+      const at: PathSegment[] = ['phases', p, 'domains', d, 'workstreams', w, 'steps', s, field];
+      errors.push({
+        path: formatPath(at),
+        message: `step "${step.id}" commits (commit: ${JSON.stringify(step.commit)}) but ${where} ${folder}, outside the repository ${shown(repo)} (git.repo): `
+          + 'only paths in the repository move into the workstream\'s worktree, so nothing it changes would be committed or merged. '
+          + `Set ${field}: ${target} (or a folder in it)${field === 'outputDir' ? '' : ', or keep the plan in the repository'}`,
+      });
+    });
+  })));
+  return errors;
 }

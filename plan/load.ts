@@ -14,6 +14,7 @@ import { applyAllowedSigners, parseAllowedSigners, type SignersFile } from './al
 import { justfileErrors } from './justfile-check.ts';
 import { agentCliErrors } from './agent-check.ts';
 import { resolvePlanPaths } from './paths.ts';
+import { gitPathErrors } from './git.ts';
 
 export interface LoadError { file: string; line: number; col: number; path: string; message: string }
 export interface LoadResult { ok: boolean; plan?: Plan; errors: LoadError[] }
@@ -64,7 +65,11 @@ export function loadPlanText(rawText: string, fileName: string, opts: { baseDir?
   // allowed_signers files become keys in the approvers here, so the workflow sees data, never a path.
   const signed = applyAllowedSigners(result.plan, (file) => readSignersFile(path.resolve(baseDir, file)));
   if (signed.problems.length > 0) return placed(signed.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
-  return { ok: true, plan: resolvePlanPaths({ ...signed.plan, baseDir }), errors: [] };
+  const plan = resolvePlanPaths({ ...signed.plan, baseDir });
+  // Rules that need the resolved paths: a step that commits must work in git.repo (plan/git.ts).
+  const gitErrors = gitPathErrors(plan);
+  if (gitErrors.length > 0) return placed(gitErrors);
+  return { ok: true, plan, errors: [] };
 }
 
 function readSignersFile(file: string): SignersFile | { error: string } {

@@ -21,6 +21,22 @@ export function joinPath(base: string, rel: string): string {
   return `/${out.join('/')}`;
 }
 
+/** `to` relative to `from` (both absolute, normalised): `../work`, `sub/dir`, or `.`. */
+export function relativePath(from: string, to: string): string {
+  const a = joinPath('/', from).split('/').filter(Boolean);
+  const b = joinPath('/', to).split('/').filter(Boolean);
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common += 1;
+  const parts = [...a.slice(common).map(() => '..'), ...b.slice(common)];
+  return parts.length === 0 ? '.' : parts.join('/');
+}
+
+/** `p` is `dir` or lies under it (both absolute, normalised). */
+export function isInside(p: string, dir: string): boolean {
+  const root = dir === '/' ? '' : dir.replace(/\/+$/, '');
+  return p === dir || p.startsWith(`${root}/`);
+}
+
 /** Strings that are not file paths to resolve: output references and `~` (the worker's home). */
 function resolvable(p: string): boolean {
   return !p.startsWith('${{') && !p.startsWith('~') && !p.startsWith('$');

@@ -176,6 +176,13 @@ export const Plan = z.strictObject({
   allowedSigners: z.string().min(1).optional(),
   /** Webhooks told when gates wait, escalate and are decided, when the run needs attention and when it ends. */
   notify: Notify.optional(),
+  /**
+   * People who may start runs of this plan, known by key (`sparky run --as NAME --key …`), besides the
+   * gates' approvers. Where a gate with keyed approvers has preventSelfApproval, a run must be started
+   * with a key the plan lists (here or as an approver's), so its starter cannot claim another name.
+   * A plain name takes its keys from the plan's allowedSigners file.
+   */
+  starters: z.array(Approver).min(1).optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 

@@ -96,3 +96,14 @@ export function checkCommit(st: Obj, at: PathSegment[], hasGit: boolean, isCompe
   if (isCompensation) err([...at, 'commit'], 'a compensation does not commit: undoing work leaves the branch as it is');
   else if (!hasGit) err([...at, 'commit'], '"commit" needs a plan-level "git" section (the repository whose worktree the step changes), in a workstream without git: false');
 }
+
+/** `starters`: people known by key; a plain name takes its keys from the plan's allowedSigners file. */
+export function checkStarters(plan: Obj, err: Report) {
+  if (plan.starters === undefined) return;
+  checkApprovers({ approvers: plan.starters }, [], (path, message) => err(['starters', ...path.slice(1)], message.replace('approver', 'starter')));
+  arr(plan.starters).forEach((s, i) => {
+    if (typeof s === 'string' && plan.allowedSigners === undefined) {
+      err(['starters', i], `starter "${s}" has no key: give it one ({name: ${s}, key: "ssh-ed25519 …"}) or name the plan's allowedSigners file that lists it`);
+    }
+  });
+}

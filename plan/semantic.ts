@@ -5,7 +5,7 @@ import { ancestorQuery, cycleIn, stronglyConnected, type DepGraph } from './grap
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
 import { formatPath, getAt, type PathSegment } from './field-path.ts';
-import { arr, checkApprovers, checkCommit, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
+import { arr, checkApprovers, checkCommit, checkStarters, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
 import { stepKindOf } from './kinds/index.ts';
 import { GATE_NOTIFY_EVENTS } from './schema.ts';
 import { suggest } from './suggest.ts';
@@ -115,6 +115,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   checkEnv(plan.env, ['env'], err);
   if (plan.notify !== undefined) checkNotify(plan.notify, ['notify'], undefined, err);
   checkGit(plan.git, err);
+  checkStarters(plan, err);
   const hasGit = obj(plan.git) !== undefined;
   for (const ws of workstreams.values()) {
     const raw = obj(getAt(input, ws.path))!;

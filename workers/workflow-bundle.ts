@@ -1,14 +1,28 @@
-// Bundling workflow code with webpack takes seconds on a small machine, and every worker (and every
-// test file) needs the same bundle. We build it once per content hash of the sources it can reach
-// and keep it under .sparky/cache, so workers start in well under a second after the first time. The
-// same hash is the build id of Worker Versioning, and the cache keeps old builds' code for draining.
+// The workflow bundle (webpack, via Temporal's bundleWorkflowCode) and the build id of Worker Versioning
+// (ADR 0005). The build id is the hash of what webpack bundled: the bundle's code without its inline
+// source map (the map names files by absolute path). Module ids are paths
+// relative to the checkout (webpack's context is PROJECT_ROOT, not the cwd, and a symlinked
+// node_modules keeps its link path), so the same code is the same build in any folder on any host,
+// and code that the bundle does not contain (the CLI, activities, tests) never changes it.
+// Bundling takes seconds on a small machine, so bundles are cached under .sparky/cache, named by
+// their build id (workflows-<id>.js; the cache keeps old builds' code for draining), and found again
+// through a cheap source key (sources-<key>: relative paths and contents of workflows/, common/,
+// plan/ and package-lock.json): workers start in well under a second after the first time.
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR, PROJECT_ROOT } from '../host/paths.ts';
 
+/** Folders whose sources the source key covers (everything workflow code can import from the checkout). */
 const SOURCE_DIRS = ['workflows', 'common', 'plan'];
+/** Changes when the bundler settings below change: a cached bundle made otherwise is not reused. */
+const BUNDLER_SETTINGS = 'context=checkout;symlinks=false;build=code-without-source-map';
+
+const DEFAULT_WORKFLOWS = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+const CACHE_DIR = path.join(DATA_DIR, 'cache');
+
+export interface BuiltBundle { codePath: string; buildId: string }
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -18,42 +32,81 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-function sourceHash(workflowsPath: string): string {
-  const hash = createHash('sha256');
+/** The cache key of a bundle: relative paths and contents of the sources it can reach (cheap: no bundling). */
+function sourceKey(workflowsPath: string): string {
+  const hash = createHash('sha256').update(BUNDLER_SETTINGS);
   const files = [...SOURCE_DIRS.flatMap((d) => sourceFiles(path.join(PROJECT_ROOT, d))), workflowsPath];
-  for (const file of new Set(files)) hash.update(file).update(readFileSync(file));
+  for (const file of new Set(files)) hash.update(path.relative(PROJECT_ROOT, file)).update('\0').update(readFileSync(file));
   hash.update(readFileSync(path.join(PROJECT_ROOT, 'package-lock.json')));
   return hash.digest('hex').slice(0, 16);
 }
 
-const DEFAULT_WORKFLOWS = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
-const CACHE_DIR = path.join(DATA_DIR, 'cache');
+const SOURCE_MAP = /\n\/\/# sourceMappingURL=data:[^\n]*\s*$/;
+
+/** The build id of bundled workflow code: `build-` and 16 hex digits of the SHA-256 of its code without the source map. */
+export function buildIdOfCode(code: string): string {
+  if (!SOURCE_MAP.test(code)) throw new Error('the workflow bundle has no inline source map where one was expected: the bundler changed; update workers/workflow-bundle.ts');
+  return `build-${createHash('sha256').update(code.replace(SOURCE_MAP, '\n')).digest('hex').slice(0, 16)}`;
+}
+
+const BUILD_ID = /^build-[0-9a-f]{16}$/;
+const bundlePath = (buildId: string) => path.join(CACHE_DIR, `workflows-${buildId.replace(/^build-/, '')}.js`);
+
+/** Writes a file whole or not at all: concurrent workers and test files never read half of one. */
+function writeAtomically(file: string, content: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, content);
+  renameSync(partial, file);
+}
+
+async function build(workflowsPath: string, key: string): Promise<BuiltBundle> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath, logger: quietLogger,
+    // Module ids relative to the checkout, whatever the cwd and wherever node_modules really lives.
+    webpackConfigHook: (config) => ({ ...config, context: PROJECT_ROOT, resolve: { ...config.resolve, symlinks: false } }),
+  });
+  const buildId = buildIdOfCode(code);
+  const codePath = bundlePath(buildId);
+  if (!existsSync(codePath)) writeAtomically(codePath, code);
+  writeAtomically(path.join(CACHE_DIR, `sources-${key}`), `${buildId}\n`);
+  return { codePath, buildId };
+}
+
+const building = new Map<string, Promise<BuiltBundle>>();
 
 /**
- * The build id of the workflow code (Worker Versioning): the content hash of the sources, so a change of
- * workflow code is a new build, and a checkout with the same code is the same build on every host.
+ * The bundle of the workflow code (`{ codePath }` for `Worker.create({ workflowBundle })`) and its build id,
+ * from the cache when these sources were bundled before.
  */
-export function workflowBuildId(workflowsPath = DEFAULT_WORKFLOWS): string {
-  return `build-${sourceHash(workflowsPath)}`;
+export function workflowBundle(workflowsPath = DEFAULT_WORKFLOWS): Promise<BuiltBundle> {
+  const key = sourceKey(workflowsPath);
+  const index = path.join(CACHE_DIR, `sources-${key}`);
+  if (existsSync(index)) {
+    const buildId = readFileSync(index, 'utf8').trim();
+    const codePath = bundlePath(buildId);
+    if (BUILD_ID.test(buildId) && existsSync(codePath)) return Promise.resolve({ codePath, buildId });
+  }
+  let pending = building.get(key);
+  if (!pending) {
+    pending = build(workflowsPath, key).finally(() => building.delete(key));
+    building.set(key, pending);
+  }
+  return pending;
+}
+
+/**
+ * The build id of the workflow code (Worker Versioning): the hash of its bundle, so a change of what the
+ * bundle runs is a new build, and the same code is the same build in every folder on every host.
+ */
+export async function workflowBuildId(workflowsPath = DEFAULT_WORKFLOWS): Promise<string> {
+  return (await workflowBundle(workflowsPath)).buildId;
 }
 
 /** The cached bundle of an earlier build, if this machine built it (old runs pinned to it can drain on it). */
 export function cachedBundle(buildId: string): { codePath: string } | undefined {
-  const codePath = path.join(CACHE_DIR, `workflows-${buildId.replace(/^build-/, '')}.js`);
+  const codePath = bundlePath(buildId);
   return existsSync(codePath) ? { codePath } : undefined;
-}
-
-/** Returns `{ codePath }` for `Worker.create({ workflowBundle })`. */
-export async function workflowBundle(workflowsPath = DEFAULT_WORKFLOWS): Promise<{ codePath: string }> {
-  const cacheDir = CACHE_DIR;
-  const codePath = path.join(cacheDir, `workflows-${sourceHash(workflowsPath)}.js`);
-  if (existsSync(codePath)) return { codePath };
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-  mkdirSync(cacheDir, { recursive: true });
-  const partial = `${codePath}.${process.pid}.partial`;
-  writeFileSync(partial, code);
-  renameSync(partial, codePath); // atomic: concurrent test files never read half a bundle
-  return { codePath };
 }
 
 const noop = () => undefined;

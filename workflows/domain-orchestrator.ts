@@ -21,7 +21,7 @@ import type { RunContext } from './run-context.ts';
 import { now, summariseOutputs, type Attention, type StepStatus } from './status.ts';
 import { errorMessage } from './errors.ts';
 import { commitStep, prepareWorktree } from './git-flow.ts';
-import { stepInWorktree } from '../common/git-flow.ts';
+import { stepInWorktree, type WorktreePlace } from '../common/git-flow.ts';
 import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
 
 export interface DomainCarry {
@@ -177,7 +177,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   async function runWorkstream(wsId: string, from: number): Promise<void> {
     reporter.push({ type: 'workstream', workstreamId: wsId, state: 'running', at: now() });
     // Git flow: the workstream's worktree, made (or found again) before its first step runs.
-    let worktree: string | undefined;
+    let place: WorktreePlace | undefined;
     for (let stepIndex = from; ; stepIndex += 1) {
       const ws = workstreamDef(wsId);
       if (!ws || stepIndex >= ws.steps.length) break;
@@ -194,7 +194,8 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         reporter.push({ type: 'step', workstreamId: ws.id, step: { ...status } });
         const options = activityOptions(step, run, target.taskQueue);
         try {
-          if (run.git && ws.git !== false) worktree ??= await prepareWorktree(run, domain.id, ws.id);
+          if (run.git && ws.git !== false) place ??= await prepareWorktree(run, domain.id, ws.id);
+          const worktree = place?.worktree;
           const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
           // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
@@ -233,7 +234,9 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         if (cancelled) throw err;
         if (ask) {
           // Nothing else of this workstream runs until a person decides; the rest of the domain goes on.
-          const entry = { stepIndex, attention: { step: step.id, cause: 'failed' as const, reason: firstLines(status.lastError ?? 'failed'), since: now() } };
+          const entry = { stepIndex, attention: {
+            step: step.id, cause: 'failed' as const, reason: firstLines(status.lastError ?? 'failed'), since: now(), ...(place && { git: place }),
+          } };
           attention.set(ws.id, entry);
           reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'attention', at: now(), error: status.lastError, attention: entry.attention });
           return;

@@ -1,19 +1,20 @@
 // The git flow inside a run (plan `git`; rules in plan/git.ts, activities in activities/git*.ts):
 // the phase's base commit when it starts; a worktree per workstream when it starts (domain child);
-// commits after steps that ask; at the phase's end the branches are pushed and get pull requests
+// commits after steps that ask; rework resets the reopened branches to the phase's base (rejected
+// commits never merge); at the phase's end the branches are pushed and get pull requests
 // (skipped with the reason where they cannot), and once the gate is approved they merge into the base
 // in dependency order with the gate's decision in each merge commit. A merge that fails (a conflict,
 // a dirty base checkout) puts the gate in `merge-conflict` (attention) with the files named, where
 // the run asks (`onFailure: ask`), until `recheckGate` after a person resolved it; elsewhere the run
 // fails with that list. Aborting removes the run's worktrees and branches.
 import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
-import { branchName } from '../common/git-flow.ts';
+import { branchName, type WorktreePlace } from '../common/git-flow.ts';
 import { GIT_FAILURES, type GateDecisionRecord, type GitActivities, type GitMergeConflictDetails, type GitPushResult } from '../common/git-types.ts';
 import { GIT_DEFAULTS, gitSettings } from '../plan/git.ts';
 import type { Phase, Plan, Workstream } from '../plan/schema.ts';
 import { errorMessage } from './errors.ts';
 import type { RunContext } from './run-context.ts';
-import type { GateStatus, PhaseStatus, RunStatus } from './status.ts';
+import { now, type GateStatus, type PhaseStatus, type RunStatus } from './status.ts';
 
 function activities(taskQueue: string): GitActivities {
   return proxyActivities<GitActivities>({
@@ -24,19 +25,40 @@ function activities(taskQueue: string): GitActivities {
   });
 }
 
-/** The workstreams of a phase that work in the repository (not `git: false`), in dependency order. */
+/**
+ * The workstreams of a phase that work in the repository (not `git: false`), in dependency order. A
+ * dependency counts through `git: false` workstreams too (A → B (git: false) → C merges A before C):
+ * each workstream waits for every git workstream of the phase it reaches through `dependsOn`.
+ */
 export function gitWorkstreams(phase: Phase): Workstream[] {
-  const all = phase.domains.flatMap((d) => d.workstreams).filter((ws) => ws.git !== false);
-  const ids = new Set(all.map((ws) => ws.id));
+  const inPhase = new Map(phase.domains.flatMap((d) => d.workstreams).map((ws) => [ws.id, ws] as const));
+  const all = [...inPhase.values()].filter((ws) => ws.git !== false);
+  const gitDeps = new Map(all.map((ws) => [ws.id, reachedGitWorkstreams(ws, inPhase)] as const));
   const placed = new Set<string>();
   const order: Workstream[] = [];
   while (order.length < all.length) {
-    const next = all.find((ws) => !placed.has(ws.id) && (ws.dependsOn ?? []).every((d) => !ids.has(d) || placed.has(d)));
+    const next = all.find((ws) => !placed.has(ws.id) && [...(gitDeps.get(ws.id) ?? [])].every((d) => placed.has(d)));
     if (!next) break; // cycles are refused by the validator
     placed.add(next.id);
     order.push(next);
   }
   return order;
+}
+
+/** The git workstreams of the phase that `ws` depends on, directly or through any chain of `dependsOn`. */
+function reachedGitWorkstreams(ws: Workstream, inPhase: Map<string, Workstream>): Set<string> {
+  const found = new Set<string>();
+  const seen = new Set<string>([ws.id]);
+  const queue = [...(ws.dependsOn ?? [])];
+  while (queue.length > 0) {
+    const id = queue.shift() as string;
+    const dep = inPhase.get(id);
+    if (seen.has(id) || !dep) continue; // earlier phases are merged already
+    seen.add(id);
+    if (dep.git !== false) found.add(id);
+    queue.push(...(dep.dependsOn ?? []));
+  }
+  return found;
 }
 
 /** Phase start: the base's commit now (kept across reworks of the phase), and the git context children get. */
@@ -58,22 +80,23 @@ export async function startPhaseGit(plan: Plan, phase: Phase, ps: PhaseStatus, r
     };
     onChange();
   }
-  run.git = { repo: settings.repo, branch: settings.branch, baseCommit: ps.git.baseCommit };
+  run.git = { repo: settings.repo, branch: settings.branch, baseCommit: ps.git.baseCommit, base: ps.git.base };
 }
 
 /** Domain child: the workstream's worktree (made, or found again), where its steps run. */
-export async function prepareWorktree(run: RunContext, domainId: string, workstreamId: string): Promise<string> {
+export async function prepareWorktree(run: RunContext, domainId: string, workstreamId: string): Promise<WorktreePlace> {
   const git = run.git as NonNullable<RunContext['git']>;
   const branch = branchName(git.branch, { planName: run.planName, runWorkflowId: run.runWorkflowId, phaseId: run.phaseId, domainId, workstreamId });
   const made = await activities(run.cpuTaskQueue).gitPrepareWorkstream({
     repo: git.repo, branch, startPoint: git.baseCommit, runWorkflowId: run.runWorkflowId, workstreamId,
   });
-  return made.worktree;
+  return { worktree: made.worktree, branch, base: git.base ?? git.baseCommit.slice(0, 12), baseCommit: git.baseCommit };
 }
 
 /** Domain child: a step's `commit`, as the status shows it (the commit, or why there is none). */
 export async function commitStep(run: RunContext, worktree: string, message: string, idempotencyKey: string): Promise<string> {
-  const r = await activities(run.cpuTaskQueue).gitCommitStep({ worktree, message, idempotencyKey });
+  const since = run.git?.baseCommit; // only this phase's commits on the branch count as an earlier attempt's
+  const r = await activities(run.cpuTaskQueue).gitCommitStep({ worktree, message, idempotencyKey, ...(since && { since }) });
   return r.commit ? `${r.commit.slice(0, 12)}${r.committed ? '' : ` (${r.reason})`}` : `nothing committed: ${r.reason}`;
 }
 
@@ -131,10 +154,15 @@ export async function mergePhase(plan: Plan, phase: Phase, ps: PhaseStatus, run:
     try {
       const r = await activities(run.cpuTaskQueue).gitMergePhase({
         repo: settings.repo, base: settings.base, runWorkflowId: run.runWorkflowId, phaseId: phase.id,
-        branches: git.branches.map((b) => ({ workstreamId: b.workstreamId, branch: b.branch })),
+        branches: git.branches.map((b) => ({ workstreamId: b.workstreamId, branch: b.branch })), baseCommit: git.baseCommit,
         decision: decisionRecord(ps.gate, phase.id), ...(settings.push && { push: settings.push }),
       });
-      git.merge = { state: 'merged', head: r.head, commits: Object.fromEntries(r.merged.map((m) => [m.workstreamId, m.commit])), push: pushText(r.push) };
+      const empty = r.merged.filter((m) => m.empty).map((m) => m.workstreamId);
+      git.merge = {
+        state: empty.length === r.merged.length ? 'nothing-to-merge' : 'merged', head: r.head,
+        commits: Object.fromEntries(r.merged.filter((m) => !m.empty).map((m) => [m.workstreamId, m.commit])), push: pushText(r.push),
+        ...(empty.length > 0 && { nothingFrom: empty }),
+      };
       if (ps.gate) { ps.gate.state = 'approved'; ps.gate.mergeConflict = undefined; }
       opts.onChange();
       return;
@@ -155,6 +183,30 @@ export async function mergePhase(plan: Plan, phase: Phase, ps: PhaseStatus, run:
       opts.onChange();
       await opts.rechecked(ps.gate.id);
     }
+  }
+}
+
+/**
+ * Rework (a rejection, or any reopening of finished work): the reopened workstreams' branches and
+ * worktrees go back to the phase's base commit before they run again, so rejected commits never merge
+ * and a rerun that changes nothing says so. Each branch's old head (and discarded changes) is kept in
+ * its status (`resets`) for the audit; the commits stay reachable by that id.
+ */
+export async function resetReworkedBranches(plan: Plan, ps: PhaseStatus, run: Omit<RunContext, 'phaseId'>, workstreamIds: Iterable<string>,
+  reason?: string): Promise<void> {
+  if (!plan.git || !ps.git) return;
+  const ids = new Set(workstreamIds);
+  const branches = ps.git.branches.filter((b) => ids.has(b.workstreamId));
+  if (branches.length === 0) return;
+  const r = await activities(run.cpuTaskQueue).gitResetWorkstreams({
+    repo: ps.git.repo, runWorkflowId: run.runWorkflowId, baseCommit: ps.git.baseCommit,
+    branches: branches.map((b) => ({ workstreamId: b.workstreamId, branch: b.branch })),
+  });
+  const at = now();
+  for (const entry of r.reset) {
+    const b = branches.find((x) => x.workstreamId === entry.workstreamId);
+    if (!b || !entry.changed || entry.oldHead === undefined) continue;
+    b.resets = [...(b.resets ?? []), { at, from: entry.oldHead, ...(reason && { reason }), ...(entry.discarded.length > 0 && { discarded: entry.discarded }) }];
   }
 }
 

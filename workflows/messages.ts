@@ -31,20 +31,31 @@ export interface RetryStepInput { step: string; by: string; comment?: string }
 export interface SkipStepInput { step: string; by: string; reason: string }
 export interface RecheckGateInput { gate: string; by: string; comment?: string }
 export interface AbortInput { by: string; reason: string }
-export type ResolveAction = 'retryStep' | 'skipStep' | 'recheckGate' | 'abort';
-/** One update for all four decisions; `comment` is the skip's or abort's reason. */
-export interface ResolveInput { action: ResolveAction; step?: string; gate?: string; by: string; comment?: string }
+/** Send named workstreams of a gate's phase back for rework (from `checks-failed` or a waiting gate). */
+export interface ReworkGateInput { gate: string; by: string; reason: string; rework: string[] }
+export type ResolveAction = 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'rework';
+/** One update for every operator decision; `comment` is the skip's, abort's or rework's reason. */
+export interface ResolveInput { action: ResolveAction; step?: string; gate?: string; by: string; comment?: string; rework?: string[] }
 export interface ResolveResult { action: ResolveAction; accepted: string }
-export interface RevisePlanInput { plan: unknown; by: string; comment?: string }
+/**
+ * A corrected plan. A revision that changes approvals, keys, `git`, `notify`, `baseDir` or `starters`
+ * carries `signatures` (armored SSHSIG, one per signer) over the revision statement
+ * (`sparky revise RUN PLAN --statement`) made at `signedAt`, from the quorum of the current approvers.
+ */
+export interface RevisePlanInput { plan: unknown; by: string; comment?: string; signedAt?: string; signatures?: string[] }
 export interface RevisePlanResult { revision: number; changes: string[] }
+/** What the `plan` query answers: the plan in force, its digest and revision (for `sparky revise --statement`). */
+export interface PlanInForce { plan: unknown; planDigest: string; revision: number }
 
 export const retryStepSignal = defineSignal<[RetryStepInput?]>('retryStep');
 export const skipStepSignal = defineSignal<[SkipStepInput?]>('skipStep');
 export const recheckGateSignal = defineSignal<[RecheckGateInput?]>('recheckGate');
 export const abortSignal = defineSignal<[AbortInput?]>('abort');
+export const reworkGateSignal = defineSignal<[ReworkGateInput?]>('reworkGate');
 export const resolveUpdate = defineUpdate<ResolveResult, [ResolveInput]>('resolve');
 export const revisePlanUpdate = defineUpdate<RevisePlanResult, [RevisePlanInput]>('revisePlan');
 export const statusQuery = defineQuery<RunStatus, [Record<string, never>?]>('status');
+export const planQuery = defineQuery<PlanInForce, [Record<string, never>?]>('plan');
 
 // Internal: between the metaOrchestrator and its domainOrchestrator children (see docs/orchestration.md).
 /** child → parent: steps and workstreams that started/finished (batched). */

@@ -39,6 +39,7 @@ export class Notifier {
       gate: {
         id: gate.id, state: gate.state, approvers: [...gate.approvers], required: gate.required, approvals: [...gate.approvals],
         escalated: gate.escalated, deadline: gate.deadline, checksDigest: gate.checksDigest, signedApprovers: gate.signedApprovers,
+        ...(gate.round !== undefined ? { round: gate.round } : {}),
       },
     });
   }

@@ -26,7 +26,7 @@ export interface RunContext {
   baseDir?: string;
   cpuTaskQueue: string;
   /** Git flow of the current phase (plan `git`): where workstream worktrees come from. */
-  git?: { repo: string; branch: string; baseCommit: string };
+  git?: { repo: string; branch: string; baseCommit: string; /** The base branch's name (absent in children of older runs). */ base?: string };
 }
 
 export const DEFAULT_MAX_PARALLEL = 4;

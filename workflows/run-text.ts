@@ -2,6 +2,7 @@
 // for (the Web UI's current details and `sparky status`), with the exact commands that move it on.
 // The Web UI renders current details as markdown: commands sit in backticks.
 import { waitText } from './gate.ts';
+import { worktreeHelp } from '../common/git-flow.ts';
 import type { GateStatus, RunState, RunStatus, WorkstreamStatus } from './status.ts';
 
 export const TERMINAL: RunState[] = ['completed', 'failed', 'cancelled', 'aborted'];
@@ -68,6 +69,7 @@ export function attentionText(status: RunStatus, id: string): string {
     const step = `${ws.id}/${a?.step ?? ws.steps.find((s) => s.state === 'failed')?.id ?? '?'}`;
     const what = a?.cause === 'rework' ? `${ws.id} waits for rework (${a.reason.split('\n')[0]})` : `${step} failed: ${(a?.reason ?? ws.error ?? '').split('\n')[0]}`;
     lines.push(`needs attention: ${what}`,
+      ...(a?.git ? worktreeHelp(a.git, (c) => `\`${c}\``).map((l) => `  ${l}`) : []),
       `  retry: \`sparky retry ${id} ${step} --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name retryStep --input '{"step":"${step}","by":"NAME"}'\``,
       `  skip: \`sparky skip ${id} ${step} --as NAME --reason WHY\``,
       ...(a?.cause === 'rework' ? [] : [`  log: \`sparky logs ${id} ${step}\``]));

@@ -1,17 +1,27 @@
-// Signed gate decisions inside the run: the plan digest (of the plan in force) and the verified starter; the
-// check every decision passes before it counts (common/gate-signing.ts); and the run's record of
-// counted decisions, upserted to the memo `sparkyDecisions` so `sparky verify` can tell them from
-// ignored signals using the history alone. Deterministic: pure-JS ed25519/sha2, workflow time.
-import { ApplicationFailure, upsertMemo } from '@temporalio/workflow';
+// Signed decisions inside the run: the plan digest (of the plan in force), the verified starter, the
+// rules version, the signatures already counted, each gate's rounds; the checks every decision and
+// every revision passes before it counts (common/gate-signing.ts, common/revision-signing.ts); and
+// the run's record of what counted, upserted to the memo `sparkyDecisions` so `sparky verify` can
+// apply the same rules from the history alone. Deterministic: pure-JS ed25519/sha2, workflow time.
+//
+// Rules version: runs started on release 0.2 or later record the patch `sparky-signed-rounds` in
+// their first workflow task and follow the 0.2 rules (rounds in statements, signatures counted once,
+// signed revisions, a starter known by a listed key). Runs of release 0.1 replay without the patch
+// and keep the rules they started under, so their histories stay deterministic.
+import { ApplicationFailure, patched, upsertMemo } from '@temporalio/workflow';
 import { approverKeys, approverName } from '../common/approvers.ts';
 import { checkSignedDecision, decisionRecord, type DecisionFields, type GateSigningContext, type SignedCheck } from '../common/gate-signing.ts';
 import { planDigest } from '../common/gate-statement.ts';
-import { DECISIONS_MEMO_KEY, verifyStarter, type DecisionRecord, type RunStarter } from '../common/signed-decision.ts';
+import { authorizeRevision, type RevisionAuthorization, type RevisionSignatures } from '../common/revision-signing.ts';
+import {
+  DECISIONS_MEMO_KEY, SIGNED_ROUNDS_PATCH, starterRefusal, verifyStarter, type RevisionRecord, type RunRecord, type RunStarter,
+} from '../common/signed-decision.ts';
 import { unresolvedSigners } from '../plan/allowed-signers.ts';
 import { formatPath } from '../plan/field-path.ts';
 import type { Gate, Plan } from '../plan/schema.ts';
-import type { GateStatus } from './status.ts';
+import type { GateStatus, RunStatus } from './status.ts';
 import { now } from './status.ts';
+
 
 /** Why a plan (at start, or a revision) cannot be signed for: it still names allowed_signers files. */
 export function signersRefusal(plan: Plan): string | undefined {
@@ -19,20 +29,31 @@ export function signersRefusal(plan: Plan): string | undefined {
   return unresolved.length ? unresolved.map((p) => `${formatPath(p.path)}: ${p.message}`).join('\n') : undefined;
 }
 
+const invalid = (message: string, path: string) => ApplicationFailure.nonRetryable(`invalid input: ${message}`, 'SparkyInvalidPlan', { errors: [{ path, message }] });
+
 export class RunSigning {
   /** The digest of the plan in force (a revision changes it: statements signed before no longer match). */
   planDigest: string;
   readonly starter?: RunStarter;
-  private readonly records: DecisionRecord[] = [];
+  /** Rules of release 0.2 (see the file comment). */
+  readonly v2: boolean;
+  private readonly records: RunRecord[] = [];
+  /** Signatures that counted (signatureId): each counts once per run. */
+  private readonly used = new Set<string>();
 
   constructor(private plan: Plan, private readonly runWorkflowId: string, startedBy: unknown) {
+    this.v2 = patched(SIGNED_ROUNDS_PATCH);
     const unresolved = signersRefusal(plan);
     if (unresolved) throw ApplicationFailure.nonRetryable(`invalid plan:\n  ${unresolved.replace(/\n/g, '\n  ')}`, 'SparkyInvalidPlan', { errors: unresolvedSigners(plan).map((p) => ({ path: formatPath(p.path), message: p.message })) });
     this.planDigest = planDigest(plan);
     if (startedBy !== undefined) {
       const verified = verifyStarter(startedBy, { plan: plan.name, planDigest: this.planDigest, run: runWorkflowId });
-      if (!verified.ok) throw ApplicationFailure.nonRetryable(`invalid input: ${verified.reason}`, 'SparkyInvalidPlan', { errors: [{ path: 'options.startedBy', message: verified.reason }] });
+      if (!verified.ok) throw invalid(verified.reason, 'options.startedBy');
       this.starter = verified.starter;
+    }
+    if (this.v2) {
+      const why = starterRefusal(plan, this.starter);
+      if (why) throw invalid(why, 'options.startedBy');
     }
   }
 
@@ -59,6 +80,7 @@ export class RunSigning {
     return {
       planName: this.plan.name, planDigest: this.planDigest, runWorkflowId: this.runWorkflowId, gateDef,
       escalated: gate.escalated, checks: gate.checks, waitingSince: gate.waitingSince, now: now(), starter: this.starter,
+      ...(this.v2 ? { round: gate.round ?? 1, used: this.used } : {}),
     };
   }
 
@@ -69,10 +91,53 @@ export class RunSigning {
   }
 
   /** Keeps a counted decision in the history (the whole list, so the last memo holds every one). */
-  record(gate: GateStatus, input: DecisionFields, surface: 'signal' | 'update', check: { fingerprint?: string; checksDigest: string }): void {
+  record(gate: GateStatus, input: DecisionFields, surface: 'signal' | 'update', check: { fingerprint?: string; checksDigest: string; signatureId?: string }): void {
     const ctx = this.context(gate);
     if (!ctx) return;
-    this.records.push(decisionRecord(ctx, input, surface, check));
+    if (check.signatureId) this.used.add(check.signatureId);
+    this.keep(decisionRecord(ctx, input, surface, check));
+  }
+
+  /** A gate's round begins (its first wait, a fresh quorum, escalation, revised checks): rules of 0.2 only. */
+  startRound(gate: GateStatus, cause: 'waiting' | 'escalated' | 'rework' | 'revised'): void {
+    if (!this.v2) return;
+    gate.round = (gate.round ?? 0) + 1;
+    this.keep({ kind: 'round', gate: gate.id, round: gate.round, at: now(), escalated: gate.escalated, cause, checksDigest: gate.checksDigest ?? '' });
+  }
+
+  /** A gate reached its decision (0.2): verify then knows a later revision may not need it. */
+  decided(gate: GateStatus): void {
+    if (!this.v2 || (gate.state !== 'approved' && gate.state !== 'rejected')) return;
+    this.keep({ kind: 'decided', gate: gate.id, state: gate.state, at: now(), ...(gate.round !== undefined ? { round: gate.round } : {}) });
+  }
+
+  /** Who must sign a revision, and whether they did (rules of 0.2; a 0.1 run takes revisions unsigned, as it did). */
+  authorizeRevision(next: Plan, status: RunStatus, input: RevisionSignatures): RevisionAuthorization | undefined {
+    if (!this.v2) return undefined;
+    const gates = status.phases.flatMap((p) => (p.gate ? [p.gate] : []));
+    return authorizeRevision({
+      current: this.plan, next, run: this.runWorkflowId, revision: status.revision + 1, planDigest: this.planDigest, newPlanDigest: planDigest(next),
+      decided: new Set(gates.filter((g) => g.state === 'approved' || g.state === 'merge-conflict').map((g) => g.id)),
+      escalated: new Set(gates.filter((g) => g.escalated).map((g) => g.id)),
+      now: now(), used: this.used,
+    }, input);
+  }
+
+  /** An accepted revision (0.2): its signatures count once, and verify finds who signed. */
+  recordRevision(entry: Omit<RevisionRecord, 'kind'>, signatureIds: string[]): void {
+    if (!this.v2) return;
+    for (const id of signatureIds) this.used.add(id);
+    this.keep({ kind: 'revision', ...entry });
+  }
+
+  /** An operator's rework of a gate's phase (0.2). */
+  recordRework(gate: string, by: string, rework: string[], reason: string): void {
+    if (!this.v2) return;
+    this.keep({ kind: 'rework', gate, by, at: now(), rework, reason });
+  }
+
+  private keep(record: RunRecord): void {
+    this.records.push(record);
     upsertMemo({ [DECISIONS_MEMO_KEY]: this.records });
   }
 }

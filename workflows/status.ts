@@ -5,6 +5,7 @@ import type { GateCheckResult } from '../common/activity-types.ts';
 import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
+import type { WorktreePlace } from '../common/git-flow.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -44,6 +45,8 @@ export interface Attention {
   /** In words: the step's error (first lines) or "rework requested by bob: …". */
   reason: string;
   since: string;
+  /** Git flow: where the failed step ran (worktree, branch, base commit); texts add how to bring a fix in. */
+  git?: WorktreePlace;
 }
 
 export interface WorkstreamStatus {
@@ -77,7 +80,7 @@ export interface AuditEntry {
   at: string;
   surface: 'signal' | 'update' | 'timeout';
   approver: string;
-  decision?: 'approve' | 'reject' | 'escalate' | 'recheck';
+  decision?: 'approve' | 'reject' | 'escalate' | 'recheck' | 'rework';
   comment?: string;
   reason?: string;
   /** The approval was automatic (onTimeout: approve). */
@@ -85,8 +88,10 @@ export interface AuditEntry {
   /** A signal that would have been refused: kept, with why, and not counted. */
   ignored?: boolean;
   ignoredReason?: string;
-  /** Workstreams a rejection sent back for rework (the named ones; their same-phase dependents follow). */
+  /** Workstreams a rejection (or an operator's rework) sent back (the named ones; their same-phase dependents follow). */
   rework?: string[];
+  /** The gate's round the decision was made in (release 0.2 and later). */
+  round?: number;
   /** Votes cast before a rework reopened the phase: kept here, no longer counted. */
   void?: boolean;
   /** A signed decision: the statement time, the armored SSHSIG and the key's fingerprint (SHA256:…). */
@@ -99,13 +104,15 @@ export interface AuditEntry {
 export interface DecisionEntry {
   at: string;
   surface: 'signal' | 'update';
-  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan';
+  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan' | 'rework';
   by: string;
   step?: string;
   gate?: string;
   comment?: string;
   /** The revision a revisePlan produced. */
   revision?: number;
+  /** A rework's workstreams. */
+  rework?: string[];
   ignored?: boolean;
   ignoredReason?: string;
 }
@@ -117,6 +124,8 @@ export interface RevisionEntry {
   by: string;
   comment?: string;
   changes: string[];
+  /** A revision of approvals, keys, git, notify or baseDir: who signed it, per gate whose quorum it needed. */
+  signedBy?: { gate: string; approvers: { name: string; fingerprint: string }[] }[];
 }
 
 export interface GateStatus {
@@ -129,6 +138,13 @@ export interface GateStatus {
   /** Approvers whose approval counts now (distinct, from the current approver list). */
   approvals: string[];
   escalated: boolean;
+  /**
+   * Which round of votes the gate is in (runs of release 0.2 and later): 1 at its first wait, one more
+   * at every fresh quorum (after a rework), escalation, or revision of its checks. Signed statements
+   * name it, so a vote from an earlier round never counts again.
+   */
+  round?: number;
+  /** When the current round began (a statement made earlier is stale). */
   waitingSince?: string;
   deadline?: string;
   decidedAt?: string;
@@ -148,8 +164,25 @@ export interface PhaseGitStatus {
   base: string;
   /** The base's commit when the phase started: every branch of the phase starts there. */
   baseCommit: string;
-  branches: { workstreamId: string; branch: string; push?: string; pr?: string }[];
-  merge?: { state: 'merged' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string };
+  branches: GitBranchStatus[];
+  /**
+   * `merged`: the base holds the phase's work (`nothingFrom` lists branches that had no commits beyond
+   * the base); `nothing-to-merge`: no branch had a commit beyond the base, so the base did not move.
+   */
+  merge?: {
+    state: 'merged' | 'nothing-to-merge' | 'conflict' | 'skipped'; head?: string; commits?: Record<string, string>; push?: string; reason?: string;
+    nothingFrom?: string[];
+  };
+}
+
+/** One workstream's branch in the git flow. */
+export interface GitBranchStatus {
+  workstreamId: string;
+  branch: string;
+  push?: string;
+  pr?: string;
+  /** Rework put the branch (and worktree) back to the phase's base: what it held before, for the audit. */
+  resets?: { at: string; from: string; reason?: string; discarded?: string[] }[];
 }
 
 export interface PhaseStatus {

@@ -5,11 +5,17 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { Plan } from '../plan/schema.ts';
 import { validatePlan } from '../plan/validate.ts';
 import { resolvePlanPaths } from '../plan/paths.ts';
+import { gitPathErrors } from '../plan/git.ts';
 import type { RunOptions } from './run-context.ts';
 
 export interface MetaInput { plan: unknown; options?: RunOptions }
 
-export function validateRunInput(input: unknown): { plan: Plan; options: RunOptions } {
+/**
+ * `gitPaths`: whether the rule that a step which commits works in git.repo applies (plan/git.ts; new
+ * in this release). The run's start asks `patched()`, so a run started before the rule replays as it
+ * ran; a revision always gets it.
+ */
+export function validateRunInput(input: unknown, opts: { gitPaths?: () => boolean } = {}): { plan: Plan; options: RunOptions } {
   if (input === null || typeof input !== 'object' || Array.isArray(input) || !('plan' in input)) {
     throw ApplicationFailure.nonRetryable(
       'invalid input: expected one JSON object {"plan": {...}, "options": {...}} (the plan as JSON)',
@@ -17,15 +23,19 @@ export function validateRunInput(input: unknown): { plan: Plan; options: RunOpti
   }
   const { plan, options } = input as MetaInput;
   const result = validatePlan(plan);
-  if (!result.ok) {
-    const lines = result.errors.map((e) => `  ${e.path}: ${e.message}`);
-    throw ApplicationFailure.nonRetryable(
-      `invalid plan (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
-      'SparkyInvalidPlan', { errors: result.errors });
-  }
+  if (!result.ok) invalid(result.errors);
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
     throw ApplicationFailure.nonRetryable('invalid input: "options" must be an object', 'SparkyInvalidPlan',
       { errors: [{ path: 'options', message: 'must be an object' }] });
   }
-  return { plan: resolvePlanPaths(result.plan), options: options ?? {} };
+  const resolved = resolvePlanPaths(result.plan);
+  const gitErrors = gitPathErrors(resolved);
+  if (gitErrors.length > 0 && (opts.gitPaths?.() ?? true)) invalid(gitErrors);
+  return { plan: resolved, options: options ?? {} };
+}
+
+function invalid(errors: { path: string; message: string }[]): never {
+  const lines = errors.map((e) => `  ${e.path}: ${e.message}`);
+  throw ApplicationFailure.nonRetryable(`invalid plan (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    'SparkyInvalidPlan', { errors });
 }

@@ -77,4 +77,9 @@ export const dockerKind = defineStepKind<DockerStep>({
     ...(step.file !== undefined && { file: mv(step.file) }),
     ...(step.volumes !== undefined && { volumes: step.volumes.map((v) => { const i = v.indexOf(':'); return i < 0 ? mv(v) : mv(v.slice(0, i)) + v.slice(i); }) }),
   }),
+  workPaths: (step) => ({
+    field: 'cwd', where: 'runs in',
+    paths: [step.cwd, step.context, step.dockerfile, step.file, ...(step.volumes ?? []).map((v) => v.split(':')[0]).filter((h) => h.startsWith('/') || h.startsWith('.'))]
+      .filter((p, i) => i === 0 || p !== undefined),
+  }),
 });

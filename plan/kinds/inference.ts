@@ -39,4 +39,6 @@ export const inferenceKind = defineStepKind<InferenceStep>({
     ...(step.outputDir !== undefined && { outputDir: mv(step.outputDir) }),
     ...(step.inputs !== undefined && { inputs: mapInputs(step.inputs, mv) }),
   }),
+  // Without outputDir, results go to the run's own directory on the worker.
+  workPaths: (step) => ({ field: 'outputDir', where: 'writes its results to', paths: [step.outputDir ?? '$SPARKY_RUN_DIR'] }),
 });

@@ -33,4 +33,5 @@ export const justKind = defineStepKind<JustStep>({
     ...(step.workdir !== undefined && { workdir: mv(step.workdir) }),
     ...(step.justfile !== undefined && { justfile: mv(step.justfile) }),
   }),
+  workPaths: (step) => ({ field: 'workdir', where: 'runs in', paths: [step.workdir, ...(step.justfile ? [step.justfile] : [])] }),
 });

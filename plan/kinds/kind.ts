@@ -35,7 +35,14 @@ export interface StepKindDef<T extends { kind: string }> {
   resolvePaths: (step: T, base: string, under: Under) => T;
   /** Every path field moved from the repository into the workstream's worktree (common/git-flow.ts). */
   inWorktree: (step: T, move: (p: string) => string) => T;
+  /**
+   * Where the step works, for the git flow's check that a committing step works in the repository
+   * (plan/git.ts): the field a person sets to move it there, and every path by which it reaches it.
+   */
+  workPaths: (step: T) => WorkPaths;
 }
+
+export interface WorkPaths { field: string; where: 'runs in' | 'writes its results to'; paths: (string | undefined)[] }
 
 /** A kind definition, checked against its own step type. */
 export function defineStepKind<T extends { kind: string }>(def: StepKindDef<T>): StepKindDef<T> {

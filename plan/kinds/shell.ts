@@ -28,4 +28,5 @@ export const shellKind = defineStepKind<ShellStep>({
   },
   resolvePaths: (step, base, under) => ({ ...step, cwd: under(base, step.cwd) ?? base }),
   inWorktree: (step, mv) => ({ ...step, ...(step.cwd !== undefined && { cwd: mv(step.cwd) }) }),
+  workPaths: (step) => ({ field: 'cwd', where: 'runs in', paths: [step.cwd] }),
 });

@@ -2,7 +2,7 @@
 // (a clone of a local bare repository as the remote): a branch and worktree per workstream from the
 // base as of the phase start, idempotent commits, merges in dependency order carrying the gate's
 // decision, a conflict naming its files then resolved and retried, pushes (and PRs skipped without a
-// token), and clean-up on abort.
+// token), rework resetting branches and worktrees to the phase base, and clean-up on abort.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities } from '../../activities/index.ts';
 import type {
   GateDecisionRecord, GitActivities, GitCommitResult, GitMergeConflictDetails, GitMergeResult, GitPrepareResult, GitPublishResult, GitRemoveResult,
+  GitResetResult,
 } from '../../common/git-types.ts';
 import { branchName } from '../../common/git-flow.ts';
 import { createWorker, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
@@ -217,4 +218,50 @@ test('bad input is named: a missing base, an invalid branch, a dirty base checko
   const dirty = await failureOf(call('gitMergePhase', { repo, base: 'main', runWorkflowId: run, phaseId: 'p', decision, branches: [{ workstreamId: 'ws-a', branch: a.branch }] }));
   assert.equal(dirty.type, 'GitBaseDirty');
   assert.match(dirty.message, /has uncommitted changes: README; commit or stash them, then retry the merge/);
+});
+
+test('rework resets a branch and its worktree to the phase base (old head reported, idempotent); the commit after it claims nothing old; a reset branch force-pushes; one checked out elsewhere is refused', async () => {
+  const { repo, remote } = repository();
+  const run = runId();
+  const { commit: start } = await call('gitPhaseBase', { repo, base: 'main' });
+  const a = await workstream(repo, run, 'ws-a', start);
+  const b = await workstream(repo, run, 'ws-b', start);
+  writeFileSync(path.join(a.worktree, 'a.txt'), 'rejected\n');
+  const key = `${run}/ws-a/edit`;
+  const rejected = await call('gitCommitStep', { worktree: a.worktree, message: 'edit', idempotencyKey: key, since: start }) as GitCommitResult;
+  await call('gitPublishBranch', { repo, branch: a.branch, base: 'main', remote: 'origin', push: true });
+  writeFileSync(path.join(a.worktree, 'untracked.txt'), 'x\n');
+  writeFileSync(path.join(b.worktree, 'b.txt'), 'b rejected\n');
+  await call('gitCommitStep', { worktree: b.worktree, message: 'edit b', idempotencyKey: `${run}/ws-b/edit`, since: start });
+  sh(repo, 'worktree', 'remove', '--force', b.worktree); // ws-b's worktree is gone: its branch alone is reset
+  const branches = [{ workstreamId: 'ws-a', branch: a.branch }, { workstreamId: 'ws-b', branch: b.branch }, { workstreamId: 'ws-c', branch: 'sparky/demo/none/ws-c' }];
+  const reset = await call('gitResetWorkstreams', { repo, runWorkflowId: run, baseCommit: start, branches }) as GitResetResult;
+  assert.deepEqual(reset.reset.map((r) => [r.workstreamId, r.oldHead === undefined ? undefined : r.oldHead === start ? 'base' : 'moved', r.discarded, r.changed]), [
+    ['ws-a', 'moved', ['?? untracked.txt'], true], ['ws-b', 'moved', [], true], ['ws-c', undefined, [], false],
+  ]);
+  assert.equal(reset.reset[0].oldHead, rejected.commit);
+  assert.deepEqual([sh(repo, 'rev-parse', a.branch), sh(repo, 'rev-parse', b.branch)], [start, start]);
+  assert.equal(sh(a.worktree, 'status', '--porcelain'), '');
+  assert.equal(readFileSync(path.join(a.worktree, 'a.txt'), 'utf8'), 'a\n');
+  const again = await call('gitResetWorkstreams', { repo, runWorkflowId: run, baseCommit: start, branches }) as GitResetResult;
+  assert.deepEqual(again.reset.map((r) => r.changed), [false, false, false], 'a retried reset changes nothing');
+  // The rerun changes nothing: the rejected commit (same step, same key) is not claimed.
+  const nothing = await call('gitCommitStep', { worktree: a.worktree, message: 'edit', idempotencyKey: key, since: start }) as GitCommitResult;
+  assert.deepEqual(nothing, { committed: false, files: [], reason: 'the step changed nothing in its worktree' });
+  // The rerun's new commit replaces the rejected one on the remote (the branch went backwards: lease-protected force).
+  writeFileSync(path.join(a.worktree, 'a.txt'), 'better\n');
+  await call('gitCommitStep', { worktree: a.worktree, message: 'edit', idempotencyKey: key, since: start });
+  const pushed = await call('gitPublishBranch', { repo, branch: a.branch, base: 'main', remote: 'origin', push: true }) as GitPublishResult;
+  assert.equal(pushed.push.pushed, true);
+  assert.equal(sh(remote, 'rev-parse', a.branch), sh(repo, 'rev-parse', a.branch));
+  // A merge of a branch with no commit beyond the base says so.
+  const merge = await call('gitMergePhase', { repo, base: 'main', runWorkflowId: run, phaseId: 'build', decision, baseCommit: start, branches: branches.slice(0, 2) }) as GitMergeResult;
+  assert.deepEqual(merge.merged.map((m) => [m.workstreamId, m.alreadyMerged, m.empty ?? false]), [['ws-a', false, false], ['ws-b', true, true]]);
+  // A branch a person checked out elsewhere is not reset under them.
+  const elsewhere = path.join(mkdtempSync(path.join(os.tmpdir(), 'sparky-git-other-')), 'wt');
+  sh(repo, 'worktree', 'add', '--quiet', elsewhere, b.branch);
+  const refused = await failureOf(call('gitResetWorkstreams', { repo, runWorkflowId: run, baseCommit: start, branches: branches.slice(1, 2) }));
+  assert.equal(refused.type, 'GitBranchInvalid');
+  assert.equal(refused.nonRetryable, true);
+  assert.match(refused.message, new RegExp(`rework must reset ${b.branch} \\(workstream ws-b\\) to the phase's base ${start.slice(0, 12)}, but it is checked out in ${elsewhere}`));
 });

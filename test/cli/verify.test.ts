@@ -1,5 +1,5 @@
 // `sparky verify` from an exported history alone (no server): the recorded run with signed decisions
-// (test/fixtures/histories/signed.json, scripts/record-histories.ts) verifies; changing one byte of a
+// (test/fixtures/histories/0.1.0/signed.json, recorded on release 0.1.0 by scripts/record-histories.ts) verifies; changing one byte of a
 // recorded signature, a key in the plan of the start event, or a signed comment makes it fail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { parseHistoryText, type JsonEvent } from '../../cli/history-json.ts';
 import { verifyHistory } from '../../cli/verify-history.ts';
 import { PROJECT_ROOT } from '../../host/paths.ts';
 
-const FIXTURE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories', 'signed.json');
+const FIXTURE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories', '0.1.0', 'signed.json');
 
 async function events(): Promise<JsonEvent[]> {
   return parseHistoryText(await readFile(FIXTURE, 'utf8'), FIXTURE).events;

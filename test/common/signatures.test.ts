@@ -1,6 +1,8 @@
 // SSHSIG verification and signed gate decisions in pure JS (common/), against real OpenSSH: keys from
 // `ssh-keygen -t ed25519`, signatures from `ssh-keygen -Y sign -n sparky-gate`, fingerprints as
-// `ssh-keygen -l` prints them. Covers the forged / replayed / self-approval rows of docs/security.md.
+// `ssh-keygen -l` prints them. Covers the forged / replayed / self-approval rows of docs/security.md,
+// and the rules of release 0.2: rounds and rework lists in statements, signatures counted once, the
+// starter known by a listed key, revisions signed by the current quorum, every plan field compared.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
@@ -150,7 +152,7 @@ test('checkSignedDecision: the gate\'s current list, the wait window and prevent
     waitingSince: '2026-11-30T10:59:00.000Z', now: '2026-11-30T11:01:00.000Z', starter: { name: 'bob' } };
   const signature = await sshSign(buildStatement(fields), alice);
   const ok = checkSignedDecision(ctx, { approver: 'alice', decision: 'approve', comment: 'looks good', signature, signedAt: fields.time });
-  assert.deepEqual(ok, { ok: true, fingerprint: alice.fingerprint, checksDigest: checksDigest([]) });
+  assert.deepEqual(ok.ok && [ok.fingerprint, ok.checksDigest, typeof ok.signatureId], [alice.fingerprint, checksDigest([]), 'string']);
   const bare = checkSignedDecision(ctx, { approver: 'alice', decision: 'approve' });
   assert.match(!bare.ok ? bare.reason : '', /alice has a key in the plan/);
   const self = checkSignedDecision(ctx, { approver: 'bob', decision: 'approve' });
@@ -160,4 +162,96 @@ test('checkSignedDecision: the gate\'s current list, the wait window and prevent
   assert.match(!stale.ok ? stale.reason : '', /before the gate began waiting/);
   const escalated = checkSignedDecision({ ...ctx, escalated: true }, { approver: 'alice', decision: 'approve', comment: 'looks good', signature, signedAt: fields.time });
   assert.match(!escalated.ok ? escalated.reason : '', /alice is not an approver of gate gate-1/);
+});
+
+test('v2 statements name the round and the rework list; a vote from another round, or a relayed rejection with another scope, does not verify', async () => {
+  const { checkSignedDecision } = await import('../../common/gate-signing.ts');
+  const gateDef = { id: 'gate-1', approval: { approvers: [{ name: 'alice', key: alice.line }, { name: 'bob', key: bob.line }], required: 2 } };
+  const v2 = { ...fields, round: 2, rework: [] as string[] };
+  const text = buildStatement(v2);
+  assert.equal(text, [
+    'sparky gate decision v2', 'plan: demo', `plan-digest: ${fields.planDigest}`, 'run: sparky-demo-20261130-1100-abcd',
+    'gate: gate-1', 'round: 2', 'decision: approve', 'comment: "looks good"', 'rework: []', `checks-digest: ${fields.checksDigest}`, 'time: 2026-11-30T11:00:00.000Z', '',
+  ].join('\n'));
+  assert.match(buildStatement({ ...v2, decision: 'reject', rework: ['W2', 'W1', 'W2'] }), /\nrework: \["W1","W2"\]\n/);
+  assert.throws(() => buildStatement({ ...v2, round: 0 }), /round must be a whole number/);
+  const used = new Set<string>();
+  const ctx = { planName: 'demo', planDigest: fields.planDigest, runWorkflowId: fields.run, gateDef, escalated: false, checks: [],
+    waitingSince: '2026-11-30T10:59:00.000Z', now: '2026-11-30T11:01:00.000Z', round: 2, used };
+  const vote = { approver: 'alice', decision: 'approve' as const, comment: 'looks good', signedAt: fields.time };
+  const good = checkSignedDecision(ctx, { ...vote, signature: await sshSign(text, alice) });
+  assert.equal(good.ok, true);
+  // The same vote signed for round 1 (before a rework or an escalation), or as a v1 statement: refused.
+  const round1 = checkSignedDecision(ctx, { ...vote, signature: await sshSign(buildStatement({ ...v2, round: 1 }), alice) });
+  assert.match(!round1.ok ? round1.reason : '', /does not match the statement/);
+  const v1 = checkSignedDecision(ctx, { ...vote, signature: await sshSign(buildStatement(fields), alice) });
+  assert.match(!v1.ok ? v1.reason : '', /does not match the statement/);
+  // Once counted, the signature does not count again.
+  if (good.ok) used.add(good.signatureId!);
+  const replay = checkSignedDecision(ctx, { ...vote, signature: await sshSign(text, alice) });
+  assert.match(!replay.ok ? replay.reason : '', /already counted in this run/);
+  // bob rejects reworking W1 only; whoever relays it cannot widen or change the scope.
+  const reject = { approver: 'bob', decision: 'reject' as const, comment: 'W1 is wrong', signedAt: fields.time };
+  const sig = await sshSign(buildStatement({ ...v2, decision: 'reject', comment: 'W1 is wrong', rework: ['W1'] }), bob);
+  assert.equal(checkSignedDecision(ctx, { ...reject, rework: ['W1'], signature: sig }).ok, true);
+  const widened = checkSignedDecision(ctx, { ...reject, rework: ['W1', 'W2'], signature: sig });
+  assert.match(!widened.ok ? widened.reason : '', /does not match the statement/);
+  const whole = checkSignedDecision(ctx, { ...reject, signature: sig });
+  assert.match(!whole.ok ? whole.reason : '', /does not match the statement/);
+});
+
+test('starterRefusal: keyed gates with preventSelfApproval need a starter known by a key the plan lists, under its name', async () => {
+  const { starterRefusal } = await import('../../common/signed-decision.ts');
+  const plan = { starters: [{ name: 'dana', key: mallory.line }], phases: [{ gate: { id: 'gate-1', preventSelfApproval: true, approval: { approvers: [{ name: 'alice', key: alice.line }, 'bob'] } } }] };
+  assert.match(starterRefusal(plan, undefined) ?? '', /names no starter/);
+  assert.match(starterRefusal(plan, { name: 'dave' }) ?? '', /dave's start is not signed/);
+  assert.match(starterRefusal(plan, { name: 'dave', fingerprint: bob.fingerprint }) ?? '', /is not listed in the plan/);
+  assert.match(starterRefusal(plan, { name: 'al', fingerprint: alice.fingerprint }) ?? '', /belongs to alice in the plan, not to al/);
+  assert.equal(starterRefusal(plan, { name: 'alice', fingerprint: alice.fingerprint }), undefined);
+  assert.equal(starterRefusal(plan, { name: 'dana', fingerprint: mallory.fingerprint }), undefined, 'a listed starter who approves nothing');
+  // Without keys (names only), or without preventSelfApproval, a name is all there is: no rule.
+  assert.equal(starterRefusal({ phases: [{ gate: { id: 'g', preventSelfApproval: true, approval: { approvers: ['alice'] } } }] }, { name: 'dave' }), undefined);
+  assert.equal(starterRefusal({ phases: [{ gate: { id: 'g', approval: { approvers: [{ name: 'alice', key: alice.line }] } } }] }, undefined), undefined);
+});
+
+test('planChanges lists every changed field and who must sign it; authorizeRevision counts the current quorum only', async () => {
+  const { planChanges } = await import('../../plan/changes.ts');
+  const { authorizeRevision } = await import('../../common/revision-signing.ts');
+  const { buildRevisionStatement } = await import('../../common/gate-statement.ts');
+  const base = {
+    name: 'demo', git: { repo: '/r' }, phases: [
+      { id: 'p1', domains: [{ id: 'd', workstreams: [{ id: 'W1', steps: [{ id: 's', kind: 'shell' as const, run: ['true'] }] }] }],
+        gate: { id: 'gate-1', checks: [], approval: { approvers: [{ name: 'alice', key: alice.line }, { name: 'bob', key: bob.line }], required: 2 } } },
+      { id: 'p2', domains: [{ id: 'd2', workstreams: [{ id: 'W2', steps: [{ id: 's', kind: 'shell' as const, run: ['true'] }] }] }],
+        gate: { id: 'gate-2', approval: { approvers: [{ name: 'carol', key: mallory.line }] } } },
+    ],
+  };
+  const next = structuredClone(base) as typeof base & { baseDir?: string; notify?: unknown };
+  next.git = { repo: '/r', base: 'release' } as typeof base.git;
+  next.baseDir = '/elsewhere';
+  next.phases[0].gate.approval.required = 1;
+  next.phases[0].domains[0].workstreams[0].steps[0].run = ['make'];
+  (next.phases[1] as { gate: Record<string, unknown> }).gate.checks = [{ id: 'c', kind: 'command', run: ['true'] }];
+  const changes = planChanges(base as never, next as never);
+  assert.deepEqual(changes.map((c) => [c.what, c.guard]), [
+    ['plan baseDir', 'run'], ['plan git', 'run'], ['W1/s', undefined], ['gate gate-1 approval', { gate: 'gate-1' }], ['gate gate-2 checks', undefined],
+  ]);
+  const ctx = { current: base as never, next: next as never, run: 'sparky-demo-1', revision: 1, planDigest: planDigest(base), newPlanDigest: planDigest(next),
+    decided: new Set<string>(), escalated: new Set<string>(), now: '2026-11-30T11:01:00.000Z' };
+  const unsigned = authorizeRevision(ctx, {});
+  assert.match(!unsigned.ok ? unsigned.reason : '', /2 of gate gate-1's current approvers \(alice, bob\) for plan baseDir, plan git, gate gate-1 approval; 1 of gate gate-2's current approvers \(carol\) for plan baseDir, plan git/);
+  const statement = buildRevisionStatement({ plan: 'demo', run: 'sparky-demo-1', revision: 1, planDigest: ctx.planDigest, newPlanDigest: ctx.newPlanDigest,
+    changes: changes.map((c) => c.what), time: '2026-11-30T11:00:00.000Z' });
+  const sign = (k: TestKey) => sshSign(statement, k);
+  const two = authorizeRevision(ctx, { signedAt: '2026-11-30T11:00:00.000Z', signatures: [await sign(alice), await sign(bob)] });
+  assert.match(!two.ok ? two.reason : '', /gate gate-2: 0 of the 1 signatures needed/);
+  const all = authorizeRevision(ctx, { signedAt: '2026-11-30T11:00:00.000Z', signatures: [await sign(alice), await sign(bob), await sign(mallory)] });
+  assert.equal(all.ok, true, !all.ok ? all.reason : '');
+  const twice = authorizeRevision(ctx, { signedAt: '2026-11-30T11:00:00.000Z', signatures: [await sign(alice), await sign(alice), await sign(mallory)] });
+  assert.match(!twice.ok ? twice.reason : '', /already counted/);
+  // A decided gate is not asked; a step-only change needs nobody.
+  const decided = authorizeRevision({ ...ctx, decided: new Set(['gate-1']), next: { ...base, git: next.git } as never, newPlanDigest: planDigest({ ...base, git: next.git }) }, {});
+  assert.match(!decided.ok ? decided.reason : '', /^the revision changes what only approvers may change: it needs the signatures of 1 of gate gate-2's current approvers \(carol\) for plan git;/);
+  const stepOnly = structuredClone(base); stepOnly.phases[0].domains[0].workstreams[0].steps[0].run = ['make'];
+  assert.equal(authorizeRevision({ ...ctx, next: stepOnly as never, newPlanDigest: planDigest(stepOnly) }, {}).ok, true);
 });

@@ -6,13 +6,15 @@
 // mid-run and restarted, hostb's GPU worker is SIGKILLed while its step runs and restarted,
 // PostgreSQL is restarted while a gate waits with one of two approvals given. The run completes,
 // every step's side effect (an attempt header in its log) happened once, only the step whose worker
-// was killed under it may run twice, and no approval is lost. Then the same cluster with mTLS on:
+// was killed under it may run twice, and no approval is lost. The two hosts run from two folders (hostb
+// from a copy of the checkout with its own bundle cache) and share one build id (Worker Versioning,
+// ADR 0005): their CPU workers are versioned by default. Then the same cluster with mTLS on:
 // clients without a certificate are refused; Sparky's CLI and workers with one run a plan on both hosts.
 // Skipped (visibly) only where Go or PostgreSQL cannot be had (scripts/cluster exits 3).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,6 +25,8 @@ import { parseDocument, type YAMLMap } from 'yaml';
 import { PROJECT_ROOT, TEMPORAL_BIN } from '../../host/paths.ts';
 import { temporalConnectionSettings } from '../../host/temporal-connection.ts';
 import type { RunStatus, StepStatus } from '../../workflows/status.ts';
+import { buildOf } from '../../workers/deployment.ts';
+import { workflowBuildId } from '../../workers/workflow-bundle.ts';
 import { eventually } from '../helpers/wait.ts';
 
 const SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'cluster');
@@ -79,6 +83,28 @@ function pidOf(service: string): number {
   return Number(readFileSync(path.join(clusterDir, 'pids', `${service}.pid`), 'utf8').trim());
 }
 
+// ---- two checkouts: hosta runs this one, hostb a copy in another folder -----------------------------
+/** A copy of the checkout's working tree (no .git, no .sparky: its own bundle cache), node_modules and .tools linked. */
+function copyCheckout(dir: string): string {
+  const skip = new Set(['node_modules', '.git', '.sparky', '.tools']);
+  mkdirSync(dir, { recursive: true });
+  cpSync(PROJECT_ROOT, dir, { recursive: true, filter: (src) => !skip.has(path.relative(PROJECT_ROOT, src).split(path.sep)[0]) });
+  for (const link of ['node_modules', '.tools']) symlinkSync(realpathSync(path.join(PROJECT_ROOT, link)), path.join(dir, link));
+  return dir;
+}
+const CHECKOUTS: Record<Host, string> = { hosta: PROJECT_ROOT, hostb: copyCheckout(path.join(root, 'hostb-checkout', 'sparky')) };
+
+/** The build a host's CPU worker declared (its first line says `deployment sparky, build build-…`). */
+async function declaredBuild(host: Host): Promise<string> {
+  const log = path.join(root, `cpu-${host}.log`);
+  const exited = () => (workers.get(`cpu-${host}`)?.exitCode ?? null) !== null;
+  const text = await eventually(`${host}'s CPU worker to declare its build`, async () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
+    (t) => /deployment sparky, build build-[0-9a-f]{16}|unversioned/.test(t) || exited(), 180_000);
+  const m = /deployment sparky, build (build-[0-9a-f]{16})/.exec(text);
+  assert.ok(m, `${host}'s CPU worker declared no build:\n${text.slice(-2000)}`);
+  return m[1];
+}
+
 // ---- Sparky's workers: one CPU and one GPU worker per host, each its own process group ------------
 const workers = new Map<string, ChildProcess>();
 /** Every worker process group this file started: none may outlive it, whatever ends the file. */
@@ -92,8 +118,8 @@ const killGroups = () => {
 process.on('exit', killGroups);
 function startWorker(kind: 'cpu' | 'gpu', host: Host, env: Record<string, string>): void {
   const fd = openSync(path.join(root, `${kind}-${host}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers', `${kind}.ts`)], {
-    cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', fd, fd],
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(CHECKOUTS[host], 'workers', `${kind}.ts`)], {
+    cwd: CHECKOUTS[host], detached: true, stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env, SPARKY_HOST: host, SPARKY_GPUS: '0', SPARKY_LOG_DIR: path.join(root, 'logs', host),
       // The plan's steps exchange files through the run's directory: the hosts share it, as a real deployment shares storage.
       SPARKY_RUN_ROOT: path.join(root, 'runs'), SPARKY_SHUTDOWN_GRACE: '2s' },
@@ -254,6 +280,19 @@ test('the flagship plan across two hosts survives history SIGKILL, a GPU worker 
   const started1 = await sparky(['run', plan, '--id', workflowId], cliEnv);
   assert.equal(started1.exitCode, 0, started1.all);
   let client = await clientFor(env);
+
+  // One build from two folders: each host's CPU worker bundled for itself and declared the same build,
+  // the deployment has that one version (current), and the run is pinned to it.
+  const build = await workflowBuildId();
+  assert.deepEqual([await declaredBuild('hosta'), await declaredBuild('hostb')], [build, build], 'both hosts declare this checkout\'s build');
+  assert.ok(existsSync(path.join(CHECKOUTS.hostb, '.sparky', 'cache', `workflows-${build.slice('build-'.length)}.js`)), 'hostb bundled in its own folder');
+  const deployment = await execa(TEMPORAL_BIN, ['worker', 'deployment', 'describe', '--name', 'sparky', '--output', 'json'], { reject: false, all: true, env: cliEnv });
+  assert.equal(deployment.exitCode, 0, deployment.all);
+  const info = JSON.parse(deployment.stdout) as { routingConfig?: { currentVersionBuildID?: string }; versionSummaries?: { BuildID: string }[] };
+  assert.deepEqual(info.versionSummaries?.map((v) => v.BuildID), [build], deployment.stdout);
+  assert.equal(info.routingConfig?.currentVersionBuildID, build, deployment.stdout);
+  assert.equal(buildOf((await eventually('the run to be pinned', () => client.workflow.getHandle(workflowId).describe(),
+    (d) => buildOf(d.raw) !== undefined)).raw), build, 'the run is pinned to the shared build');
   const status = () => client.workflow.getHandle(workflowId).query<RunStatus>('status');
   const faults: string[] = [];
 

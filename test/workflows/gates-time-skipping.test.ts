@@ -49,7 +49,11 @@ test('escalate after 3 days, then reject after 1 more day without a decision', a
   const s = await handle.query<RunStatus>('status');
   const gate = s.phases[0].gate!;
   assert.deepEqual(gate.audit.map((a) => a.decision), ['escalate', 'reject']);
-  const waited = Date.parse(gate.decidedAt!) - Date.parse(gate.waitingSince!);
+  // The escalation began a second round (its own wait of 1 day); the gate waited 4 days in all.
+  assert.equal(gate.round, 2);
+  const round2 = Date.parse(gate.decidedAt!) - Date.parse(gate.waitingSince!);
+  assert.ok(round2 >= 86_400_000 && round2 < 86_400_000 + 3_600_000, `waited ${round2}ms of workflow time in round 2`);
+  const waited = Date.parse(gate.decidedAt!) - Date.parse(s.startedAt);
   assert.ok(waited >= 4 * 86_400_000 && waited < 4 * 86_400_000 + 3_600_000, `waited ${waited}ms of workflow time`);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), ['undo-W1']);
 });

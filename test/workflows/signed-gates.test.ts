@@ -103,7 +103,7 @@ test('keyed approvers: bare name refused, signed statement approves, replay and 
   // `sparky statement` prints the bytes; ssh-keygen signs them; the update with the signature approves.
   const stmt = await sparky(['statement', run, 'gate-1', '--decision', 'approve', '--comment', 'reviewed']);
   assert.equal(stmt.exitCode, 0, stmt.stderr);
-  assert.match(stmt.stdout, /^sparky gate decision v1\nplan: signed\nplan-digest: sha256:[0-9a-f]{64}\nrun: /);
+  assert.match(stmt.stdout, /^sparky gate decision v2\nplan: signed\nplan-digest: sha256:[0-9a-f]{64}\nrun: \S+\ngate: gate-1\nround: 1\ndecision: approve\ncomment: "reviewed"\nrework: \[\]\n/);
   const signedAt = /^time: (.+)$/m.exec(stmt.stdout)![1];
   const signature = await sshSign(stmt.stdout, alice);
   const input = { gate: 'gate-1', approver: 'alice', decision: 'approve', comment: 'reviewed', signedAt, signature };
@@ -197,19 +197,44 @@ test('preventSelfApproval refuses the starter; another approver passes the gate'
   await env.client.workflow.getHandle(run).result();
 });
 
-test('preventSelfApproval knows a signed starter by key, under any name', async () => {
+test('preventSelfApproval on keyed gates: the starter must be known by a key the plan lists, under its own name', async () => {
   const file = await planFile('selfish-key', `      id: gate-1
       preventSelfApproval: true
       approval: { approvers: [{ name: alice, key: "${alice.line}" }, bob] }`);
-  const started = await sparky(['run', file, '--as', 'al', '--key', alice.privateKey]);
-  assert.equal(started.exitCode, 0, started.stderr);
-  const run = runId(started.stdout);
+  // Refused before anything starts: no key, a key the plan does not list, alice's key under another name.
+  const unsigned = await sparky(['run', file, '--as', 'dave']);
+  assert.equal(unsigned.exitCode, 2);
+  assert.match(unsigned.stderr, /preventSelfApproval with keyed approvers: the run's starter must be known by a key the plan lists, and dave's start is not signed/);
+  const unlisted = await sparky(['run', file, '--as', 'carol', '--key', carol.privateKey]);
+  assert.equal(unlisted.exitCode, 2);
+  assert.match(unlisted.stderr, new RegExp(`key ${carol.fingerprint.replace(/[+/]/g, '\\$&')} \\(carol\\) is not listed in the plan`));
+  const renamed = await sparky(['run', file, '--as', 'al', '--key', alice.privateKey]);
+  assert.equal(renamed.exitCode, 2);
+  assert.match(renamed.stderr, /belongs to alice in the plan, not to al/);
+  // The workflow refuses the same starts by itself (temporal workflow start with a hand-made input).
+  const plan = JSON.parse((await sparky(['input', file, '--id', 'x', '--as', 'alice', '--key', alice.privateKey])).stdout).plan;
+  const forged = await temporal(env, ['workflow', 'start', '--task-queue', 'sparky', '--type', 'metaOrchestrator', '--workflow-id', 'sparky-selfish-forged',
+    '--input', JSON.stringify({ plan, options: { startedBy: { name: 'dave' } } })]);
+  assert.equal(forged.exitCode, 0, forged.all);
+  await assert.rejects(env.client.workflow.getHandle('sparky-selfish-forged').result(), (e: Error) => /dave's start is not signed/.test(String((e as { cause?: Error }).cause?.message)));
+  assert.match((await sparky(['input', file])).stderr, /give --id, --as and --key/);
+
+  // Started by alice with her key (here through `sparky input` and the temporal CLI): her own approval is refused, bob's counts.
+  const input = await sparky(['input', file, '--id', 'sparky-selfish-key-1', '--as', 'alice', '--key', alice.privateKey]);
+  assert.equal(input.exitCode, 0, input.stderr);
+  const started = await temporal(env, ['workflow', 'start', '--task-queue', 'sparky', '--type', 'metaOrchestrator', '--workflow-id', 'sparky-selfish-key-1', '--input', input.stdout.trim()]);
+  assert.equal(started.exitCode, 0, started.all);
+  const run = 'sparky-selfish-key-1';
   await waiting(run, 'gate-1');
-  assert.deepEqual((await statusOf(run)).startedBy, { name: 'al', fingerprint: alice.fingerprint });
+  assert.deepEqual((await statusOf(run)).startedBy, { name: 'alice', fingerprint: alice.fingerprint });
   const self = await sparky(['approve', run, 'gate-1', '--as', 'alice', '--key', alice.privateKey]);
   assert.equal(self.exitCode, 4);
-  assert.match(self.stderr, /alice's key SHA256:\S+ started this run \(as al\)/);
-  await env.client.workflow.getHandle(run).cancel();
+  assert.match(self.stderr, /alice started this run; gate gate-1 has preventSelfApproval/);
+  assert.equal((await sparky(['approve', run, 'gate-1', '--as', 'bob'])).exitCode, 0);
+  await env.client.workflow.getHandle(run).result();
+  const verify = await sparky(['verify', run]);
+  assert.equal(verify.exitCode, 0, verify.stdout);
+  assert.match(verify.stdout, new RegExp(`started by alice with ${alice.fingerprint.replace(/[+/]/g, '\\$&')}: ✔ signed`));
 });
 
 test('webhooks hear attention, waiting, decided and finished with the commands; a dead webhook delays nothing', async () => {
@@ -245,9 +270,9 @@ test('webhooks hear attention, waiting, decided and finished with the commands; 
   assert.match(final.notifications?.lastError ?? '', /ECONNREFUSED/);
 });
 
-test('a key removed by a plan revision fails after the revision; the new key signs; verify follows the revision', async () => {
+test('a key swap by an unsigned revision is refused; signed by the gate\'s current quorum it counts, and verify follows it', async () => {
   const gate = (key: TestKey) => `      id: gate-1
-      approval: { approvers: [{ name: alice, key: "${key.line}" }] }`;
+      approval: { approvers: [{ name: alice, key: "${key.line}" }, bob], required: 1 }`;
   const file = await planFile('revised', gate(alice));
   const run = runId((await sparky(['run', file])).stdout);
   await waiting(run, 'gate-1');
@@ -255,11 +280,35 @@ test('a key removed by a plan revision fails after the revision; the new key sig
   const old = await sparky(['statement', run, 'gate-1', '--decision', 'approve']);
   const oldSig = await sshSign(old.stdout, alice);
   const oldAt = /^time: (.+)$/m.exec(old.stdout)![1];
-  // alice's key is replaced by a new one (carol's key file stands in for alice's new laptop).
+  // Someone replaces alice's key with their own (carol's key file stands in for the outsider's key).
   await writeFile(file, (await readFile(file, 'utf8')).replace(alice.line, carol.line));
-  const revise = await sparky(['revise', run, file, '--as', 'ops']);
-  assert.equal(revise.exitCode, 0, revise.stdout + revise.stderr);
-  assert.notEqual((await statusOf(run)).planDigest, before, 'the plan digest follows the revision');
+  const unsigned = await sparky(['revise', run, file, '--as', 'ops']);
+  assert.equal(unsigned.exitCode, 4, unsigned.stdout + unsigned.stderr);
+  assert.match(unsigned.stderr, /the revision changes what only approvers may change: it needs the signatures of 1 of gate gate-1's current approvers \(alice\) for gate gate-1 approval/);
+  // Signed with the new key itself: not a current approver's.
+  const selfSigned = await sparky(['revise', run, file, '--as', 'ops', '--key', carol.privateKey]);
+  assert.equal(selfSigned.exitCode, 4);
+  assert.match(selfSigned.stderr, new RegExp(`signed with key ${carol.fingerprint.replace(/[+/]/g, '\\$&')}, which is not a key of a current approver`));
+  assert.equal((await statusOf(run)).planDigest, before, 'nothing changed');
+  // alice's own approval still counts with her key (checked but not sent: the gate stays open).
+  // The statement names the run, the revision, both digests and the changes; alice (the current quorum) signs it.
+  const stmt = await sparky(['revise', run, file, '--statement']);
+  assert.equal(stmt.exitCode, 0, stmt.stderr);
+  assert.match(stmt.stdout, new RegExp(`^sparky plan revision v1\nplan: revised\nrun: ${run}\nrevision: 1\nplan-digest: ${before}\nnew-plan-digest: sha256:[0-9a-f]{64}\nchanges: \\["gate gate-1 approval"\\]\ntime: `));
+  assert.match(stmt.stderr, /Who must sign it: 1 of alice \(gate gate-1: gate gate-1 approval\)/);
+  const at = /^time: (.+)$/m.exec(stmt.stdout)![1];
+  const sigFile = path.join(keys, 'revision.sig');
+  await writeFile(sigFile, await sshSign(stmt.stdout, alice));
+  const signed = await sparky(['revise', run, file, '--as', 'alice', '--signed-at', at, '--signature', sigFile]);
+  assert.equal(signed.exitCode, 0, signed.stdout + signed.stderr);
+  assert.match(signed.stdout, /revision 1 of \S+ by alice \(1 signature\(s\)\): gate gate-1 approval/);
+  const st = await statusOf(run);
+  assert.notEqual(st.planDigest, before, 'the plan digest follows the revision');
+  assert.deepEqual(st.revisions[0].signedBy, [{ gate: 'gate-1', approvers: [{ name: 'alice', fingerprint: alice.fingerprint }] }]);
+  // The same signature cannot carry a second revision.
+  const again = await sparky(['revise', run, file, '--as', 'alice', '--signed-at', at, '--signature', sigFile]);
+  assert.equal(again.exitCode, 4);
+  // The old key no longer counts; the new one does.
   const stale = await temporal(env, ['workflow', 'update', 'execute', '--workflow-id', run, '--name', 'decideGate',
     '--input', JSON.stringify({ gate: 'gate-1', approver: 'alice', decision: 'approve', signedAt: oldAt, signature: oldSig })]);
   assert.notEqual(stale.exitCode, 0);
@@ -269,5 +318,14 @@ test('a key removed by a plan revision fails after the revision; the new key sig
   await env.client.workflow.getHandle(run).result();
   const verify = await sparky(['verify', run]);
   assert.equal(verify.exitCode, 0, verify.stdout);
+  assert.match(verify.stdout, new RegExp(`revision 1 by alice \\(event \\d+\\): ✔ signed by gate-1: alice with ${alice.fingerprint.replace(/[+/]/g, '\\$&')}`));
   assert.match(verify.stdout, new RegExp(`✔ verified +approve +by alice with ${carol.fingerprint.replace(/[+/]/g, '\\$&')}`));
+});
+
+test('a key swap that release 0.1 took unsigned fails `sparky verify` (recorded on 0.1: test/fixtures/verify/keyswap-0.1.0.json)', async () => {
+  const fixture = path.join(PROJECT_ROOT, 'test', 'fixtures', 'verify', 'keyswap-0.1.0.json');
+  const verify = await sparky(['verify', fixture]);
+  assert.equal(verify.exitCode, 5, verify.stdout);
+  assert.match(verify.stdout, /revision 1 by mallory \(event \d+\): ✖ FAILED — gate gate-1 approval: unsigned, yet it changed gate gate-1 approval/);
+  assert.match(verify.stdout, /✖ FAILED +approve +by alice .*it verifies only with a key an unsigned plan revision gave alice/);
 });
