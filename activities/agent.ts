@@ -92,7 +92,7 @@ const fail = (type: string, message: string, nonRetryable: boolean, details?: un
 
 /** The message a resumed session gets, saying why it runs again. */
 function resumePrompt(state: SessionState, rework: string | undefined, attempt: number): string {
-  if (rework) return `A reviewer rejected this work at the gate and sent it back: ${rework}\nRework it accordingly, in this same working directory. When you are done, end with a short summary of what you changed.`;
+  if (rework) return `A reviewer rejected this work at the gate and sent it back: ${rework}\nRework it accordingly, in this same working directory (the workstream's branch was reset to where the phase started, so look at what is there now). When you are done, end with a short summary of what you changed.`;
   const p = state.pending;
   if (p?.cause === 'verify') return `Sparky checked your work and a verify command failed:\n${p.message}\nFix the cause; the same commands run again when you finish. End with a short summary of what you changed.`;
   if (p) return `Sparky stopped this session earlier (${p.message.split('\n')[0]}); a person has let it go on. Continue the task where you left off; do not redo what is already done.`;
