@@ -28,6 +28,11 @@ export interface StepContext {
   attemptsBefore?: number;
   /** The person's retry that started this execution: the log marks it before the attempt it starts. */
   retriedBy?: StepRetry;
+  /**
+   * Agent steps of a workstream a gate's rejection sent back: the reviewer's words ("rework requested
+   * by bob: …"), which the agent's next attempt is told (activities/agent.ts). Set for agent steps only.
+   */
+  rework?: { reason: string; since: string };
 }
 
 /** A person's `retry` of a step in attention: who, when (workflow time), and why. */

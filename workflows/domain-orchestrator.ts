@@ -40,6 +40,8 @@ export interface DomainCarry {
   skipped?: Record<string, string>;
   /** `<workstream>/<step>` → attempts of a failed step so far and people's retries of it (attempt numbers continue). */
   tries?: Record<string, StepTries>;
+  /** Workstreams a gate's rejection sent back: the reviewer's words, for their agent steps. */
+  rework?: Record<string, { reason: string; since: string }>;
 }
 
 /** A failed step's story so far: its attempts in all, and the retries people asked for. */
@@ -114,6 +116,11 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   const tries: Record<string, StepTries> = { ...carry.tries };
   for (const [wsId, held] of Object.entries(input.held ?? {})) {
     if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
+  }
+  // The reviewer's reason goes with the reworked workstream's agent steps (their next attempt is told it).
+  const rework = new Map(Object.entries(carry.rework ?? {}));
+  for (const [wsId, entry] of attention) {
+    if (entry.attention.cause === 'rework') rework.set(wsId, { reason: entry.attention.reason, since: entry.attention.since });
   }
   let paused = input.paused ?? false;
   let halt: string | undefined;
@@ -218,10 +225,13 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           const worktree = place?.worktree;
           const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
+          // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
+          const told = body.kind === 'agent' ? rework.get(ws.id) : undefined;
           const result = await runStepActivity({
             step: substituteStep(body, outputs, skipped),
             ctx: stepContext(run, domain.id, ws.id, body, {
               ...(target.gpu ? { gpu: target.gpu } : {}), ...(before ? { attemptsBefore: before } : {}), ...(retriedBy ? { retriedBy } : {}),
+              ...(told ? { rework: told } : {}),
             }),
           }, options);
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
@@ -311,6 +321,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
             attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped, tries,
+            ...(rework.size > 0 ? { rework: Object.fromEntries(rework) } : {}),
           },
         });
       }
