@@ -2,11 +2,16 @@
 // events, a new session or a resumed one), its environment (scrubbed: see agentEnv) and its own
 // configuration, kept in the step's session directory under the run's directory (CLAUDE_CONFIG_DIR /
 // CODEX_HOME), so a resume finds the session and two runs or workstreams never share one.
+// agentLaunch is the one composition of all of it: what the runner spawns, and what the agent
+// benchmark (bench/agent.ts) starts by hand to compare against.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentName } from '../host/agents.ts';
+import type { StepActivityInput } from '../common/activity-types.ts';
+import type { AgentCli, AgentName } from '../host/agents.ts';
 import type { AgentStep } from '../plan/schema.ts';
+import { safeSegment } from './logs.ts';
+import { stepEnv } from './step-env.ts';
 
 /** The Claude Code tools an agent step may use when the plan names none. */
 export const DEFAULT_CLAUDE_TOOLS = ['Read', 'Glob', 'Grep', 'Edit', 'Write', 'Bash'];
@@ -34,6 +39,13 @@ export function agentEnv(worker: NodeJS.ProcessEnv, step: Record<string, string>
 export function claudeSessionId(idempotencyKey: string): string {
   const h = createHash('sha256').update(`sparky-agent-session\0${idempotencyKey}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The step's session directory under the run's directory: `<run dir>/agents/<workstream>/<step>/` (its `home/` created). */
+export function sessionDirOf(runDir: string, ctx: { workstreamId: string; stepId: string }): string {
+  const dir = path.join(runDir, 'agents', safeSegment(ctx.workstreamId), safeSegment(ctx.stepId));
+  mkdirSync(path.join(dir, 'home'), { recursive: true });
+  return dir;
 }
 
 /** Where the CLI keeps its sessions and settings for this step (created). */
@@ -139,4 +151,20 @@ export function codexLaunch(spec: LaunchSpec): CliLaunch {
     args,
     env: { CODEX_HOME: config, [spec.endpoint ? CODEX_KEY_VAR : 'OPENAI_API_KEY']: spec.apiKey },
   };
+}
+
+/**
+ * One attempt's process as the runner starts it: the CLI, its argv and its whole (scrubbed)
+ * environment — the step's variables, the session's own HOME, the agent's git identity, the CLI's
+ * settings (and its configuration files written into the session directory).
+ */
+export function agentLaunch(input: StepActivityInput & { step: AgentStep }, attempt: number, secrets: Record<string, string>, cli: AgentCli, spec: LaunchSpec):
+  { file: string; args: string[]; env: Record<string, string> } {
+  const { step, ctx } = input;
+  const launch = (step.agent === 'claude-code' ? claudeLaunch : codexLaunch)(spec);
+  const who = `${step.agent} (Sparky ${ctx.workstreamId}/${ctx.stepId})`;
+  const own: Record<string, string> = { ...stepEnv(input, attempt, secrets), HOME: path.join(spec.sessionDir, 'home'),
+    GIT_AUTHOR_NAME: who, GIT_AUTHOR_EMAIL: 'agent@sparky.invalid', GIT_COMMITTER_NAME: who, GIT_COMMITTER_EMAIL: 'agent@sparky.invalid' };
+  if (cli.path.length) own.PATH = [...cli.path, process.env.PATH ?? ''].join(':');
+  return { file: cli.bin, args: launch.args, env: agentEnv(process.env, own, launch.env) };
 }

@@ -7,7 +7,7 @@
 // Each event heartbeats (session, turns, tokens, cost, current tool, worktree HEAD). See docs/agents.md.
 import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { findAgentCli, type AgentName } from '../host/agents.ts';
 import { agentKeyVar } from '../plan/kinds/agent.ts';
 import type { AgentStep } from '../plan/schema.ts';
 import { durationMs, formatMs } from '../plan/durations.ts';
-import { agentEnv, claudeLaunch, claudeSessionId, codexLaunch, lastCodexSession, sessionStored } from './agent-cli.ts';
+import { agentEnv, agentLaunch, claudeSessionId, lastCodexSession, sessionDirOf, sessionStored } from './agent-cli.ts';
 import { newProgress, readAgentLine, readAgentStderr, type AgentProgress } from './agent-events.ts';
 import { attemptInfo, currentActivity } from './context.ts';
 import { attemptHeader, safeSegment, shortTail, StepLog, stepLogPath } from './logs.ts';
@@ -129,9 +129,7 @@ export function createAgentRunner(deps: RunnerDeps) {
     const cwd = path.resolve(deps.workdir ?? process.cwd(), step.cwd ?? '.');
     if (!existsSync(cwd)) throw fail(AGENT_FAILURES.specMissing, `${label}: the working directory ${cwd} does not exist`, true);
 
-    const runDirPath = ctx.env?.[RUN_DIR_VAR] ?? path.join(deps.logDir, safeSegment(ctx.runWorkflowId));
-    const sessionDir = path.join(runDirPath, 'agents', safeSegment(ctx.workstreamId), safeSegment(ctx.stepId));
-    mkdirSync(path.join(sessionDir, 'home'), { recursive: true });
+    const sessionDir = sessionDirOf(ctx.env?.[RUN_DIR_VAR] ?? path.join(deps.logDir, safeSegment(ctx.runWorkflowId)), ctx);
     const stateFile = path.join(sessionDir, 'session.json');
     const state = readState(stateFile, step.agent);
     const logPath = stepLogPath(deps.logDir, ctx);
@@ -188,14 +186,7 @@ export function createAgentRunner(deps: RunnerDeps) {
         writeState(stateFile, state);
         progress.sessionId = state.sessionId;
 
-        const launch = (step.agent === 'claude-code' ? claudeLaunch : codexLaunch)({
-          step, prompt, sessionDir, resume, newSessionId, apiKey, endpoint, usdLeft: budgetLeft,
-        });
-        const ownEnv: Record<string, string> = { ...stepEnv(input, attempt, secrets.env), HOME: path.join(sessionDir, 'home'),
-          GIT_AUTHOR_NAME: `${step.agent} (Sparky ${ctx.workstreamId}/${ctx.stepId})`, GIT_AUTHOR_EMAIL: 'agent@sparky.invalid',
-          GIT_COMMITTER_NAME: `${step.agent} (Sparky ${ctx.workstreamId}/${ctx.stepId})`, GIT_COMMITTER_EMAIL: 'agent@sparky.invalid' };
-        if (cli.path.length) ownEnv.PATH = [...cli.path, process.env.PATH ?? ''].join(':');
-        const env = agentEnv(process.env, ownEnv, launch.env);
+        const launch = agentLaunch(input, attempt, secrets.env, cli, { step, prompt, sessionDir, resume, newSessionId, apiKey, endpoint, usdLeft: budgetLeft });
         say(`[${resume ? `resuming session ${resume}` : `new session${newSessionId ? ` ${newSessionId}` : ''}`} in ${cwd}; its store: ${path.join(sessionDir, 'config')}]`);
         if (resume) say(`[told: ${resumePrompt(state, rework, attempt).split('\n')[0]}]`);
 
@@ -236,7 +227,7 @@ export function createAgentRunner(deps: RunnerDeps) {
         let outcome;
         try {
           outcome = await runProcess({
-            file: cli.bin, args: launch.args, cwd, env, replaceEnv: true, quiet: true, log, redact,
+            file: launch.file, args: launch.args, cwd, env: launch.env, replaceEnv: true, quiet: true, log, redact,
             timeoutMs: stepDeadlineMs(step.timeout, deadlineMs), killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes,
             stop: stop.signal, heartbeat,
             onLine(line, stream) {

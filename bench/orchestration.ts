@@ -23,6 +23,7 @@ import { workflowBundle } from '../workers/workflow-bundle.ts';
 import { sparkyWorkerOptions } from '../workers/worker-options.ts';
 import type { RunStatus } from '../workflows/status.ts';
 import type { BarePhase } from './workflows/bare.ts';
+import { interleaved } from './interleave.ts';
 import { fmtSummary, percentile, round, summarize, type BenchRow } from './stats.ts';
 
 const NOOP = ['true'];
@@ -132,19 +133,9 @@ async function timeBare(h: Harness, plan: Plan): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Runs `a` and `b` `reps` times, alternating which goes first, after one warm-up run of each. */
-async function interleaved(reps: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
-  await a(); await b();
-  const as: number[] = []; const bs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) { as.push(await a()); bs.push(await b()); } else { bs.push(await b()); as.push(await a()); }
-  }
-  return [as, bs];
-}
-
 async function overhead(h: Harness, reps: number): Promise<BenchRow> {
   const plan = overheadPlan();
-  const [sparky, bare] = await interleaved(reps, () => timePlan(h, plan), () => timeBare(h, plan));
+  const [sparky, bare] = await interleaved(reps, [() => timePlan(h, plan), () => timeBare(h, plan)]);
   const s = summarize(sparky.map((x) => x / 1000)); const b = summarize(bare.map((x) => x / 1000));
   const pairRatios = summarize(sparky.map((x, i) => x / bare[i]));
   return {

@@ -2,15 +2,18 @@
 // writes one results file, bench/results/<yyyy-mm-ddThh-mm>.json (UTC; never overwritten). Figures are
 // ratios to a baseline measured in the same run, or distributions (median and IQR of repetitions).
 //
-//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching] [--reps 5] [--gates 50]
+//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching,agent] [--reps 5] [--gates 50]
 //   (orchestration = overhead,gates,dag: each may be named alone)
-//                    [--scale-10k] [--sizes 200,2000] [--out-dir DIR]
+//                    [--scale-10k] [--sizes 200,2000] [--agents claude-code,codex] [--out-dir DIR]
 // --out-dir writes the file elsewhere (a smoke run that must not land in bench/results/).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../test/helpers/temporal.ts';
 import { PROJECT_ROOT } from '../host/paths.ts';
+import { AGENTS } from '../plan/kinds/agent.ts';
+import type { AgentName } from '../host/agents.ts';
+import { runAgentBench } from './agent.ts';
 import { runBatchingBench } from './batching.ts';
 import { runColdStartBench } from './cold-start.ts';
 import { runInferenceBench } from './inference.ts';
@@ -20,7 +23,7 @@ import { runScaleBench } from './scale.ts';
 import type { BenchRow } from './stats.ts';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching'];
+const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching', 'agent'];
 const ORCHESTRATION: OrchestrationPart[] = ['overhead', 'gates', 'dag'];
 const only = arg('--only')?.split(',');
 for (const part of only ?? []) {
@@ -31,6 +34,8 @@ const want = (part: string) => !only || only.includes(part) || (part === 'orches
 const reps = Number(arg('--reps') ?? 5);
 const gates = Number(arg('--gates') ?? 50);
 const sizes = arg('--sizes')?.split(',').map(Number) ?? [200, 2000, ...(process.argv.includes('--scale-10k') ? [10_000] : [])];
+const agents = (arg('--agents')?.split(',') ?? [...AGENTS]) as AgentName[];
+for (const agent of agents) if (!(AGENTS as readonly string[]).includes(agent)) throw new Error(`--agents ${agent}: one of ${AGENTS.join(', ')}`);
 const rows: BenchRow[] = [];
 const started = new Date();
 
@@ -52,10 +57,14 @@ if (want('inference')) {
   rows.push(...await runInferenceBench());
 }
 if (want('batching')) rows.push(...await runBatchingBench());
+if (want('agent')) {
+  const env = await startDevServer(); // a server of its own: no scaling run's thousands of histories under it
+  try { rows.push(...await runAgentBench(env, { reps, agents })); } finally { await env.teardown(); }
+}
 
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) };
 const out = resultsFile(arg('--out-dir') ?? path.join(PROJECT_ROOT, 'bench', 'results'), started);
-writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), finished: new Date().toISOString(), machine, options: { only: only ?? PARTS, reps, gates, sizes }, rows }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), finished: new Date().toISOString(), machine, options: { only: only ?? PARTS, reps, gates, sizes, agents }, rows }, null, 2)}\n`);
 
 const table = [
   '| benchmark | baseline (same run) | result | ratio |',

@@ -3,17 +3,17 @@
 // Each test gets its own marker in the prompt, so one endpoint serves them all.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatErrors, loadPlanText } from '../../plan/load.ts';
 import { validatePlan } from '../../plan/validate.ts';
 import { PROJECT_ROOT } from '../../host/paths.ts';
 import { findAgentCli, type AgentName } from '../../host/agents.ts';
+import { git, newRepository } from '../helpers/git-repo.ts';
 import { startModelEndpoint, type ModelEndpoint, type Turn } from '../helpers/model-endpoint.ts';
 import { uniqueTaskQueue } from '../helpers/temporal.ts';
-import { eventually, waitFor } from '../helpers/wait.ts';
+import { eventually } from '../helpers/wait.ts';
+import { cpuWorkerProcess } from '../helpers/worker-process.ts';
 import { gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from '../workflows/helpers.ts';
 
 const KEY_VAR = 'SPARKY_TEST_AGENT_KEY';
@@ -32,18 +32,7 @@ export function agentScenarios(agent: AgentName): void {
   });
   after(async () => { await ep?.close(); });
 
-  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, {
-    cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@x' },
-  }).trim();
-  async function repository(): Promise<string> {
-    const repo = path.join(await tempDir('sparky-agent-repo-'), 'repo');
-    git(path.dirname(repo), 'init', '--quiet', '--initial-branch=main', repo);
-    writeFileSync(path.join(repo, 'README.md'), '# demo\n');
-    writeFileSync(path.join(repo, '.gitignore'), '__pycache__/\n');
-    git(repo, 'add', '.');
-    git(repo, 'commit', '--quiet', '-m', 'initial');
-    return repo;
-  }
+  const repository = async () => newRepository(await tempDir('sparky-agent-repo-'));
   const endpointUrl = () => (agent === 'codex' ? ep.openaiBaseUrl : ep.anthropicBaseUrl);
   const step = (marker: string, repo: string, extra: Record<string, unknown> = {}) => ({
     id: 'agent', kind: 'agent' as const, agent, cwd: repo, prompt: `Implement the task ${marker}.`, endpoint: endpointUrl(),
@@ -243,21 +232,7 @@ export function agentScenarios(agent: AgentName): void {
     }
   });
 
-  async function workerProcess(taskQueue: string): Promise<ChildProcess> {
-    const script = fileURLToPath(new URL('../../workers/cpu.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TEMPORAL_ADDRESS: serverAddress(stack.env), TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default', SPARKY_TASK_QUEUE: taskQueue, SPARKY_LOG_DIR: stack.logDir },
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => { out += String(d); });
-    child.stderr!.on('data', (d) => { out += String(d); });
-    await waitFor('the worker process', () => {
-      if (child.exitCode !== null) throw new Error(`the worker exited: ${out}`);
-      return out.includes('task queue');
-    }, 60_000);
-    return child;
-  }
+  const workerProcess = (taskQueue: string) => cpuWorkerProcess(stack.env, taskQueue, stack.logDir);
 
   async function sparky(args: string[]): Promise<{ code: number; out: string; err: string }> {
     const { execa } = await import('execa');

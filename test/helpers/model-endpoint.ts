@@ -28,6 +28,9 @@ export interface EndpointRequest {
   script?: string;
   turn?: number;
   headers: http.IncomingHttpHeaders;
+  /** performance.now() when the request had arrived whole, and when its answer had been written (the benchmark's phases). */
+  at: number;
+  answeredAt?: number;
 }
 
 export interface ModelEndpoint {
@@ -62,11 +65,11 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { void answer(req, res, Buffer.concat(chunks).toString('utf8')); });
+    req.on('end', () => { void answer(req, res, Buffer.concat(chunks).toString('utf8'), performance.now()); });
   });
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
 
-  async function answer(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse, raw: string, arrived: number): Promise<void> {
     const url = req.url ?? '/';
     const api = url.startsWith('/v1/messages') ? 'anthropic' : url.startsWith('/v1/responses') ? 'openai' : undefined;
     if (req.method !== 'POST' || !api || url.startsWith('/v1/messages/count_tokens')) {
@@ -80,7 +83,7 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
     const marker = [...scripts.keys()].find((m) => text.includes(m));
     const turns = marker === undefined ? undefined : scripts.get(marker)!;
     const turn = api === 'anthropic' ? assistantTurns(body, turns ?? []) : openaiTurns(body);
-    const request: EndpointRequest = { api, path: url, body, text, script: marker, turn, headers: req.headers };
+    const request: EndpointRequest = { api, path: url, body, text, script: marker, turn, headers: req.headers, at: arrived };
     requests.push(request);
     for (const w of waiting.filter((p) => p.marker === marker && p.turn === turn)) { waiting.splice(waiting.indexOf(w), 1); w.resolve(request); }
     const step: Turn = turns?.[turn] ?? { text: marker === undefined ? 'no script matches this conversation' : `the script ${marker} has no turn ${turn}` };
@@ -93,7 +96,7 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
     ids += 1;
     if (api === 'anthropic') anthropicAnswer(res, step, ids, usage);
     else openaiAnswer(res, step, ids, usage);
-    res.end();
+    res.end(() => { request.answeredAt = performance.now(); });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -38,6 +38,11 @@ export function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
+/** The dev server's address (host:port), for processes started against it (workers, the temporal CLI). */
+export function serverAddress(env: TestWorkflowEnvironment): string {
+  return (env.connection as unknown as { options: { address: string } }).options.address;
+}
+
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startCpuWorker } from '../../workers/cpu.ts';
 import { TEMPORAL_BIN } from '../../host/paths.ts';
 import type { RunStatus } from '../../workflows/status.ts';
-import { startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { serverAddress, startDevServer, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { after, before } from 'node:test';
 
 export async function tempDir(prefix = 'sparky-wf-'): Promise<string> {
@@ -23,9 +23,7 @@ export async function cpuWorker(env: TestWorkflowEnvironment, taskQueue = unique
   return { worker, taskQueue, logDir };
 }
 
-export function serverAddress(env: TestWorkflowEnvironment): string {
-  return (env.connection as unknown as { options: { address: string } }).options.address;
-}
+export { serverAddress } from '../helpers/temporal.ts';
 
 /** Runs the real `temporal` CLI against the test server. */
 export async function temporal(env: TestWorkflowEnvironment, args: string[]) {

@@ -1,0 +1,256 @@
+// Agent-step benchmark (issue 23): Sparky's wall time for one `agent` step against the same CLI run by
+// hand, for Claude Code and Codex. Both sides talk to one scripted model endpoint (the agent tests'
+// double, test/helpers/model-endpoint.ts) playing the same 20-turn session: 19 tool calls that write
+// and edit files in a git worktree and read its status, then the final message.
+//  - Sparky: a one-step plan on the real dev server, run by the real CPU worker (`tsx workers/cpu.ts`,
+//    a process of its own), timed from the workflow's start to its result at the client;
+//  - by hand: the same CLI with the same argv, environment and session-store layout the runner uses
+//    (agentLaunch and sessionDirOf from activities/agent-cli.ts: the runner's own composition), started
+//    directly with stdout and stderr to a file, timed from the spawn to its exit;
+//  - Sparky with the git flow: the same step in a plan with `git:` and `commit:` (Sparky makes the
+//    worktree, commits the work, merges it): what a git plan adds on top.
+// Every repetition gets a fresh repository (and a worktree of it where the CLI works), the sides are
+// interleaved (bench/interleave.ts), and every run is checked: the endpoint answered all 20 turns, the
+// files are the same on every side (one git tree), and the agent saw the same variables by hand as
+// under Sparky. Each sample is split into phases (history timestamps, the endpoint's request times).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { agentLaunch, claudeSessionId, sessionDirOf } from '../activities/agent-cli.ts';
+import { RUN_DIR_VAR } from '../activities/run-dir.ts';
+import type { StepActivityInput } from '../common/activity-types.ts';
+import { domainWorkflowId } from '../common/ids.ts';
+import { findAgentCli, type AgentName } from '../host/agents.ts';
+import type { AgentStep, Plan } from '../plan/schema.ts';
+import { validatePlan } from '../plan/validate.ts';
+import type { RunStatus } from '../workflows/status.ts';
+import { git, newRepository, worktreeTree } from '../test/helpers/git-repo.ts';
+import { startModelEndpoint, type EndpointRequest, type ModelEndpoint, type Turn } from '../test/helpers/model-endpoint.ts';
+import { uniqueTaskQueue } from '../test/helpers/temporal.ts';
+import { cpuWorkerProcess } from '../test/helpers/worker-process.ts';
+import { interleaved } from './interleave.ts';
+import { fmtSummary, round, summarize, type BenchRow } from './stats.ts';
+
+export const AGENT_SESSION_TURNS = 20;
+const MARKER = 'BENCH-AGENT-SESSION';
+const KEY_VAR = 'SPARKY_BENCH_AGENT_KEY';
+const KEY = 'sk-bench-agent-key-0123456789';
+const IDS = { planName: 'bench-agent', phaseId: 'p', domainId: 'd', workstreamId: 'ws', stepId: 'agent' };
+
+/** The scripted session: `turns - 1` tool calls (write a module, edit it, note it and look at git), then the final message. */
+export function editingSession(turns = AGENT_SESSION_TURNS): Turn[] {
+  const script: Turn[] = [];
+  for (let i = 0; i < turns - 1; i++) {
+    const n = Math.floor(i / 3);
+    if (i === turns - 2) script.push({ bash: `env | sort > "$${RUN_DIR_VAR}/agent-env.txt" && git status --short` });
+    else if (i % 3 === 0) script.push({ write: { path: `src/part${n}.py`, content: `def part${n}(x):\n    return x + ${n}\n` } });
+    else if (i % 3 === 1) script.push({ bash: `sed -i 's/return x + ${n}$/return x * ${n + 2}/' src/part${n}.py && cat src/part${n}.py` });
+    else script.push({ bash: `printf '%s\\n' 'part ${n}: x * ${n + 2}' >> CHANGES.md && git status --short && wc -l CHANGES.md` });
+  }
+  script.push({ text: `Added ${Math.ceil((turns - 2) / 3)} modules under src/ and noted each in CHANGES.md.` });
+  return script;
+}
+
+/** One timed run: wall time, its phases (ms, in order) and what it left, for the checks. */
+interface Sample { ms: number; phases: Record<string, number>; tree: string; envNames: string; requests: number }
+
+interface Ctx {
+  env: TestWorkflowEnvironment;
+  ep: ModelEndpoint;
+  taskQueue: string;
+  /** Where repositories, the worker's logs and the hand runs' directories go. */
+  root: string;
+  logDir: string;
+}
+
+const epochMs = (t: number) => performance.timeOrigin + t;
+let seq = 0;
+const uid = (side: string, agent: AgentName) => `bench-agent-${agent}-${side}-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+
+function agentStep(agent: AgentName, ep: ModelEndpoint, cwd: string, extra: Partial<AgentStep> = {}): AgentStep {
+  return {
+    id: IDS.stepId, kind: 'agent', agent, cwd, prompt: `Do the benchmark task ${MARKER}.`,
+    endpoint: agent === 'codex' ? ep.openaiBaseUrl : ep.anthropicBaseUrl, apiKey: { fromEnv: KEY_VAR }, retry: { maximumAttempts: 1 }, ...extra,
+  } as AgentStep;
+}
+
+/** A fresh repository for one run, and (unless the run's plan makes its own) a worktree of it on a branch of its own. */
+function workplace(ctx: Ctx, id: string, withWorktree: boolean): { repo: string; cwd: string; scratch: string } {
+  const scratch = path.join(ctx.root, id);
+  const repo = newRepository(scratch);
+  if (!withWorktree) return { repo, cwd: repo, scratch };
+  const cwd = path.join(scratch, 'worktree');
+  git(repo, 'worktree', 'add', '--quiet', '-b', `bench/${id}`, cwd);
+  return { repo, cwd, scratch };
+}
+
+/** The endpoint's requests of the session since `from`: all 20 turns answered, or why not. */
+function session(ep: ModelEndpoint, from: number, what: string): EndpointRequest[] {
+  const mine = ep.requests.slice(from).filter((r) => r.script === MARKER);
+  const turns = new Set(mine.map((r) => r.turn));
+  if (mine.length !== AGENT_SESSION_TURNS || turns.size !== AGENT_SESSION_TURNS) {
+    throw new Error(`${what}: the endpoint answered ${mine.length} requests for turns ${[...turns].join(',')}, not the ${AGENT_SESSION_TURNS} turns of the session`);
+  }
+  return mine;
+}
+
+const envNames = (runDir: string) => readFileSync(path.join(runDir, 'agent-env.txt'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('=')[0]).join(' ');
+
+/** The CLI started by hand: the runner's launch for this step, spawned directly in a fresh worktree. */
+async function byHand(ctx: Ctx, agent: AgentName): Promise<Sample> {
+  const runId = uid('hand', agent);
+  const place = workplace(ctx, runId, true);
+  const step = agentStep(agent, ctx.ep, place.cwd);
+  const runDir = path.join(ctx.root, 'hand-runs', runId);
+  mkdirSync(runDir, { recursive: true });
+  const input = { step, ctx: { ...IDS, runWorkflowId: runId, idempotencyKey: `${runId}/${IDS.workstreamId}/${IDS.stepId}`, env: { [RUN_DIR_VAR]: runDir } } } satisfies StepActivityInput;
+  const cli = findAgentCli(agent);
+  if ('missing' in cli) throw new Error(cli.missing);
+  const sessionDir = sessionDirOf(runDir, input.ctx);
+  const launch = agentLaunch(input, 1, {}, cli, {
+    step, prompt: step.prompt!, sessionDir, apiKey: KEY, endpoint: step.endpoint as string,
+    newSessionId: agent === 'claude-code' ? claudeSessionId(input.ctx.idempotencyKey) : undefined,
+  });
+  const out = openSync(path.join(sessionDir, 'events.jsonl'), 'w');
+  const from = ctx.ep.requests.length;
+  const t0 = performance.now();
+  const code = await new Promise<number | string>((resolve, reject) => {
+    const child = spawn(launch.file, launch.args, { cwd: place.cwd, env: launch.env, stdio: ['ignore', out, out] });
+    child.once('error', reject);
+    child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));
+  });
+  const t1 = performance.now();
+  closeSync(out);
+  if (code !== 0) throw new Error(`${agent} by hand exited ${code}: ${readFileSync(path.join(sessionDir, 'events.jsonl'), 'utf8').slice(-2_000)}`);
+  const reqs = session(ctx.ep, from, `${agent} by hand`);
+  const first = reqs[0].at; const last = Math.max(...reqs.map((r) => r.answeredAt ?? r.at));
+  return {
+    ms: t1 - t0, requests: ctx.ep.requests.length - from, tree: worktreeTree(place.cwd, place.scratch), envNames: envNames(runDir),
+    phases: { 'spawn → first model request': first - t0, 'session (first request → last answer)': last - first, 'last answer → exit': t1 - last },
+  };
+}
+
+type Event = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+const eventMs = (e: Event | undefined) => (e?.eventTime ? Number(e.eventTime.seconds ?? 0) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : NaN);
+
+/** The step's plan run by Sparky: with `gitFlow`, in a plan with `git:` (Sparky's worktree, commit and merge). */
+async function bySparky(ctx: Ctx, agent: AgentName, gitFlow: boolean): Promise<Sample> {
+  const runId = uid(gitFlow ? 'gitflow' : 'sparky', agent);
+  const place = workplace(ctx, runId, !gitFlow);
+  const step = agentStep(agent, ctx.ep, place.cwd, gitFlow ? { commit: 'bench: agent session' } : {});
+  const plan: Plan = {
+    name: IDS.planName, ...(gitFlow ? { git: { repo: place.repo } } : {}),
+    phases: [{ id: IDS.phaseId, domains: [{ id: IDS.domainId, workstreams: [{ id: IDS.workstreamId, steps: [step] }] }] }],
+  } as Plan;
+  const valid = validatePlan(plan);
+  if (!valid.ok) throw new Error(`the benchmark's plan does not validate: ${JSON.stringify(valid.errors)}`);
+  const from = ctx.ep.requests.length;
+  const t0 = performance.now();
+  const handle = await ctx.env.client.workflow.start('metaOrchestrator', {
+    taskQueue: ctx.taskQueue, workflowId: runId, args: [{ plan, options: { cpuTaskQueue: ctx.taskQueue } }],
+  });
+  const result = await handle.result() as RunStatus;
+  const t1 = performance.now();
+  if (result.state !== 'completed') throw new Error(`${agent} under Sparky${gitFlow ? ' (git flow)' : ''}: the run ended ${result.state}: ${result.error ?? JSON.stringify(result.phases[0]?.domains[0]?.workstreams[0]?.steps[0])}`);
+  const reqs = session(ctx.ep, from, `${agent} under Sparky`);
+  const first = reqs[0].at; const last = Math.max(...reqs.map((r) => r.answeredAt ?? r.at));
+  // The phases: the run's and its domain child's histories (server time), the endpoint's requests (this process).
+  const meta = (await handle.fetchHistory()).events ?? [];
+  const child = (await ctx.env.client.workflow.getHandle(domainWorkflowId(runId, IDS.phaseId, IDS.domainId)).fetchHistory()).events ?? [];
+  const scheduled = child.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runStep');
+  const sid = String(scheduled?.eventId);
+  const startedEv = child.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === sid);
+  const completedEv = child.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === sid);
+  const runStarted = eventMs(meta.find((e) => e.workflowExecutionStartedEventAttributes));
+  const runDone = eventMs(meta.find((e) => e.workflowExecutionCompletedEventAttributes));
+  const actStarted = eventMs(startedEv); const actDone = eventMs(completedEv);
+  const runDir = path.join(ctx.logDir, runId);
+  const tree = gitFlow ? git(place.repo, 'rev-parse', 'main^{tree}') : worktreeTree(place.cwd, place.scratch);
+  return {
+    ms: t1 - t0, requests: ctx.ep.requests.length - from, tree, envNames: envNames(runDir),
+    phases: {
+      'start → run started': runStarted - epochMs(t0),
+      'run started → step activity started': actStarted - runStarted,
+      'activity started → first model request': epochMs(first) - actStarted,
+      'session (first request → last answer)': last - first,
+      'last answer → activity completed': actDone - epochMs(last),
+      'activity completed → run completed': runDone - actDone,
+      'run completed → result at the client': epochMs(t1) - runDone,
+    },
+  };
+}
+
+/** Median of each phase over the samples, in ms. */
+function phaseMedians(samples: Sample[]): Record<string, number> {
+  return Object.fromEntries(Object.keys(samples[0].phases).map((k) => [k, summarize(samples.map((s) => s.phases[k])).median]));
+}
+
+function checkAlike(agent: AgentName, hand: Sample[], sparky: Sample[], gitFlow: Sample[]): void {
+  const trees = new Set([...hand, ...sparky, ...gitFlow].map((s) => s.tree));
+  if (trees.size !== 1) throw new Error(`${agent}: the runs left different files (git trees ${[...trees].join(', ')}): the sides did not do the same work`);
+  const names = new Set([...hand, ...sparky].map((s) => s.envNames));
+  if (names.size !== 1) {
+    const [a, b] = [hand[0].envNames.split(' '), sparky[0].envNames.split(' ')];
+    throw new Error(`${agent}: the agent's environment by hand differs from Sparky's: only by hand ${a.filter((n) => !b.includes(n)).join(' ') || '-'}; only under Sparky ${b.filter((n) => !a.includes(n)).join(' ') || '-'}`);
+  }
+}
+
+async function benchAgent(ctx: Ctx, agent: AgentName, reps: number): Promise<BenchRow[]> {
+  const [hand, sparky, gitFlow] = await interleaved(reps, [() => byHand(ctx, agent), () => bySparky(ctx, agent, false), () => bySparky(ctx, agent, true)]);
+  checkAlike(agent, hand, sparky, gitFlow);
+  const s = (xs: Sample[]) => summarize(xs.map((x) => x.ms / 1000));
+  const [h, sp, gf] = [s(hand), s(sparky), s(gitFlow)];
+  const raw = (xs: Sample[]) => xs.map((x) => ({ ms: round(x.ms), phasesMs: Object.fromEntries(Object.entries(x.phases).map(([k, v]) => [k, round(v)])) }));
+  const baseline = `${agent} by hand (same argv, environment, session store; same endpoint): ${fmtSummary(h, ' s')}`;
+  const session = `${AGENT_SESSION_TURNS}-turn scripted session`;
+  return [{
+    name: `agent step, ${agent}: ${session} (one-step plan, real dev server and CPU worker process)`,
+    baseline, value: fmtSummary(sp, ' s'), ratio: round(sp.median / h.median),
+    details: {
+      handS: h, sparkyS: sp, pairRatios: summarize(sparky.map((x, i) => x.ms / hand[i].ms)),
+      phaseMediansMs: { hand: phaseMedians(hand), sparky: phaseMedians(sparky) },
+      hand: raw(hand), sparky: raw(sparky), requestsPerRun: hand[0].requests, reps, sameFiles: true, sameEnvironment: true,
+    },
+  }, {
+    name: `agent step, ${agent}, with the git flow (Sparky makes the worktree, commits, merges): ${session}`,
+    baseline, value: fmtSummary(gf, ' s'), ratio: round(gf.median / h.median),
+    details: { gitFlowS: gf, pairRatios: summarize(gitFlow.map((x, i) => x.ms / hand[i].ms)), phaseMediansMs: phaseMedians(gitFlow), gitFlow: raw(gitFlow), reps },
+  }];
+}
+
+export interface AgentBenchOptions { reps?: number; agents?: AgentName[]; log?: (line: string) => void }
+
+/** The agent part of `npm run bench`, on the given dev server: two rows per agent. */
+export async function runAgentBench(env: TestWorkflowEnvironment, opts: AgentBenchOptions = {}): Promise<BenchRow[]> {
+  const { reps = 5, agents = ['claude-code', 'codex'], log = console.log } = opts;
+  for (const agent of agents) {
+    const cli = findAgentCli(agent);
+    if ('missing' in cli) throw new Error(`the agent benchmark needs ${cli.missing}`);
+  }
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sparky-bench-agent-'));
+  const logDir = path.join(root, 'logs');
+  const ep = await startModelEndpoint({ scripts: { [MARKER]: editingSession() } });
+  const taskQueue = uniqueTaskQueue('bench-agent');
+  let worker: ChildProcess | undefined;
+  try {
+    worker = await cpuWorkerProcess(env, taskQueue, logDir, { [KEY_VAR]: KEY, SPARKY_RUN_ROOT: '' });
+    const ctx: Ctx = { env, ep, taskQueue, root, logDir };
+    const rows: BenchRow[] = [];
+    for (const agent of agents) {
+      log(`· agent step, ${agent} (${AGENT_SESSION_TURNS} turns; by hand, Sparky, Sparky with the git flow; ${reps} repetitions each, interleaved) …`);
+      rows.push(...await benchAgent(ctx, agent, reps));
+    }
+    return rows;
+  } finally {
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((r) => worker!.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    await ep.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
