@@ -13,8 +13,8 @@
 // interleaved (bench/interleave.ts), and every run is checked: the endpoint answered all 20 turns, the
 // files are the same on every side (one git tree), and the agent saw the same variables by hand as
 // under Sparky. Each sample is split into phases (history timestamps, the endpoint's request times).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -29,7 +29,7 @@ import { validatePlan } from '../plan/validate.ts';
 import type { RunStatus } from '../workflows/status.ts';
 import { git, newRepository, worktreeTree } from '../test/helpers/git-repo.ts';
 import { startModelEndpoint, type EndpointRequest, type ModelEndpoint, type Turn } from '../test/helpers/model-endpoint.ts';
-import { uniqueTaskQueue } from '../test/helpers/temporal.ts';
+import { serverAddress, uniqueTaskQueue } from '../test/helpers/temporal.ts';
 import { cpuWorkerProcess } from '../test/helpers/worker-process.ts';
 import { interleaved } from './interleave.ts';
 import { fmtSummary, round, summarize, type BenchRow } from './stats.ts';
@@ -54,8 +54,30 @@ export function editingSession(turns = AGENT_SESSION_TURNS): Turn[] {
   return script;
 }
 
-/** One timed run: wall time, its phases (ms, in order) and what it left, for the checks. */
-interface Sample { ms: number; phases: Record<string, number>; tree: string; envNames: string; requests: number }
+/** One timed run: wall time, its phases (ms, in order), CPU time by whom, and what it left, for the checks. */
+interface Sample { ms: number; phases: Record<string, number>; cpuMs: Record<string, number>; tree: string; envNames: string; requests: number }
+
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+/** CPU time (ms) of a process so far: its own, and its children's that it has waited for (the CLI, git). */
+function cpuOf(pid: number | 'self'): { own: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // After the command's name: state is field 3 of stat(5), utime 14, stime 15, cutime 16, cstime 17.
+  return { own: (f[11] + f[12]) * TICK_MS, children: (f[13] + f[14]) * TICK_MS };
+}
+/** The dev server's process (a child of this one, whose CPU is counted only when it exits): by its port. */
+function serverPid(address: string): number | undefined {
+  const port = address.split(':').pop();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('start-dev') && argv[argv.indexOf('--port') + 1] === port) return Number(entry);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+const cpuSince = (a: { own: number; children: number }, b: { own: number; children: number }) => ({ own: b.own - a.own, children: b.children - a.children });
 
 interface Ctx {
   env: TestWorkflowEnvironment;
@@ -64,6 +86,8 @@ interface Ctx {
   /** Where repositories, the worker's logs and the hand runs' directories go. */
   root: string;
   logDir: string;
+  workerPid: number;
+  serverPid: number;
 }
 
 const epochMs = (t: number) => performance.timeOrigin + t;
@@ -116,6 +140,7 @@ async function byHand(ctx: Ctx, agent: AgentName): Promise<Sample> {
   });
   const out = openSync(path.join(sessionDir, 'events.jsonl'), 'w');
   const from = ctx.ep.requests.length;
+  const [cpu0, worker0, server0] = [cpuOf('self'), cpuOf(ctx.workerPid), cpuOf(ctx.serverPid)];
   const t0 = performance.now();
   const code = await new Promise<number | string>((resolve, reject) => {
     const child = spawn(launch.file, launch.args, { cwd: place.cwd, env: launch.env, stdio: ['ignore', out, out] });
@@ -123,12 +148,14 @@ async function byHand(ctx: Ctx, agent: AgentName): Promise<Sample> {
     child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));
   });
   const t1 = performance.now();
+  const [cpu, worker, server] = [cpuSince(cpu0, cpuOf('self')), cpuSince(worker0, cpuOf(ctx.workerPid)), cpuSince(server0, cpuOf(ctx.serverPid))];
   closeSync(out);
   if (code !== 0) throw new Error(`${agent} by hand exited ${code}: ${readFileSync(path.join(sessionDir, 'events.jsonl'), 'utf8').slice(-2_000)}`);
   const reqs = session(ctx.ep, from, `${agent} by hand`);
   const first = reqs[0].at; const last = Math.max(...reqs.map((r) => r.answeredAt ?? r.at));
   return {
     ms: t1 - t0, requests: ctx.ep.requests.length - from, tree: worktreeTree(place.cwd, place.scratch), envNames: envNames(runDir),
+    cpuMs: { 'the CLI (and what it ran)': cpu.children, 'the worker process (idle)': worker.own, 'the dev server (idle)': server.own, 'the bench process (endpoint double)': cpu.own },
     phases: { 'spawn → first model request': first - t0, 'session (first request → last answer)': last - first, 'last answer → exit': t1 - last },
   };
 }
@@ -148,12 +175,14 @@ async function bySparky(ctx: Ctx, agent: AgentName, gitFlow: boolean): Promise<S
   const valid = validatePlan(plan);
   if (!valid.ok) throw new Error(`the benchmark's plan does not validate: ${JSON.stringify(valid.errors)}`);
   const from = ctx.ep.requests.length;
+  const [bench0, worker0, server0] = [cpuOf('self'), cpuOf(ctx.workerPid), cpuOf(ctx.serverPid)];
   const t0 = performance.now();
   const handle = await ctx.env.client.workflow.start('metaOrchestrator', {
     taskQueue: ctx.taskQueue, workflowId: runId, args: [{ plan, options: { cpuTaskQueue: ctx.taskQueue } }],
   });
   const result = await handle.result() as RunStatus;
   const t1 = performance.now();
+  const [bench, worker, server] = [cpuSince(bench0, cpuOf('self')), cpuSince(worker0, cpuOf(ctx.workerPid)), cpuSince(server0, cpuOf(ctx.serverPid))];
   if (result.state !== 'completed') throw new Error(`${agent} under Sparky${gitFlow ? ' (git flow)' : ''}: the run ended ${result.state}: ${result.error ?? JSON.stringify(result.phases[0]?.domains[0]?.workstreams[0]?.steps[0])}`);
   const reqs = session(ctx.ep, from, `${agent} under Sparky`);
   const first = reqs[0].at; const last = Math.max(...reqs.map((r) => r.answeredAt ?? r.at));
@@ -171,6 +200,7 @@ async function bySparky(ctx: Ctx, agent: AgentName, gitFlow: boolean): Promise<S
   const tree = gitFlow ? git(place.repo, 'rev-parse', 'main^{tree}') : worktreeTree(place.cwd, place.scratch);
   return {
     ms: t1 - t0, requests: ctx.ep.requests.length - from, tree, envNames: envNames(runDir),
+    cpuMs: { 'the CLI (and what it ran), git': worker.children, 'the worker process': worker.own, 'the dev server': server.own, 'the bench process (endpoint double, client)': bench.own },
     phases: {
       'start → run started': runStarted - epochMs(t0),
       'run started → step activity started': actStarted - runStarted,
@@ -183,9 +213,9 @@ async function bySparky(ctx: Ctx, agent: AgentName, gitFlow: boolean): Promise<S
   };
 }
 
-/** Median of each phase over the samples, in ms. */
-function phaseMedians(samples: Sample[]): Record<string, number> {
-  return Object.fromEntries(Object.keys(samples[0].phases).map((k) => [k, summarize(samples.map((s) => s.phases[k])).median]));
+/** Median of each phase (or CPU figure) over the samples, in ms. */
+function medians(samples: Sample[], of: 'phases' | 'cpuMs'): Record<string, number> {
+  return Object.fromEntries(Object.keys(samples[0][of]).map((k) => [k, summarize(samples.map((s) => s[of][k])).median]));
 }
 
 function checkAlike(agent: AgentName, hand: Sample[], sparky: Sample[], gitFlow: Sample[]): void {
@@ -203,7 +233,8 @@ async function benchAgent(ctx: Ctx, agent: AgentName, reps: number): Promise<Ben
   checkAlike(agent, hand, sparky, gitFlow);
   const s = (xs: Sample[]) => summarize(xs.map((x) => x.ms / 1000));
   const [h, sp, gf] = [s(hand), s(sparky), s(gitFlow)];
-  const raw = (xs: Sample[]) => xs.map((x) => ({ ms: round(x.ms), phasesMs: Object.fromEntries(Object.entries(x.phases).map(([k, v]) => [k, round(v)])) }));
+  const rounded = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)]));
+  const raw = (xs: Sample[]) => xs.map((x) => ({ ms: round(x.ms), phasesMs: rounded(x.phases), cpuMs: rounded(x.cpuMs) }));
   const baseline = `${agent} by hand (same argv, environment, session store; same endpoint): ${fmtSummary(h, ' s')}`;
   const session = `${AGENT_SESSION_TURNS}-turn scripted session`;
   return [{
@@ -211,13 +242,13 @@ async function benchAgent(ctx: Ctx, agent: AgentName, reps: number): Promise<Ben
     baseline, value: fmtSummary(sp, ' s'), ratio: round(sp.median / h.median),
     details: {
       handS: h, sparkyS: sp, pairRatios: summarize(sparky.map((x, i) => x.ms / hand[i].ms)),
-      phaseMediansMs: { hand: phaseMedians(hand), sparky: phaseMedians(sparky) },
+      phaseMediansMs: { hand: medians(hand, 'phases'), sparky: medians(sparky, 'phases') }, cpuMediansMs: { hand: medians(hand, 'cpuMs'), sparky: medians(sparky, 'cpuMs') },
       hand: raw(hand), sparky: raw(sparky), requestsPerRun: hand[0].requests, reps, sameFiles: true, sameEnvironment: true,
     },
   }, {
     name: `agent step, ${agent}, with the git flow (Sparky makes the worktree, commits, merges): ${session}`,
     baseline, value: fmtSummary(gf, ' s'), ratio: round(gf.median / h.median),
-    details: { gitFlowS: gf, pairRatios: summarize(gitFlow.map((x, i) => x.ms / hand[i].ms)), phaseMediansMs: phaseMedians(gitFlow), gitFlow: raw(gitFlow), reps },
+    details: { gitFlowS: gf, pairRatios: summarize(gitFlow.map((x, i) => x.ms / hand[i].ms)), phaseMediansMs: medians(gitFlow, 'phases'), cpuMediansMs: medians(gitFlow, 'cpuMs'), gitFlow: raw(gitFlow), reps },
   }];
 }
 
@@ -237,7 +268,9 @@ export async function runAgentBench(env: TestWorkflowEnvironment, opts: AgentBen
   let worker: ChildProcess | undefined;
   try {
     worker = await cpuWorkerProcess(env, taskQueue, logDir, { [KEY_VAR]: KEY, SPARKY_RUN_ROOT: '' });
-    const ctx: Ctx = { env, ep, taskQueue, root, logDir };
+    const server = serverPid(serverAddress(env));
+    if (!server) throw new Error(`the agent benchmark did not find the dev server's process (listening on ${serverAddress(env)})`);
+    const ctx: Ctx = { env, ep, taskQueue, root, logDir, workerPid: worker.pid!, serverPid: server };
     const rows: BenchRow[] = [];
     for (const agent of agents) {
       log(`· agent step, ${agent} (${AGENT_SESSION_TURNS} turns; by hand, Sparky, Sparky with the git flow; ${reps} repetitions each, interleaved) …`);
