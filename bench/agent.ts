@@ -38,6 +38,8 @@ export const AGENT_SESSION_TURNS = 20;
 const MARKER = 'BENCH-AGENT-SESSION';
 const KEY_VAR = 'SPARKY_BENCH_AGENT_KEY';
 const KEY = 'sk-bench-agent-key-0123456789';
+/** No run of the session takes this long unless something broke (the dev server or worker gone): fail, do not hang. */
+const RUN_LIMIT_MS = 5 * 60_000;
 const IDS = { planName: 'bench-agent', phaseId: 'p', domainId: 'd', workstreamId: 'ws', stepId: 'agent' };
 
 /** The scripted session: `turns - 1` tool calls (write a module, edit it, note it and look at git), then the final message. */
@@ -60,7 +62,8 @@ interface Sample { ms: number; phases: Record<string, number>; cpuMs: Record<str
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 /** CPU time (ms) of a process so far: its own, and its children's that it has waited for (the CLI, git). */
 function cpuOf(pid: number | 'self'): { own: number; children: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { throw new Error(`process ${pid} (the worker or the dev server) is gone: the agent benchmark cannot go on`); }
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   // After the command's name: state is field 3 of stat(5), utime 14, stime 15, cutime 16, cstime 17.
   return { own: (f[11] + f[12]) * TICK_MS, children: (f[13] + f[14]) * TICK_MS };
@@ -88,6 +91,14 @@ interface Ctx {
   logDir: string;
   workerPid: number;
   serverPid: number;
+  /** Rejects when the worker process exits. */
+  workerGone: Promise<never>;
+}
+
+function overdue(what: string): { promise: Promise<never>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${RUN_LIMIT_MS / 60_000} minutes: something broke`)), RUN_LIMIT_MS); });
+  return { promise, clear: () => clearTimeout(timer) };
 }
 
 const epochMs = (t: number) => performance.timeOrigin + t;
@@ -144,8 +155,9 @@ async function byHand(ctx: Ctx, agent: AgentName): Promise<Sample> {
   const t0 = performance.now();
   const code = await new Promise<number | string>((resolve, reject) => {
     const child = spawn(launch.file, launch.args, { cwd: place.cwd, env: launch.env, stdio: ['ignore', out, out] });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${agent} by hand took over ${RUN_LIMIT_MS / 60_000} minutes: something broke`)); }, RUN_LIMIT_MS);
     child.once('error', reject);
-    child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));
+    child.once('exit', (c, signal) => { clearTimeout(timer); resolve(c ?? signal ?? 'unknown'); });
   });
   const t1 = performance.now();
   const [cpu, worker, server] = [cpuSince(cpu0, cpuOf('self')), cpuSince(worker0, cpuOf(ctx.workerPid)), cpuSince(server0, cpuOf(ctx.serverPid))];
@@ -180,7 +192,8 @@ async function bySparky(ctx: Ctx, agent: AgentName, gitFlow: boolean): Promise<S
   const handle = await ctx.env.client.workflow.start('metaOrchestrator', {
     taskQueue: ctx.taskQueue, workflowId: runId, args: [{ plan, options: { cpuTaskQueue: ctx.taskQueue } }],
   });
-  const result = await handle.result() as RunStatus;
+  const limit = overdue(`${agent} under Sparky`);
+  const result = await Promise.race([handle.result() as Promise<RunStatus>, ctx.workerGone, limit.promise]).finally(limit.clear);
   const t1 = performance.now();
   const [bench, worker, server] = [cpuSince(bench0, cpuOf('self')), cpuSince(worker0, cpuOf(ctx.workerPid)), cpuSince(server0, cpuOf(ctx.serverPid))];
   if (result.state !== 'completed') throw new Error(`${agent} under Sparky${gitFlow ? ' (git flow)' : ''}: the run ended ${result.state}: ${result.error ?? JSON.stringify(result.phases[0]?.domains[0]?.workstreams[0]?.steps[0])}`);
@@ -268,9 +281,12 @@ export async function runAgentBench(env: TestWorkflowEnvironment, opts: AgentBen
   let worker: ChildProcess | undefined;
   try {
     worker = await cpuWorkerProcess(env, taskQueue, logDir, { [KEY_VAR]: KEY, SPARKY_RUN_ROOT: '' });
+    const running = worker;
+    const workerGone = new Promise<never>((_, reject) => running.once('exit', (code, signal) => reject(new Error(`the worker process exited (${code ?? signal}) during the agent benchmark`))));
+    workerGone.catch(() => undefined); // told to the run it ends, if one is under way
     const server = serverPid(serverAddress(env));
     if (!server) throw new Error(`the agent benchmark did not find the dev server's process (listening on ${serverAddress(env)})`);
-    const ctx: Ctx = { env, ep, taskQueue, root, logDir, workerPid: worker.pid!, serverPid: server };
+    const ctx: Ctx = { env, ep, taskQueue, root, logDir, workerPid: worker.pid!, serverPid: server, workerGone };
     const rows: BenchRow[] = [];
     for (const agent of agents) {
       log(`· agent step, ${agent} (${AGENT_SESSION_TURNS} turns; by hand, Sparky, Sparky with the git flow; ${reps} repetitions each, interleaved) …`);
