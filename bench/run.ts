@@ -38,6 +38,7 @@ const agents = (arg('--agents')?.split(',') ?? [...AGENTS]) as AgentName[];
 for (const agent of agents) if (!(AGENTS as readonly string[]).includes(agent)) throw new Error(`--agents ${agent}: one of ${AGENTS.join(', ')}`);
 const rows: BenchRow[] = [];
 const started = new Date();
+const loadAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 if (want('orchestration') || want('scale')) {
   const env = await startDevServer();
@@ -62,7 +63,7 @@ if (want('agent')) {
   try { rows.push(...await runAgentBench(env, { reps, agents })); } finally { await env.teardown(); }
 }
 
-const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), loadavgAtStart: loadAtStart };
 const out = resultsFile(arg('--out-dir') ?? path.join(PROJECT_ROOT, 'bench', 'results'), started);
 writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), finished: new Date().toISOString(), machine, options: { only: only ?? PARTS, reps, gates, sizes, agents }, rows }, null, 2)}\n`);
 
@@ -71,5 +72,5 @@ const table = [
   '| --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.name} | ${r.baseline} | ${r.value} | ${r.ratio ?? ''} |`),
 ].join('\n');
-console.log(`\n${table}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.arch}, Node ${machine.node}; load average at the end ${machine.loadavg.join(' ')}\nwrote ${path.relative(PROJECT_ROOT, out) || out}`);
+console.log(`\n${table}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.arch}, Node ${machine.node}; load average at the start ${loadAtStart.join(' ')}, at the end ${machine.loadavg.join(' ')}\nwrote ${path.relative(PROJECT_ROOT, out) || out}`);
 
