@@ -2,7 +2,8 @@
 // activities by these names through proxyActivities; workers register factories that implement them
 // (activities/index.ts). Everything here is plain JSON, because it crosses into workflow history:
 // never put a secret value in these types, only references (see StepBody.secrets).
-import type { GateCheck, NotifyEvent, StepBody, Webhook } from '../plan/schema.ts';
+import type { GateCheck, ModelPrice, NotifyEvent, StepBody, Webhook } from '../plan/schema.ts';
+import type { ScopeBudget } from './agent-spend.ts';
 
 /** Who is running a step, for log paths, idempotency keys and container/compose names. */
 export interface StepContext {
@@ -33,6 +34,37 @@ export interface StepContext {
    * by bob: …"), which the agent's next attempt is told (activities/agent.ts). Set for agent steps only.
    */
   rework?: { reason: string; since: string };
+  /** Agent steps only: what the workflow supervises them with (docs/agents.md). Absent for other kinds. */
+  agent?: AgentSupervision;
+}
+
+/** What an agent step gets from the workflow besides its own fields. */
+export interface AgentSupervision {
+  /** The workstream's, phase's and run's budgets it runs under, with what each spent elsewhere. */
+  budgets?: ScopeBudget[];
+  /** Codex: the plan's price for the step's model (USD per million tokens). */
+  price?: ModelPrice;
+  /** A person's answer to the question the session stopped at (`sparky answer`): told on resume. */
+  answer?: AgentAnswer;
+}
+
+/** An answer to an agent's question: who, what, when (workflow time), and the question it answers. */
+export interface AgentAnswer { by: string; answer: string; question: string; at: string }
+
+/**
+ * What an agent step's failure carries (ApplicationFailure details[0]): its session's spend, and why it
+ * stopped where a person must act — `stalled` (with the last event), `budget` (which one, the figures),
+ * `question` (the question) — which the workflow turns into the workstream's attention cause.
+ */
+export interface AgentFailureDetails {
+  sessionId?: string;
+  turns: number;
+  tokens: number;
+  costUsd?: number;
+  cause: 'verify' | 'max-turns' | 'budget' | 'denied' | 'stalled' | 'failed' | 'question';
+  lastEvent?: { event: string; at?: string };
+  budget?: { scope: string; limit: { usd?: number; tokens?: number; turns?: number }; spent: { usd: number; tokens: number; turns: number } };
+  question?: string;
 }
 
 /** A person's `retry` of a step in attention: who, when (workflow time), and why. */

@@ -2,10 +2,10 @@
 // workflow code (the metaOrchestrator validates its own input), so it must stay free of I/O.
 // Semantic checks that need the whole plan (ids, dependencies, cycles, pools) live in validate.ts.
 import { z } from 'zod';
-import { Duration, EnvName, EnvRef, Estimate, Id, PoolRef, RetryPolicy } from './step-base.ts';
+import { Budget, Duration, EnvName, EnvRef, Estimate, Id, ModelPrice, PoolRef, RetryPolicy } from './step-base.ts';
 import { Step } from './kinds/index.ts';
 
-export { DURATION_RE, Duration, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
+export { Budget, DURATION_RE, Duration, ModelPrice, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
 export { Compensation, Step, StepBody, STEP_KINDS, STEP_SCHEMAS } from './kinds/index.ts';
 export type { StepKindName, StepOfKind } from './kinds/index.ts';
 export { ShellStep } from './kinds/shell.ts';
@@ -26,6 +26,8 @@ export const Workstream = z.strictObject({
   stickyGpu: z.boolean().optional(),
   /** `false`: in a plan with `git`, this workstream gets no worktree or branch (e.g. it creates the repository). */
   git: z.literal(false).optional(),
+  /** What this workstream's agent steps may spend together (all attempts and reworks). */
+  budget: Budget.optional(),
   steps: z.array(Step).min(1, 'a workstream needs at least one step'),
 });
 
@@ -115,6 +117,8 @@ export const Phase = z.strictObject({
   name: z.string().optional(),
   domains: z.array(Domain).min(1, 'a phase needs at least one domain'),
   gate: Gate.optional(),
+  /** What this phase's agent steps may spend together (all attempts and reworks). */
+  budget: Budget.optional(),
 });
 
 /**
@@ -183,6 +187,13 @@ export const Plan = z.strictObject({
    * A plain name takes its keys from the plan's allowedSigners file.
    */
   starters: z.array(Approver).min(1).optional(),
+  /** What the whole run's agent steps may spend together (all attempts and reworks). */
+  budget: Budget.optional(),
+  /**
+   * Prices of models in USD per million tokens, by the name agent steps give in `model` (or
+   * `default` for steps without one): Codex reports tokens only, so its cost is priced from these.
+   */
+  prices: z.record(z.string().min(1), ModelPrice).optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 
@@ -190,6 +201,8 @@ export type Plan = z.infer<typeof Plan>;
 export type Phase = z.infer<typeof Phase>;
 export type Domain = z.infer<typeof Domain>;
 export type Workstream = z.infer<typeof Workstream>;
+export type Budget = z.infer<typeof Budget>;
+export type ModelPrice = z.infer<typeof ModelPrice>;
 export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
 export type GateCheck = z.infer<typeof GateCheck>;

@@ -139,6 +139,7 @@ export function semanticErrors(input: unknown): PlanError[] {
         return `"${refWs}" is neither a (transitive) dependency of "${ws.id}" nor in an earlier phase, so its outputs may not exist yet`;
       };
       checkStep(step, path, false, undefined);
+      checkCodexPrice(step, path, raw);
       const comp = obj(step.compensate);
       if (comp) checkStep(comp, [...path, 'compensate'], true, step);
 
@@ -162,6 +163,18 @@ export function semanticErrors(input: unknown): PlanError[] {
         });
       }
     });
+  }
+
+  /** A codex step under a USD budget needs a price for its model: Codex reports tokens, never cost. */
+  function checkCodexPrice(step: Obj, at: PathSegment[], ws: Obj) {
+    if (step.kind !== 'agent' || step.agent !== 'codex') return;
+    const phase = obj(phases[Number(at[1])]);
+    const usd = [obj(step.budget), obj(ws.budget), obj(phase?.budget), obj(plan!.budget)].some((b) => b?.usd !== undefined);
+    const model = str(step.model) ?? 'default';
+    if (usd && !obj(obj(plan!.prices)?.[model])) {
+      err([...at, 'model'], `a USD budget covers this codex step, and Codex reports tokens only: give its model a price, `
+        + `prices: { ${JSON.stringify(model)}: { input: <USD per million input tokens>, output: <USD per million output tokens> } }`);
+    }
   }
 
   // Pass 4: gates.

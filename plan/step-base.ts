@@ -68,5 +68,22 @@ export const StepCommon = {
   commit: z.string().min(1, 'a commit message must not be empty').optional(),
 };
 
+/**
+ * What agent work may spend (docs/agents.md "Budgets"): USD, tokens (input + output) and model turns,
+ * each optional. On an agent step: its session over all attempts; on a workstream, phase or the plan:
+ * the sum of their agent steps' sessions (attempts and reworks included).
+ */
+export const Budget = z.strictObject({
+  usd: z.number().positive().optional(),
+  tokens: z.number().int().positive().optional(),
+  turns: z.number().int().positive().optional(),
+});
+
+/** A model's price in USD per million tokens (Codex reports tokens only; Sparky prices them). */
+export const ModelPrice = z.strictObject({
+  input: z.number().min(0),
+  output: z.number().min(0),
+});
+
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export type When = z.infer<typeof When>;
