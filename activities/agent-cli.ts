@@ -153,7 +153,7 @@ export function codexLaunch(spec: LaunchSpec): CliLaunch {
     '', '[shell_environment_policy]', 'inherit = "all"', `exclude = [${TOML(CODEX_KEY_VAR)}, "OPENAI_API_KEY"]`,
     // The ask tool (Sparky ends the session at a question, so the call never needs to time out).
     '', `[mcp_servers.${ASK_SERVER}]`, `command = ${TOML(ask.command)}`, `args = [${ask.args.map(TOML).join(', ')}]`,
-    'startup_timeout_sec = 60', 'tool_timeout_sec = 86400',
+    'startup_timeout_sec = 60', 'tool_timeout_sec = 86400', 'default_tools_approval_mode = "approve"', 'startup_readiness = "catalog"',
     `env = { ${Object.entries(ask.env).map(([k, v]) => `${k} = ${TOML(v)}`).join(', ')} }`, '',
   ].join('\n'));
   const common = ['--json', '--skip-git-repo-check', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps'];

@@ -15,7 +15,7 @@ export type Turn =
   | { bash: string; hold?: boolean }
   | { write: { path: string; content: string }; hold?: boolean }
   /** A tool by the CLI's own name and input (e.g. `WebFetch` for Claude Code), for denied-tool cases. */
-  | { tool: { name: string; input: Record<string, unknown> }; hold?: boolean }
+  | { tool: { name: string; input: Record<string, unknown>; /** OpenAI: a namespaced function (Codex's deferred MCP tools). */ namespace?: string }; hold?: boolean }
   | { text: string; hold?: boolean }
   /** Calls Sparky's `ask` tool (whatever name the CLI gives the MCP tool: found in the request's tools). */
   | { ask: string; hold?: boolean }
@@ -102,7 +102,10 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
       else sse(res, 'response.created', { type: 'response.created', response: { id: `resp_${ids}`, object: 'response', status: 'in_progress', model: 'scripted', output: [] } });
       return;
     }
-    const turn2: Answerable = 'ask' in step ? { tool: { name: askToolName(body) ?? 'mcp__sparky__ask', input: { question: step.ask } } } : step;
+    // Claude Code lists the ask tool as mcp__sparky__ask; Codex defers MCP tools into a namespace (mcp__sparky) whose functions are called by namespace and name.
+    const turn2: Answerable = 'ask' in step
+      ? (api === 'anthropic' ? { tool: { name: askToolName(body) ?? 'mcp__sparky__ask', input: { question: step.ask } } } : { tool: { namespace: 'mcp__sparky', name: 'ask', input: { question: step.ask } } })
+      : step;
     if (api === 'anthropic') anthropicAnswer(res, turn2, ids, usage);
     else openaiAnswer(res, turn2, ids, usage);
     res.end();
@@ -195,7 +198,8 @@ function openaiAnswer(res: Out, step: Answerable, n: number, usage: { input: num
     const [name, args] = 'bash' in step ? ['exec_command', { cmd: step.bash }]
       : 'write' in step ? ['exec_command', { cmd: `mkdir -p "$(dirname ${shellQuote(step.write.path)})" && printf %s ${shellQuote(step.write.content)} > ${shellQuote(step.write.path)}` }]
         : [step.tool.name, step.tool.input];
-    item = { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}`, name, arguments: JSON.stringify(args), status: 'completed' };
+    const namespace = 'tool' in step ? step.tool.namespace : undefined;
+    item = { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}`, ...(namespace ? { namespace } : {}), name, arguments: JSON.stringify(args), status: 'completed' };
   }
   const response = { id: `resp_${n}`, object: 'response', status: 'in_progress', model: 'scripted', output: [] as unknown[] };
   sse(res, 'response.created', { type: 'response.created', response });
