@@ -370,7 +370,7 @@ export function createAgentRunner(deps: RunnerDeps) {
           const message = `verify \`${argv.join(' ')}\` ${why}:\n${shortTail(check.tail, 2_000).trimEnd()}`;
           state.pending = { cause: 'verify', message };
           writeState(stateFile, state);
-          throw fail(AGENT_FAILURES.verify, `${label}: ${message}\n(retry resumes the agent's session with this failure)`, true, { sessionId: state.sessionId, cause: 'verify' });
+          throw fail(AGENT_FAILURES.verify, `${label}: ${message}\n(retry resumes the agent's session with this failure)`, true, failDetails('verify'));
         }
       }
 

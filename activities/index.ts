@@ -36,6 +36,11 @@ export interface ActivityDeps {
   justBin?: string;
   /** Webhook notifications: the environment URLs and tokens come from, retry waits (tests shorten them). */
   notify?: NotifyDeps;
+  /**
+   * This worker's host task queue (workers/cpu.ts: `<queue>-host-<SPARKY_HOST>`), which it also serves:
+   * a workstream whose worktree (or agent session) this worker made runs its later steps there.
+   */
+  hostTaskQueue?: string;
 }
 
 /** Step and check runners, plus the git flow's activities (git runs where the repository is: CPU workers). */
@@ -69,7 +74,11 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
     return runByKind(runners, inRunDir(original, 'step'));
   }
 
+  const git = createGitActivities();
+  const host = deps.hostTaskQueue ? { hostTaskQueue: deps.hostTaskQueue } : {};
   return {
-    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), ...createGitActivities(),
+    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), ...git,
+    gitPrepareWorkstream: async (input) => ({ ...await git.gitPrepareWorkstream(input), ...host }),
+    claimHost: async () => host,
   };
 }

@@ -147,6 +147,11 @@ export interface NotifyEventData {
   };
   decision?: { approver: string; decision: string; comment?: string; fingerprint?: string };
   error?: string;
+  /**
+   * An agent's question (event `attention` when it is asked, `escalated` when nobody answered in time):
+   * which step, the question, whom it is for (empty: anyone), its deadline, and who it escalated to.
+   */
+  question?: { step: string; text: string; to: string[]; deadline?: string; escalatedTo?: string[] };
 }
 
 export interface NotifyInput {
@@ -167,4 +172,9 @@ export interface SparkyActivities {
   runStep(input: StepActivityInput): Promise<StepResult>;
   runGateCheck(input: GateCheckInput): Promise<GateCheckResult>;
   notify(input: NotifyInput): Promise<NotifyResult>;
+  /**
+   * The host task queue of the worker that runs it (`<cpu queue>-host-<host>`), or none: a workstream
+   * without a worktree whose steps keep state on their host (agent sessions) is placed with it.
+   */
+  claimHost(input: Record<string, never>): Promise<{ hostTaskQueue?: string }>;
 }

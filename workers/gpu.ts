@@ -73,6 +73,7 @@ function leased(members: GpuPoolMember[], checks: SparkyActivities): SparkyActiv
     },
     runGateCheck: (input) => checks.runGateCheck(input),
     notify: (input) => checks.notify(input),
+    claimHost: async () => ({}), // GPU workers hold no worktrees
   };
 }
 

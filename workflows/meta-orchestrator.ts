@@ -18,12 +18,14 @@ import { fromSignal, resolveKind } from './decisions/resolve.ts';
 import { revisePlan } from './decisions/revision.ts';
 import { reworkGate } from './decisions/rework.ts';
 import { abortRun, recheckGate } from './decisions/run-actions.ts';
+import { answerQuestion } from './decisions/answer.ts';
+import { Questions } from './questions.ts';
 import { stepAction } from './decisions/step-actions.ts';
 import { errorMessage } from './errors.ts';
 import { GateKeeper, runGate } from './gate.ts';
 import { mergePhase, publishPhase, removeRunGit, startPhaseGit } from './git-flow.ts';
 import {
-  abortSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, planQuery, recheckGateSignal,
+  abortSignal, answerQuestionSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, planQuery, recheckGateSignal,
   rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, revisePlanUpdate, reworkGateSignal, skipStepSignal, statusQuery,
   type ResolveAction,
 } from './messages.ts';
@@ -36,7 +38,7 @@ import { RunSigning } from './signing.ts';
 import { runState, runText, TERMINAL } from './run-text.ts';
 import { Saga, type CompensationReport } from './saga.ts';
 import { StatusIndex } from './status-index.ts';
-import { initialStatus, now, type RunState } from './status.ts';
+import { initialStatus, now, planBudgets, type RunState } from './status.ts';
 import { validateRunInput, type MetaInput } from './validate-input.ts';
 import { Visibility } from './visibility.ts';
 import { count } from '../common/plural.ts';
@@ -68,6 +70,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   if (signing.starter) status.startedBy = signing.starter;
   const notifier = new Notifier(() => plan, status, cpuTaskQueue, () => refresh());
   let lastState = status.state;
+  let announced = false; // a question's own notification went out: no second, generic one for the same change
   const saga = new Saga();
   const index = new StatusIndex(status, saga);
   const relay = new Relay();
@@ -87,7 +90,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state,
       gatesPassed: status.phases.flatMap((p) => (p.gate?.state === 'approved' || p.gate?.state === 'merge-conflict' ? [p.gate.id] : [])) });
     visibility.setDetails(status.waitingFor);
-    if (status.state === 'attention' && lastState !== 'attention') void notifier.run('attention');
+    if (status.state === 'attention' && lastState !== 'attention' && !announced) void notifier.run('attention');
+    announced = false;
     lastState = status.state;
   };
 
@@ -111,11 +115,14 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     recheckGate: recheckGate({ status, log, gates }),
     abort: abortRun({ status, log, work, onAbort: () => `onAbort ${status.onAbort}` }),
     rework: reworkGate({ status, log, gates, signing }),
+    answer: answerQuestion({ status, index, relay, log }),
   };
+  const questions = new Questions(index, notifier, () => refresh());
   const revision = revisePlan({
     status, plan: () => plan, signing, gates, notifier, log, index, relay, active, childId,
     adopt: (next) => {
       plan = next;
+      status.budgets = planBudgets(next);
       Object.assign(runCtx, { defaults: next.defaults ?? {}, pools: next.pools ?? {}, env: next.env ?? {} });
       phaseDeps.plan = next;
       phaseDeps.onFailure = status.onFailure;
@@ -135,7 +142,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   pipeline.onSignal(recheckGateSignal, kinds.recheckGate, '{gate, by}: run a gate\'s failed checks again after a fix', operator('recheckGate'));
   pipeline.onSignal(abortSignal, kinds.abort, '{by, reason}: end the run; onAbort says whether finished steps are undone', operator('abort'));
   pipeline.onSignal(reworkGateSignal, kinds.rework, '{gate, by, reason, rework: [workstream…]}: send finished workstreams of a gate\'s phase back (checks failed, or the gate waits)', operator('rework'));
-  pipeline.onUpdate(resolveUpdate, resolveKind(kinds), '{action: retryStep|skipStep|recheckGate|abort|rework, step?, gate?, by, comment?, rework?}: answers at once; refuses what cannot apply');
+  pipeline.onSignal(answerQuestionSignal, kinds.answer, '{step: "<workstream>/<step>", by, answer}: answer the question an agent step stopped at; its session resumes with the answer', operator('answer'));
+  pipeline.onUpdate(resolveUpdate, resolveKind(kinds), '{action: retryStep|skipStep|recheckGate|abort|rework|answer, step?, gate?, by, comment?, rework?, answer?}: answers at once; refuses what cannot apply');
   pipeline.onUpdate(revisePlanUpdate, revision, '{plan, by, comment?, signedAt?, signatures?}: take a corrected plan; refuses changes to what already ran, and unsigned changes to approvals, keys, git, notify or baseDir, with every reason');
 
   // ── pause, progress ──
@@ -153,7 +161,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
         relay.send(msg.phaseId, waiting.filter((id) => active.has(id)), dependencyFinishedSignal,
           { workstreams: [{ id: workstreamId, outputs: index.byWorkstream.get(workstreamId) ?? {} }] });
       }
-    });
+    }, (ws) => { if (questions.asked(ws)) announced = true; });
     refresh();
   });
 

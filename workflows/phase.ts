@@ -17,6 +17,7 @@ import type { Relay } from './relay.ts';
 import { DEFAULT_CONTINUE_AS_NEW_AFTER, DEFAULT_MAX_PARALLEL, type RunContext, type RunOptions } from './run-context.ts';
 import type { StatusIndex } from './status-index.ts';
 import { now, type Attention, type PhaseStatus } from './status.ts';
+import { domainSpendInput, hostsOf, runBudgets } from './spend.ts';
 import { errorMessage } from './errors.ts';
 
 export interface PhaseDeps {
@@ -63,8 +64,11 @@ export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDep
     const outputs: Record<string, Record<string, unknown>> = {};
     for (const ref of findOutputRefs(domain.workstreams)) Object.assign(outputs, index.byWorkstream.get(ref.workstream));
     const held = Object.fromEntries(domain.workstreams.filter((ws) => rerun?.held[ws.id]).map((ws) => [ws.id, rerun!.held[ws.id]]));
+    const hosts = hostsOf(status, domain.id);
+    const spend = domainSpendInput(index, phase.id, domain.id);
     return {
-      run: { ...run, phaseId: phase.id }, domain, externalDeps: [...external, ...externalDone], outputs, paused: deps.paused(),
+      run: { ...run, phaseId: phase.id, ...runBudgets(plan, phase) }, domain,
+      ...(hosts ? { hosts } : {}), ...(spend ? { spend } : {}), externalDeps: [...external, ...externalDone], outputs, paused: deps.paused(),
       maxParallel: domain.maxParallel ?? plan.defaults?.maxParallel ?? DEFAULT_MAX_PARALLEL,
       continueAsNewAfter: deps.options.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER,
       onFailure: deps.onFailure, revision: deps.revision, skipped: deps.skipped,

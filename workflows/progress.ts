@@ -20,7 +20,7 @@ export interface SagaEntry {
 }
 
 export type ProgressEvent =
-  | { type: 'workstream'; workstreamId: string; state: WorkstreamState; at: string; error?: string; attention?: Attention }
+  | { type: 'workstream'; workstreamId: string; state: WorkstreamState; at: string; error?: string; attention?: Attention; /** its host task queue, once chosen */ host?: string }
   | {
     type: 'step'; workstreamId: string; step: StepStatus;
     /** Full outputs of a finished step (for later substitutions and gate metric checks). */
@@ -35,11 +35,12 @@ export interface DependencyFinished {
   workstreams: { id: string; outputs: Record<string, Record<string, unknown>> }[];
 }
 
-export interface StepDecision { workstream: string; step: string; action: 'retry' | 'skip'; by: string; reason?: string }
+/** `answer`: with a retry, a person's answer to the agent's question (the session resumes told it). */
+export interface StepDecision { workstream: string; step: string; action: 'retry' | 'skip'; by: string; reason?: string; answer?: string }
 
 export interface ReviseDomain {
   domain: Domain;
   revision: number;
   /** Plan-level settings the revision may have changed (they apply to steps that start from now on). */
-  run?: Pick<RunContext, 'defaults' | 'pools' | 'env'>;
+  run?: Pick<RunContext, 'defaults' | 'pools' | 'env' | 'budgets' | 'prices'>;
 }

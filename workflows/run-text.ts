@@ -5,6 +5,7 @@ import { waitText } from './gate.ts';
 import { worktreeHelp } from '../common/git-flow.ts';
 import type { GateStatus, RunState, RunStatus, WorkstreamStatus } from './status.ts';
 import { count } from '../common/plural.ts';
+import { spendLines } from './spend.ts';
 
 export const TERMINAL: RunState[] = ['completed', 'failed', 'cancelled', 'aborted'];
 
@@ -32,6 +33,12 @@ export function needingAttention(status: RunStatus): WorkstreamStatus[] {
 export interface TextContext { runWorkflowId: string; sagaSize: number }
 
 export function runText(status: RunStatus, ctx: TextContext): string {
+  const spend = spendLines(status);
+  const text = stateText(status, ctx);
+  return spend.length ? `${text}\n${spend.join('\n')}` : text;
+}
+
+function stateText(status: RunStatus, ctx: TextContext): string {
   const id = ctx.runWorkflowId;
   switch (status.state) {
     case 'completed': case 'failed': case 'cancelled': case 'aborted':
@@ -68,7 +75,15 @@ export function attentionText(status: RunStatus, id: string): string {
   for (const ws of needingAttention(status).slice(0, 5)) {
     const a = ws.attention;
     const step = `${ws.id}/${a?.step ?? ws.steps.find((s) => s.state === 'failed')?.id ?? '?'}`;
-    const what = a?.cause === 'rework' ? `${ws.id} waits for rework (${a.reason.split('\n')[0]})` : `${step} failed: ${(a?.reason ?? ws.error ?? '').split('\n')[0]}`;
+    const what = a?.cause === 'rework' ? `${ws.id} waits for rework (${a.reason.split('\n')[0]})`
+      : a?.cause === 'question' || a?.cause === 'stalled' || a?.cause === 'budget' ? `${a.reason.split('\n')[0]}${a.question?.escalated ? ` [escalated${a.question.escalated.to.length ? ` to ${a.question.escalated.to.join(', ')}` : ''}]` : ''}`
+        : `${step} failed: ${(a?.reason ?? ws.error ?? '').split('\n')[0]}`;
+    if (a?.cause === 'question') {
+      lines.push(`needs attention: ${what}`,
+        `  answer: \`sparky answer ${id} ${step} "…" --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name answerQuestion --input '{"step":"${step}","by":"NAME","answer":"…"}'\``,
+        `  skip: \`sparky skip ${id} ${step} --as NAME --reason WHY\``);
+      continue;
+    }
     lines.push(`needs attention: ${what}`,
       ...(a?.git ? worktreeHelp(a.git, (c) => `\`${c}\``).map((l) => `  ${l}`) : []),
       `  retry: \`sparky retry ${id} ${step} --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name retryStep --input '{"step":"${step}","by":"NAME"}'\``,

@@ -29,6 +29,11 @@ export class StatusIndex {
     }
   }
 
+  /** The run's status this index keeps. */
+  get run(): RunStatus {
+    return this.status;
+  }
+
   workstream(id: string): WorkstreamStatus | undefined {
     return this.workstreams.get(id);
   }
@@ -44,7 +49,7 @@ export class StatusIndex {
   }
 
   /** Applies one report; calls `succeeded` for each workstream that just finished successfully. */
-  apply(msg: DomainProgress, succeeded: (workstreamId: string) => void): void {
+  apply(msg: DomainProgress, succeeded: (workstreamId: string) => void, attended?: (ws: WorkstreamStatus) => void): void {
     const domain = this.domain(msg.phaseId, msg.domainId);
     if (!domain) return;
     for (const ev of msg.events) {
@@ -59,6 +64,8 @@ export class StatusIndex {
         if (ws.state === 'succeeded') continue; // delivered twice: the first one counted
         ws.state = ev.state;
         ws.attention = ev.state === 'attention' ? ev.attention : undefined;
+        if (ev.host) ws.host = ev.host;
+        if (ev.state === 'attention' && ev.attention) attended?.(ws);
         if (ev.state === 'running') { ws.startedAt ??= ev.at; ws.error = undefined; ws.finishedAt = undefined; }
         else if (ev.state === 'attention') ws.error = ev.error ?? ev.attention?.reason;
         else { ws.finishedAt = ev.at; ws.error = ev.error; }

@@ -6,6 +6,7 @@ import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
 import type { WorktreePlace } from '../common/git-flow.ts';
+import type { BudgetLimits, Spend } from '../common/agent-spend.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -39,19 +40,34 @@ export interface StepStatus {
   revision?: number;
   /** Git flow: the commit holding what the step changed (its `commit`), or why there is none. */
   commit?: string;
+  /** Agent steps: what the step's session spent so far (all attempts and reworks). */
+  spend?: Spend;
 }
+
+/** Why a workstream waits for a person (docs/orchestration.md "Attention", docs/agents.md). */
+export type AttentionCause = 'failed' | 'rework' | 'stalled' | 'budget' | 'question';
 
 /** Why a workstream waits for a person, and for which step. */
 export interface Attention {
   /** The step a retry runs again (or a skip skips). */
   step: string;
-  /** `failed`: the step failed for good; `rework`: a gate's rejection reopened the workstream. */
-  cause: 'failed' | 'rework';
+  /**
+   * `failed`: the step failed for good; `rework`: a gate's rejection reopened the workstream; agent
+   * steps: `stalled` (no event for stallAfter: its process tree was ended), `budget` (a budget was
+   * reached: the figures in `budget`), `question` (the agent asked a person: `question`).
+   */
+  cause: AttentionCause;
   /** In words: the step's error (first lines) or "rework requested by bob: …". */
   reason: string;
   since: string;
   /** Git flow: where the failed step ran (worktree, branch, base commit); texts add how to bring a fix in. */
   git?: WorktreePlace;
+  /** `stalled`: the agent's last event before it went quiet, and when. */
+  lastEvent?: { event: string; at?: string };
+  /** `budget`: which budget (`step`, `workstream WS`, `phase P`, `run`), its limits and what was spent. */
+  budget?: { scope: string; limit: BudgetLimits; spent: Spend };
+  /** `question`: what the agent asked, whom for (empty: anyone), and when it escalates or escalated. */
+  question?: { text: string; to: string[]; askedAt: string; timeout?: string; deadline?: string; escalate?: string[]; escalated?: { at: string; to: string[] } };
 }
 
 export interface WorkstreamStatus {
@@ -66,6 +82,8 @@ export interface WorkstreamStatus {
   attention?: Attention;
   /** How many times a gate's rejection reopened this workstream. */
   reworks?: number;
+  /** The host task queue its steps run on (chosen at its first step: where its worktree and agent sessions are). */
+  host?: string;
   steps: StepStatus[];
 }
 
@@ -109,7 +127,7 @@ export interface AuditEntry {
 export interface DecisionEntry {
   at: string;
   surface: 'signal' | 'update';
-  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan' | 'rework';
+  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan' | 'rework' | 'answer';
   by: string;
   step?: string;
   gate?: string;
@@ -239,8 +257,20 @@ export interface RunStatus {
   /** Operator decisions about steps, gates and the run: the audit of fix-and-continue. */
   decisions: DecisionEntry[];
   phases: PhaseStatus[];
+  /** The plan's agent budgets (run, per phase, per workstream), when it has any: shown against the spend. */
+  budgets?: PlanBudgets;
   compensations: CompensationStatus[];
   counts: { phases: number; domains: number; workstreams: number; steps: number; finishedWorkstreams: number };
+}
+
+export interface PlanBudgets { run?: BudgetLimits; phases?: Record<string, BudgetLimits>; workstreams?: Record<string, BudgetLimits> }
+
+/** The plan's budgets in one place (undefined when it has none). */
+export function planBudgets(plan: Plan): PlanBudgets | undefined {
+  const phases = Object.fromEntries(plan.phases.filter((p) => p.budget).map((p) => [p.id, p.budget as BudgetLimits]));
+  const workstreams = Object.fromEntries(plan.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.filter((w) => w.budget).map((w) => [w.id, w.budget as BudgetLimits]))));
+  if (!plan.budget && Object.keys(phases).length === 0 && Object.keys(workstreams).length === 0) return undefined;
+  return { ...(plan.budget ? { run: plan.budget } : {}), ...(Object.keys(phases).length ? { phases } : {}), ...(Object.keys(workstreams).length ? { workstreams } : {}) };
 }
 
 export function now(): string {
@@ -254,6 +284,8 @@ export function initialStatus(plan: Plan, runWorkflowId: string, domainId: (phas
     onFailure: plan.onFailure ?? 'ask', onAbort: plan.onAbort ?? 'compensate', revision: 0, revisions: [], decisions: [],
     phases, compensations: [], counts: { phases: 0, domains: 0, workstreams: 0, steps: 0, finishedWorkstreams: 0 },
   };
+  const budgets = planBudgets(plan);
+  if (budgets) status.budgets = budgets;
   recount(status);
   return status;
 }
