@@ -278,7 +278,7 @@ export function createAgentRunner(deps: RunnerDeps) {
         const heartbeat = () => {
           const spent = sessionSpend();
           return {
-            sessionId: progress.sessionId, turns: spent.turns, tokens: spent.tokens,
+            step: `${ctx.workstreamId}/${ctx.stepId}`, sessionId: progress.sessionId, turns: spent.turns, tokens: spent.tokens,
             ...(spent.usd > 0 ? { costUsd: Number(spent.usd.toFixed(6)) } : {}),
             state: question ? 'asking' : progress.tool ? 'running a tool' : 'thinking',
             tool: progress.tool ?? null, head: head ?? null, lastEvent: progress.lastEvent ?? null, lastEventAt: progress.lastEventAt ?? null,

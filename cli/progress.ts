@@ -7,6 +7,9 @@ import { DEFAULT_ADDRESS, temporalAddress, webUiText } from './connection.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
 import { count } from '../common/plural.ts';
 import { worktreeHelp } from '../common/git-flow.ts';
+import { spendText } from '../common/agent-spend.ts';
+import { spendLines } from '../workflows/spend.ts';
+import { liveText, type AgentLive } from './agent-live.ts';
 
 const STEP_MARK: Record<string, string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
@@ -63,6 +66,16 @@ export function attentionHelp(status: RunStatus): string {
     const step = `${ws.id}/${ws.attention?.step ?? '?'}`;
     const failed = ws.steps.find((s) => s.id === ws.attention?.step && s.state === 'failed');
     const input = JSON.stringify({ step, by: 'NAME' });
+    if (ws.attention?.cause === 'question') {
+      const q = ws.attention.question;
+      const answer = JSON.stringify({ step, by: 'NAME', answer: '…' });
+      out.push(`${step} asks ${q?.to.length ? q.to.join(', ') : 'a person'}: ${q?.text ?? ws.attention.reason}`
+        + `${q?.escalated ? `  [escalated${q.escalated.to.length ? ` to ${q.escalated.to.join(', ')}` : ''} at ${q.escalated.at}]` : q?.deadline ? `  (escalates at ${q.deadline})` : ''}`,
+      `  sparky:   npx sparky answer ${id} ${step} "…" --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
+      `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name answerQuestion --input '${answer}'`,
+      `  Web UI:   ${web(`answerQuestion ${answer}`)}`);
+      continue;
+    }
     out.push(ws.attention?.cause === 'rework'
       ? `${ws.id} waits for rework: ${ws.attention.reason}`
       : `${step} needs attention: ${(ws.attention?.reason ?? ws.error ?? '').split('\n')[0]}`);
@@ -102,8 +115,23 @@ export function waitingGate(status: RunStatus): GateStatus | undefined {
   return status.phases.map((p) => p.gate).find((g): g is GateStatus => g?.state === 'waiting');
 }
 
-/** The whole run as a tree of lines. */
-export function renderStatus(status: RunStatus): string {
+/** An agent step's state in words: running (from its heartbeat), waiting for a person, stalled, over budget. */
+export function agentState(status: RunStatus, wsId: string, s: StepStatus, live?: Map<string, AgentLive>): string | undefined {
+  if (s.kind !== 'agent') return undefined;
+  const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.id === wsId);
+  const a = ws?.state === 'attention' && ws.attention?.step === s.id ? ws.attention : undefined;
+  const spent = s.spend ? `; spent ${spendText(s.spend)}` : '';
+  if (a?.cause === 'question') return `waiting for a person (${a.question?.to.length ? a.question.to.join(', ') : 'anyone'}) since ${a.since}${a.question?.escalated ? ', escalated' : ''}${spent}`;
+  if (a?.cause === 'stalled') return `stalled (last event ${a.lastEvent ? `${a.lastEvent.event} at ${a.lastEvent.at ?? '?'}` : 'none'})${spent}`;
+  if (a?.cause === 'budget') return `budget reached (${a.budget?.scope ?? ''})${spent}`;
+  const beat = live?.get(`${wsId}/${s.id}`);
+  if (s.state === 'running' && beat) return liveText(beat);
+  if (s.state === 'running') return `starting${spent}`;
+  return s.spend ? `spent ${spendText(s.spend)}` : undefined;
+}
+
+/** The whole run as a tree of lines (`live`: running agent steps' last heartbeats, cli/agent-live.ts). */
+export function renderStatus(status: RunStatus, live?: Map<string, AgentLive>): string {
   const lines: string[] = [];
   lines.push(`${status.runWorkflowId}  plan ${status.plan}  ${status.state.toUpperCase()}${status.paused ? ' (paused)' : ''}`);
   if (status.waitingFor) lines.push(`  ${status.waitingFor}`);
@@ -123,6 +151,8 @@ export function renderStatus(status: RunStatus): string {
         for (const s of ws.steps) {
           const story = stepStory(s);
           if (story) lines.push(`      ${s.id}: ${story}`);
+          const agent = agentState(status, ws.id, s, live);
+          if (agent) lines.push(`      ${s.id} (agent): ${agent}`);
         }
       }
     }
@@ -142,6 +172,7 @@ export function renderStatus(status: RunStatus): string {
     lines.push(`plan revisions: ${status.revisions.map((r) => `${r.revision} by ${r.by}${r.comment ? ` (${r.comment})` : ''}: ${r.changes.join(', ')}`).join('; ')}`);
   }
   if (status.error) lines.push(`error: ${status.error}`);
+  lines.push(...spendLines(status));
   const gate = waitingGate(status);
   if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
   if (status.state === 'attention') lines.push('', attentionHelp(status));
@@ -211,18 +242,29 @@ function flatten(status: RunStatus): Flat {
   flat.set('run', `${status.state}${status.paused ? ' (paused)' : ''}`);
   for (const phase of status.phases) {
     flat.set(`phase ${phase.id}`, phase.state);
-    for (const d of phase.domains) for (const w of d.workstreams) for (const s of w.steps) flat.set(`${w.id}/${s.id}`, describeStep(s));
+    for (const d of phase.domains) {
+      for (const w of d.workstreams) {
+        for (const s of w.steps) {
+          flat.set(`${w.id}/${s.id}`, describeStep(s));
+          // An agent step waiting for a person, stalled or over budget (a running one's heartbeat changes every second: not a line each).
+          const agent = s.state !== 'running' && w.state === 'attention' ? agentState(status, w.id, s) : undefined;
+          if (agent) flat.set(`${w.id}/${s.id} (agent)`, agent);
+        }
+      }
+    }
     if (phase.gate) flat.set(`gate ${phase.gate.id}`, `${phase.gate.state} ${phase.gate.approvals.length}/${phase.gate.required}`);
   }
   for (const c of status.compensations) flat.set(`compensate ${c.of}`, c.state);
+  const spend = spendLines(status);
+  if (spend.length) flat.set('agent spend', spend.map((l) => l.trim()).join('; ').replace(/^agent spend: /, ''));
   return flat;
 }
 
 function describeStep(s: StepStatus): string {
   if (s.state === 'skipped') return s.skippedReason?.startsWith('skipped') ? s.skippedReason : `skipped: ${s.skippedReason ?? ''}`;
-  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}`;
+  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}${s.spend ? `; spent ${spendText(s.spend)}` : ''}`;
   const story = stepStory(s);
-  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}`;
+  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}${s.spend ? `; spent ${spendText(s.spend)}` : ''}`;
   return `${s.state}${story && s.state !== 'pending' ? `; ${story}` : ''}`;
 }
 
@@ -232,8 +274,8 @@ export class ProgressPrinter {
   private lastGateHelp = '';
   constructor(private readonly tty = Boolean(process.stdout.isTTY) && !process.env.CI) {}
 
-  update(status: RunStatus): void {
-    if (this.tty) { logUpdate(renderStatus(status)); return; }
+  update(status: RunStatus, live?: Map<string, AgentLive>): void {
+    if (this.tty) { logUpdate(renderStatus(status, live)); return; }
     const now = flatten(status);
     const time = new Date().toISOString().slice(11, 19);
     for (const [key, value] of now) {

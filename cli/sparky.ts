@@ -69,6 +69,10 @@ program.command('status <run>')
   .option('--watch', 'follow it live until it ends')
   .action(action(async (run: string, opts) => (await import('./status.ts')).statusCommand(run, opts)));
 
+program.command('watch <run>')
+  .description('follow a run live until it ends (sparky status --watch): steps, gates, what agents do and spend')
+  .action(action(async (run: string) => (await import('./status.ts')).statusCommand(run, { watch: true })));
+
 const signing = (cmd: Command) => cmd
   .option('--key <file>', 'sign the decision with this ed25519 key (ssh-keygen -Y sign), or its .pub when ssh-agent holds it')
   .option('--signature <file>', 'send a signature made elsewhere over `sparky statement` output (ssh-keygen -Y sign -n sparky-gate)')
@@ -96,6 +100,12 @@ program.command('retry <run> <step>')
   .option('--comment <text>', 'what was fixed')
   .action(action(async (run: string, step: string, opts: { as: string; comment?: string }) =>
     (await import('./resolve.ts')).resolveCommand(run, { action: 'retryStep', step, by: opts.as, comment: opts.comment })));
+
+program.command('answer <run> <step> <answer>')
+  .description('answer the question an agent step asked (<workstream>/<step>): the same session resumes with the answer')
+  .requiredOption('--as <name>', 'who answers (the step\'s ask.to, when it names people)')
+  .action(action(async (run: string, step: string, answer: string, opts: { as: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'answer', step, by: opts.as, answer })));
 
 program.command('skip <run> <step>')
   .description('skip a step in attention; its workstream goes on with the next step')
