@@ -176,13 +176,18 @@ export const GateCheck = z.discriminatedUnion('kind', [
   z.strictObject({ ...CheckCommon, kind: z.literal('http'), url: z.string().url(), expectStatus: z.number().int().optional() }),
 ]);
 
-/** An OpenSSH ed25519 public key line: `ssh-ed25519 AAAA… [comment]` (checked in semantic-rules.ts). */
-export const SshPublicKeyLine = z.string().regex(/^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$/, 'an OpenSSH ed25519 public key: "ssh-ed25519 AAAA… [comment]" (ssh-keygen -t ed25519; other key types are not supported)');
+/**
+ * Either kind of key a person's decisions may be signed with: an OpenSSH ed25519 key, or a passkey
+ * (`webauthn AAAA… [comment]`, the line the board prints when one is registered; common/webauthn.ts).
+ * The blob is checked in semantic-rules.ts.
+ */
+export const KeyLine = z.string().regex(/^(ssh-ed25519|webauthn) [A-Za-z0-9+/=]+( .*)?$/,
+  'an OpenSSH ed25519 public key ("ssh-ed25519 AAAA… [comment]", ssh-keygen -t ed25519) or a passkey ("webauthn AAAA… [comment]", registered on the Sparky board); other key types are not supported');
 
-/** A name, or a name with the key(s) their decisions must be signed with. */
+/** A name, or a name with the key(s) their decisions must be signed with (SSH ed25519 keys and/or passkeys). */
 export const Approver = z.union([
   z.string().min(1),
-  z.strictObject({ name: z.string().min(1), key: z.union([SshPublicKeyLine, z.array(SshPublicKeyLine).min(1)]) }),
+  z.strictObject({ name: z.string().min(1), key: z.union([KeyLine, z.array(KeyLine).min(1)]) }),
 ]);
 
 /** An environment variable on the worker that holds a secret (a token, a webhook URL): never the value. */
