@@ -313,6 +313,15 @@ export const Plan = z.strictObject({
    * A plain name takes its keys from the plan's allowedSigners file.
    */
   starters: z.array(Approver).min(1).optional(),
+  /**
+   * What the board and `sparky report` flag (docs/board.md): a running workstream with no step started
+   * or finished for `stalledAfter` (default 24h), and one past `overrunPercent` (default 150) of the high
+   * end of its estimate. Tells people; changes nothing in the run.
+   */
+  tracking: z.strictObject({
+    stalledAfter: Duration.optional(),
+    overrunPercent: z.number().int().min(100, 'overrunPercent is a share of the estimate: 100 or more (150 = half again as long)').optional(),
+  }).optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 
