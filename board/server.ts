@@ -101,6 +101,7 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
       throw new HttpError(404, `no action at ${url.pathname}`);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not served`);
+    if (url.pathname === '/favicon.ico') { res.writeHead(204, SECURITY_HEADERS); res.end(); return; }
     const page = STATIC[url.pathname];
     if (page) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': page.type });

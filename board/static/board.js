@@ -10,10 +10,13 @@ const main = () => $('#main');
 let stream;
 let current = { route: '', run: undefined, detail: undefined };
 
-/** Builds an element: h('div.cls', {attr}, children…). Text is always text (never HTML). */
+/** Builds an element: h('div#id.cls', {attr}, children…). Text is always text (never HTML). */
 function h(tag, attrs = {}, ...children) {
-  const [name, ...classes] = tag.split('.');
+  const [, name, rest] = /^([a-z0-9]+)(.*)$/.exec(tag);
   const el = document.createElement(name);
+  const id = /#([\w-]+)/.exec(rest);
+  if (id) el.id = id[1];
+  const classes = [...rest.matchAll(/\.([\w-]+)/g)].map((m) => m[1]);
   if (classes.length) el.className = classes.join(' ');
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === undefined || v === null || v === false) continue;
@@ -108,7 +111,7 @@ function renderRuns(runs) {
         h('td', {}, [r.phase, r.gate].filter(Boolean).join(' · ')),
         h('td', {}, when(r.startTime)),
         h('td', {}, webUiLink(r.webUi, 'Web UI ↗')))))));
-  main().replaceChildren(h('h1', {}, 'Runs'), runs.length ? sections : h('p.muted', {}, 'No Sparky runs on this server yet: `npx sparky run <plan>`.'));
+  main().replaceChildren(h('h1', {}, 'Runs'), ...(runs.length ? sections : [h('p.muted', {}, 'No Sparky runs on this server yet: `npx sparky run <plan>`.')]));
 }
 
 // ── one run ──
@@ -160,7 +163,7 @@ function graph(g) {
       s('text', { x: x + 8, y: y + 17, 'font-weight': 700 }, n.label),
       s('text', { x: x + 8, y: y + 33 }, (n.sub ?? '').slice(0, 30))));
   }
-  svg.prepend(s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }, s('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#90a4ae' }))));
+  svg.prepend(s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto' }, s('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#90a4ae' }))));
   return h('div#graph-wrap', {}, svg);
 }
 
