@@ -5,7 +5,7 @@
 // passkey registered and a gate approved with it through Chromium's virtual authenticator (CDP
 // WebAuthn) and counted by the workflow, a forged and a replayed assertion refused, `sparky verify`
 // accepting the run, a cross-site POST refused, and a page that loses the server saying so and
-// coming back. Saves the README's screenshots (docs/images/board-*.png; see test/web/web-ui.test.ts
+// coming back; `sparky report` on the same run as the waiting list. Saves the README's screenshots (docs/images/board-*.png; see test/web/web-ui.test.ts
 // for the policy: replaced when missing or with SPARKY_UPDATE_SCREENSHOTS=1).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -173,6 +173,22 @@ test('live: a workstream changes state on the page without a reload; the waiting
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: `${RESULTS}/board-waiting.png`, fullPage: false });
   screenshot(`${RESULTS}/board-waiting.png`);
+  // sparky report: the same data as the board, as markdown and as JSON.
+  const report = (format: string) => execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'report', id, '--since', '1d', '--format', format],
+    { env: { TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: 'default', SPARKY_UI_URL: WEB_UI }, reject: false, all: true });
+  const md = await report('md');
+  assert.equal(md.exitCode, 0, md.all);
+  assert.match(md.stdout, /^# board-live — report of \d{4}-\d{2}-\d{2}/);
+  assert.match(md.stdout, /\| ✅ \| WS-A waits for a file \(done this period\) \| build \/ model \| 1\/1 steps \(100%\) \|/);
+  assert.match(md.stdout, /\| ⚪ \| WS-D \| ship \/ integration \| 0\/1 steps/);
+  assert.match(md.stdout, /- \*\*gate gate-1\*\*: 0 of 2 approvals — waits for alice, bob, carol since /);
+  const json = JSON.parse((await report('json')).stdout) as { summary: { done: number; workstreams: number }; decisionsNeeded: { id: string; who: string[] }[]; webUi: string };
+  assert.deepEqual(json.summary, { done: 3, underWay: 0, notStarted: 1, workstreams: 4, percent: 75 });
+  assert.deepEqual(json.decisionsNeeded.map((d) => [d.id, d.who]), [['gate-1', ['alice', 'bob', 'carol']]]);
+  assert.equal(json.webUi, `${WEB_UI}/namespaces/default/workflows/${id}`);
+  const bad = await report('html');
+  assert.equal(bad.exitCode, 2);
+  assert.match(bad.all!, /--format must be md or json, not "html"/);
   await env.client.workflow.getHandle(id).terminate('done');
 });
 
