@@ -4,7 +4,7 @@ import { parseDuration } from '../plan/durations.ts';
 import { runView } from '../board/model.ts';
 import { buildReport, reportMarkdown } from '../board/report.ts';
 import { BoardSource } from '../board/source.ts';
-import { CliError, connectClient, webUiRunUrl } from './connection.ts';
+import { CliError, connectClient, findWebUi, webUiRunUrl } from './connection.ts';
 import { resolveRun } from './runs.ts';
 
 export async function reportCommand(run: string, opts: { since?: string; format?: string }): Promise<number> {
@@ -16,6 +16,7 @@ export async function reportCommand(run: string, opts: { since?: string; format?
   const client = await connectClient();
   const handle = await resolveRun(client, run);
   const { status, plan } = await new BoardSource(client).run(handle.workflowId);
+  await findWebUi();
   const report = buildReport(runView(status, plan, Date.now()), { now: Date.now(), sinceMs, window, webUi: webUiRunUrl(handle.workflowId) });
   process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : reportMarkdown(report));
   return 0;
