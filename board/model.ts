@@ -100,6 +100,8 @@ export interface RunView {
   gates: GateView[];
   steps: StepView[];
   audit: AuditLine[];
+  /** Agent steps' spend (their outputs costUsd, tokens, turns), when the run has agent steps. */
+  spend?: { usd: number; tokens: number; turns: number; steps: number };
   error?: string;
 }
 
@@ -192,10 +194,18 @@ export function runView(status: RunStatus, plan: Plan | undefined, now: number):
     }
   }
   waiting.sort((a, b) => (a.since ?? '').localeCompare(b.since ?? ''));
+  const agents = steps.filter((st) => st.kind === 'agent');
+  const num = (v: string | undefined) => (v !== undefined && Number.isFinite(Number(v)) ? Number(v) : 0);
+  const spend = agents.length ? {
+    usd: Number(agents.reduce((n, st) => n + num(st.outputs?.costUsd), 0).toFixed(6)),
+    tokens: agents.reduce((n, st) => n + num(st.outputs?.tokens), 0),
+    turns: agents.reduce((n, st) => n + num(st.outputs?.turns), 0), steps: agents.length,
+  } : undefined;
   return {
     id: status.runWorkflowId, plan: status.plan, state: status.state, waitingFor: status.waitingFor, startedAt: status.startedAt, finishedAt: status.finishedAt,
     currentPhase: status.currentPhase, revision: status.revision, planDigest: status.planDigest, startedBy: status.startedBy, counts: status.counts,
     thresholds, criticalPath: analysis?.criticalPath.path ?? [], gantt, waiting, gates: gateViews(status, plan), steps, audit: auditOf(status), error: status.error,
+    ...(spend ? { spend } : {}),
   };
 }
 

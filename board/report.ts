@@ -34,6 +34,8 @@ export interface RunReport {
   workstreams: ReportRow[];
   decisionsNeeded: { kind: string; id: string; what: string; who: string[]; since?: string }[];
   happened: { at: string; who: string; text: string }[];
+  /** Agent steps' spend so far (when the run has agent steps). */
+  spend?: RunView['spend'];
   webUi?: string;
 }
 
@@ -77,6 +79,7 @@ export function buildReport(view: RunView, opts: { now: number; sinceMs: number;
     workstreams: rows,
     decisionsNeeded: view.waiting.map((w) => ({ kind: w.kind, id: w.id, what: w.what, who: w.who, ...(w.since ? { since: w.since } : {}) })),
     happened: view.audit.filter((a) => a.at >= since).map((a) => ({ at: a.at, who: a.who, text: a.text })),
+    ...(view.spend ? { spend: view.spend } : {}),
     ...(opts.webUi ? { webUi: opts.webUi } : {}),
   };
 }
@@ -87,6 +90,7 @@ export function reportMarkdown(r: RunReport): string {
   const lines = [
     `# ${r.plan} — report of ${r.generatedAt.slice(0, 10)}`, '',
     `Run \`${r.run}\` is **${r.state}**: ${r.summary.done} of ${r.summary.workstreams} workstreams done (✅), ${r.summary.underWay} under way (🟡), ${r.summary.notStarted} not started (⚪); ${r.summary.percent}% of the steps.`
+      + (r.spend ? ` Agent spend: $${r.spend.usd.toFixed(2)}, ${r.spend.tokens} tokens in ${r.spend.steps} agent step${r.spend.steps === 1 ? '' : 's'}.` : '')
       + (r.webUi ? ` [Temporal Web UI](${r.webUi})` : ''), '',
     '## Workstreams', '',
     '| | workstream | phase / domain | progress | actual / estimate | blockers |',

@@ -123,6 +123,7 @@ function renderRun(d) {
     h('p', {}, h('b', {}, d.plan), ` · revision ${d.revision} · started ${when(d.startedAt)}${d.startedBy ? ` by ${d.startedBy.name}${d.startedBy.fingerprint ? ` (${d.startedBy.fingerprint})` : ''}` : ''} · `,
       `${d.counts.finishedWorkstreams}/${d.counts.workstreams} workstreams done · `, webUiLink(d.webUi)),
     h('p.waitingfor', {}, d.waitingFor),
+    d.spend ? h('p#spend', {}, `agent spend: $${d.spend.usd.toFixed(2)} · ${d.spend.tokens} tokens · ${d.spend.turns} turns in ${d.spend.steps} agent step${d.spend.steps === 1 ? '' : 's'}`) : undefined,
     d.error ? h('pre', {}, d.error) : undefined,
     h('h2', {}, 'Waiting for people'), waitingList(d),
     h('h2', {}, 'Graph ', h('span.muted', {}, `(critical path: ${d.criticalPath.join(' → ') || 'none'}; laid out by dagre)`)), graph(d.graph),
@@ -216,11 +217,11 @@ function gatePanel(d, g) {
 }
 
 function stepsTable(d) {
-  return h('table#steps', {}, h('tr', {}, ['step', 'kind', 'state', 'attempts', 'started', 'finished', 'log'].map((t) => h('th', {}, t))),
+  return h('table#steps', {}, h('tr', {}, ['step', 'kind', 'state', 'attempts', 'started', 'finished', 'log (an agent\'s: its transcript)'].map((t) => h('th', {}, t))),
     d.steps.map((st) => h('tr', { 'data-step': `${st.workstream}/${st.id}` },
-      h('td', {}, `${st.workstream}/${st.id}`), h('td', {}, st.kind), h('td', {}, badge(st.state), st.lastError ? h('div.muted', {}, st.lastError.split('\n')[0].slice(0, 160)) : ''),
+      h('td', {}, `${st.workstream}/${st.id}`), h('td', {}, st.kind, st.kind === 'agent' && st.outputs?.costUsd ? h('div.muted', {}, `$${st.outputs.costUsd}`) : ''), h('td', {}, badge(st.state), st.lastError ? h('div.muted', {}, st.lastError.split('\n')[0].slice(0, 160)) : ''),
       h('td', {}, st.attempts ?? ''), h('td', {}, when(st.startedAt)), h('td', {}, when(st.finishedAt)),
-      h('td', {}, st.state !== 'pending' ? h('details', { 'data-key': `log:${st.workstream}/${st.id}`, ontoggle: (e) => loadLog(d, st, e.currentTarget) }, h('summary', {}, 'log'), h('pre.log', {}, '…')) : ''))));
+      h('td', {}, st.state !== 'pending' ? h('details', { 'data-key': `log:${st.workstream}/${st.id}`, ontoggle: (e) => loadLog(d, st, e.currentTarget) }, h('summary', {}, st.kind === 'agent' ? 'transcript' : 'log'), h('pre.log', {}, '…')) : ''))));
 }
 
 async function loadLog(d, st, el) {

@@ -93,6 +93,14 @@ test('the report: ✅ 🟡 ⚪ per workstream, progress, blockers, decisions nee
   assert.match(md, /^# model — report of 2026-12-02/);
   assert.match(md, /\| ✅ \| A \(done this period\) \| p1 \/ d \| 2\/2 steps \(100%\) \| 1\.0h \/ 2h \(50%\) \| — \|/);
   assert.match(md, /- \*\*gate g1\*\*: 1 of 2 approvals — waits for bob since/);
+  assert.equal(r.spend, undefined, 'no agent steps, no spend line');
+  // Agent steps: their outputs' cost, tokens and turns add up on the board and in the report.
+  const withAgents = status(p);
+  Object.assign(withAgents.phases[0].domains[0].workstreams[0].steps[0], { kind: 'agent', outputs: { costUsd: '0.125', tokens: '1200', turns: '3' } });
+  Object.assign(withAgents.phases[0].domains[0].workstreams[2].steps[0], { kind: 'agent', outputs: { costUsd: '0.5', tokens: '800', turns: '2' } });
+  const spent = buildReport(runView(withAgents, p, T0 + 30 * H), { now: T0 + 30 * H, sinceMs: H, window: '1h' });
+  assert.deepEqual(spent.spend, { usd: 0.625, tokens: 2000, turns: 5, steps: 2 });
+  assert.match(reportMarkdown(spent), /Agent spend: \$0\.63, 2000 tokens in 2 agent steps\./);
   const fresh = buildReport(runView(initialStatus(p, 'x', (a, b) => `${a}/${b}`), p, Date.now()), { now: Date.now(), sinceMs: H, window: '1h' });
   assert.deepEqual(fresh.workstreams.map((w) => w.mark), ['⚪', '⚪', '⚪']);
 });
