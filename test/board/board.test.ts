@@ -267,7 +267,7 @@ test('a passkey registered on the page approves a gate through Chromium\'s virtu
     await gateItem.locator('button[data-action="approve"]').click();
     await page.fill('#dialog input[name="comment"]', 'signed in the browser');
     await page.click('#dialog-ok');
-    const statement = await page.locator('#statement').innerText();
+    const statement = await page.locator('#statement').textContent() ?? '';
     await page.click('#dialog-ok'); // sign with passkey
     await until('the page to send the decision', async () => sent, (v) => v !== '');
     await page.unroute('**/api/runs/*/decide');
@@ -321,6 +321,15 @@ test('a passkey registered on the page approves a gate through Chromium\'s virtu
   assert.equal(verify.exitCode, 0, verify.all);
   assert.match(verify.all!, new RegExp(`✔ verified +approve +by alice with ${vote.fingerprint!.replace(/[+/]/g, '\\$&')}`));
   assert.match(verify.all!, /every gate decision verifies/);
+  // sparky attest: the passkey decision in the in-toto statement, with its statement and signature type.
+  const attest = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'attest', id],
+    { env: { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' }, reject: false, all: true });
+  assert.equal(attest.exitCode, 0, attest.all);
+  const decisions = (JSON.parse(attest.stdout) as { predicate: { gates: { decisions: { approver: string; verdict: string; signatureType?: string; statement?: string }[] }[] } }).predicate.gates[0].decisions;
+  const alices = decisions.find((d) => d.approver === 'alice')!;
+  assert.equal(alices.verdict, 'verified');
+  assert.equal(alices.signatureType, 'webauthn');
+  assert.equal(alices.statement, statement, 'the page showed exactly the statement the passkey signed and verify rebuilt');
   await env.client.workflow.getHandle(other).terminate('done');
 });
 
