@@ -132,7 +132,11 @@ function renderRun(d) {
     h('h2', {}, 'Steps'), stepsTable(d),
     h('h2', {}, 'Audit'), auditTable(d));
   main().replaceChildren(view);
+  // Open panels stay open across live redraws (an open log is read again: its toggle event reloads it).
   for (const key of open) { const el = document.querySelector(`details[data-key="${CSS.escape(key)}"]`); if (el) el.open = true; }
+  // Each vote's verification (what sparky verify says), fetched again whenever the votes change.
+  const votes = d.gates.reduce((n, g) => n + g.votes.length, 0);
+  if (votes > 0 && current.verifiedVotes !== `${d.id}:${votes}`) { current.verifiedVotes = `${d.id}:${votes}`; void verify(d, true); }
 }
 
 function waitingList(d) {
@@ -239,13 +243,14 @@ function auditTable(d) {
     d.audit.map((a) => h('tr', { class: a.ignored ? 'ignored' : '' }, h('td', {}, when(a.at)), h('td', {}, a.who), h('td', {}, a.text))));
 }
 
-async function verify(d) {
+async function verify(d, quiet = false) {
   try {
     const report = await api(`/api/runs/${encodeURIComponent(d.id)}/verify`);
+    if (current.run !== d.id) return;
     current.verify = { run: d.id, report };
-    banner(report.ok ? 'every gate decision verifies (sparky verify)' : `verification: ${report.problems.join('; ') || 'a decision failed'}`, report.ok ? 'info' : 'error');
+    if (!quiet || !report.ok) banner(report.ok ? 'every gate decision verifies (sparky verify)' : `verification: ${report.problems.join('; ') || 'a decision failed to verify'}`, report.ok ? 'info' : 'error');
     if (current.detail) renderRun(current.detail);
-  } catch (err) { banner(err.message); }
+  } catch (err) { if (!quiet) banner(err.message); }
 }
 
 // ── actions: the same updates as the CLI ──
