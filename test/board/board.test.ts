@@ -5,7 +5,8 @@
 // passkey registered and a gate approved with it through Chromium's virtual authenticator (CDP
 // WebAuthn) and counted by the workflow, a forged and a replayed assertion refused, `sparky verify`
 // accepting the run, a cross-site POST refused, and a page that loses the server saying so and
-// coming back; `sparky report` on the same run as the waiting list. Saves the README's screenshots (docs/images/board-*.png; see test/web/web-ui.test.ts
+// coming back; refusals word for word as the CLI's; `sparky report` on the same run as the waiting
+// list; `sparky board` on its own with the CLI's connection settings. Saves the README's screenshots (docs/images/board-*.png; see test/web/web-ui.test.ts
 // for the policy: replaced when missing or with SPARKY_UPDATE_SCREENSHOTS=1).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -207,7 +208,15 @@ test('a retry from the page clears the attention item and the run goes on', asyn
   const item = page.locator('#waiting li[data-kind="attention"][data-id="WS-05/build"]');
   await item.waitFor({ timeout: 60_000 });
   assert.match(await item.innerText(), /failed/);
-  // Retrying before the fix: the workflow takes it (the step fails again and comes back to attention).
+  // A decision that cannot apply is refused with the workflow's words, the same as the CLI's.
+  const wrong = await fetch(`${board.url}/api/runs/${id}/resolve`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Sparky-Board': '1', Origin: board.url }, body: JSON.stringify({ action: 'skipStep', step: 'WS-05/nope', by: 'dana', comment: 'x' }) });
+  assert.equal(wrong.status, 409);
+  const boardSays = (await wrong.json() as { error: string }).error;
+  const cli = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'skip', id, 'WS-05/nope', '--as', 'dana', '--reason', 'x'],
+    { env: { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' }, reject: false, all: true });
+  assert.equal(cli.exitCode, 4, cli.all);
+  assert.match(boardSays, /^refused: /);
+  assert.ok(cli.all!.includes(boardSays), `the CLI says the same:\n${cli.all}\nboard: ${boardSays}`);
   writeFileSync(fixed, 'fixed');
   await item.locator('button[data-action="retry"]').click();
   await page.fill('#dialog input[name="comment"]', 'created the file');
@@ -218,9 +227,6 @@ test('a retry from the page clears the attention item and the run goes on', asyn
   assert.equal(result.state, 'completed');
   const s = await status(id);
   assert.deepEqual(s.decisions.map((d) => [d.action, d.by, d.surface, d.comment]), [['retryStep', 'dana', 'update', 'created the file']]);
-  // A refusal comes back word for word: retrying the finished step.
-  const refused = await fetch(`${board.url}/api/runs/${id}/resolve`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Sparky-Board': '1', Origin: board.url }, body: JSON.stringify({ action: 'retryStep', step: 'WS-05/build', by: 'dana' }) });
-  assert.ok(refused.status === 409 || refused.status === 502, `status ${refused.status}`);
 });
 
 /** What the page POSTs to /decide, flipped in the signature's middle byte. */
@@ -390,4 +396,33 @@ test('a page that loses the board says so, retries, and is live again when it is
   await page.locator('#conn.down').filter({ hasText: /unreachable — retrying/ }).waitFor({ timeout: 30_000 });
   board = await startBoard({ client: env.client, port, webUiUrl: WEB_UI, pollMs: 500 });
   await page.locator('#conn.live').waitFor({ timeout: 30_000 });
+});
+
+test('sparky board on its own: the CLI\'s connection settings (a TLS file it cannot read is named), 127.0.0.1 by default, the runs it finds', async (t) => {
+  if (skipReason || !env) { t.skip(skipReason); return; }
+  const sparky = path.join(PROJECT_ROOT, 'cli', 'sparky.ts');
+  const bad = await execa(process.execPath, ['--import', 'tsx', sparky, 'board', '--port', '0'],
+    { env: { TEMPORAL_ADDRESS: env.address, TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'no-such.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'no-such-key.pem') }, reject: false, all: true, timeout: 60_000 });
+  assert.equal(bad.exitCode, 2, bad.all);
+  assert.match(bad.all!, /TEMPORAL_TLS_CLIENT_CERT_PATH=.*no-such\.pem: cannot read the client certificate/);
+  const id = `sparky-board-cli-${Date.now().toString(36)}`;
+  await startRun(env.client, { name: 'board-cli', phases: [{ id: 'p', domains: [{ id: 'd', workstreams: [{ id: 'W', steps: [{ id: 's', kind: 'shell', run: ['true'] }] }] }] }] }, id);
+  const port = await freePort();
+  const proc = execa(process.execPath, ['--import', 'tsx', sparky, 'board', '--port', String(port), '--web-ui', WEB_UI],
+    { env: { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' }, reject: false, all: true });
+  let out = '';
+  proc.all!.on('data', (c: Buffer) => { out += c.toString(); });
+  try {
+    await until('the board\'s banner', async () => out, (o) => /Sparky board +http:\/\/localhost:\d+/.test(o), 60_000);
+    assert.match(out, new RegExp(`Sparky board +http://localhost:${port} +\\(runs on default`));
+    const runs = await until('the run in the board\'s list', async () => await (await fetch(`http://127.0.0.1:${port}/api/runs`)).json() as { id: string; plan: string; webUi: string }[],
+      (list) => list.some((r) => r.id === id && r.plan === 'board-cli'));
+    assert.ok(runs.every((r) => r.webUi.startsWith(`${WEB_UI}/namespaces/default/workflows/`)));
+    // Bound to 127.0.0.1 only: another address of this machine does not answer.
+    const other = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (other) await assert.rejects(fetch(`http://${other}:${port}/`, { signal: AbortSignal.timeout(3000) }));
+  } finally {
+    proc.kill('SIGTERM');
+    await proc;
+  }
 });
