@@ -201,7 +201,7 @@ function gatePanel(d, g) {
   const verdicts = current.verify?.run === d.id ? current.verify.report.decisions.filter((x) => x.gate === g.id) : [];
   return h('section.gate', { 'data-gate': g.id },
     h('h3', {}, `${g.id} (phase ${g.phase}) `, badge(g.state), g.round !== undefined ? h('span.muted', {}, ` round ${g.round}`) : '', ` · ${g.approvals.length}/${g.required} approvals`,
-      g.preventSelfApproval ? ' · preventSelfApproval' : '', g.escalated ? ' · escalated' : ''),
+      g.preventSelfApproval ? ' · preventSelfApproval' : '', g.escalated ? ' · escalated' : '', ' · ', webUiLink(d.webUi, 'Web UI ↗')),
     g.waitingSince ? h('p.muted', {}, `waiting since ${when(g.waitingSince)}${g.deadline ? ` · deadline ${when(g.deadline)}` : ''}`) : undefined,
     h('div.cols', {},
       h('div', {}, h('b', {}, 'approvers'), h('ul.approvers', {}, g.approvers.map((a) => h('li', { 'data-approver': a.name },
@@ -224,7 +224,7 @@ function stepsTable(d) {
   return h('table#steps', {}, h('tr', {}, ['step', 'kind', 'state', 'attempts', 'started', 'finished', 'log (an agent\'s: its transcript)'].map((t) => h('th', {}, t))),
     d.steps.map((st) => h('tr', { 'data-step': `${st.workstream}/${st.id}` },
       h('td', {}, `${st.workstream}/${st.id}`), h('td', {}, st.kind, st.kind === 'agent' && st.outputs?.costUsd ? h('div.muted', {}, `$${st.outputs.costUsd}`) : ''), h('td', {}, badge(st.state), st.lastError ? h('div.muted', {}, st.lastError.split('\n')[0].slice(0, 160)) : ''),
-      h('td', {}, st.attempts ?? ''), h('td', {}, when(st.startedAt)), h('td', {}, when(st.finishedAt)),
+      h('td', {}, st.attempts ?? ''), h('td', {}, when(st.startedAt)), h('td', {}, when(st.finishedAt), ' ', webUiLink(d.webUi, '↗')),
       h('td', {}, st.state !== 'pending' ? h('details', { 'data-key': `log:${st.workstream}/${st.id}`, ontoggle: (e) => loadLog(d, st, e.currentTarget) }, h('summary', {}, st.kind === 'agent' ? 'transcript' : 'log'), h('pre.log', {}, '…')) : ''))));
 }
 
