@@ -68,15 +68,25 @@ export function runGraph(status: RunStatus, plan: Plan | undefined, criticalPath
   const known = new Set(g.nodes());
   const kept = edges.filter(([a, b]) => known.has(a) && known.has(b) && a !== b);
   for (const [a, b] of kept) g.setEdge(a, b);
-  dagre.layout(g);
-  const nodes: GraphNode[] = g.nodes().map((id) => {
-    const n = g.node(id) as { x: number; y: number; width: number; height: number };
-    return { ...labels.get(id)!, x: n.x, y: n.y, width: n.width, height: n.height };
-  });
-  const out: GraphEdge[] = g.edges().map((e) => ({
-    from: e.v, to: e.w, critical: criticalEdges.has(`${e.v}→${e.w}`),
-    points: ((g.edge(e) as { points?: { x: number; y: number }[] }).points ?? []).map((p) => ({ x: Math.round(p.x), y: Math.round(p.y) })),
-  }));
-  const graph = g.graph() as { width?: number; height?: number };
-  return { width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0), nodes, edges: out };
+  // The layout depends on the structure only (not on states): the live page asks every second, so the
+  // same structure is laid out once.
+  const key = JSON.stringify([g.nodes().map((id) => [id, g.parent(id) ?? '']), kept]);
+  let layout = layouts.get(key);
+  if (!layout) {
+    dagre.layout(g);
+    const graph = g.graph() as { width?: number; height?: number };
+    layout = {
+      width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0),
+      boxes: new Map(g.nodes().map((id) => { const n = g.node(id) as { x: number; y: number; width: number; height: number }; return [id, { x: n.x, y: n.y, width: n.width, height: n.height }]; })),
+      edges: g.edges().map((e) => ({ from: e.v, to: e.w, points: ((g.edge(e) as { points?: { x: number; y: number }[] }).points ?? []).map((p) => ({ x: Math.round(p.x), y: Math.round(p.y) })) })),
+    };
+    if (layouts.size >= 32) layouts.delete(layouts.keys().next().value!);
+    layouts.set(key, layout);
+  }
+  const nodes: GraphNode[] = [...layout.boxes].map(([id, box]) => ({ ...labels.get(id)!, ...box }));
+  const out: GraphEdge[] = layout.edges.map((e) => ({ ...e, critical: criticalEdges.has(`${e.from}→${e.to}`) }));
+  return { width: layout.width, height: layout.height, nodes, edges: out };
 }
+
+interface Layout { width: number; height: number; boxes: Map<string, { x: number; y: number; width: number; height: number }>; edges: { from: string; to: string; points: { x: number; y: number }[] }[] }
+const layouts = new Map<string, Layout>();
