@@ -36,23 +36,11 @@ export const Domain = z.strictObject({
   workstreams: z.array(Workstream).min(1, 'a domain needs at least one workstream'),
 });
 
-const CheckCommon = { id: Id, name: z.string().optional(), timeout: Duration.optional() };
-export const GateCheck = z.discriminatedUnion('kind', [
-  z.strictObject({ ...CheckCommon, kind: z.literal('command'), run: z.array(z.string()).min(1, 'argv must not be empty'), cwd: z.string().optional() }),
-  z.strictObject({
-    ...CheckCommon, kind: z.literal('file'), path: z.string().min(1),
-    /** Optional JSON field check: a dotted path into the file's JSON. */
-    field: z.string().optional(),
-    equals: z.unknown().optional(), atLeast: z.number().optional(), atMost: z.number().optional(),
-  }),
-  z.strictObject({
-    ...CheckCommon, kind: z.literal('metric'),
-    /** `<workstream>.<step>.<output key>` (dotted path allowed after the step). */
-    metric: z.string().min(1),
-    atLeast: z.number().optional(), atMost: z.number().optional(), equals: z.unknown().optional(),
-  }),
-  z.strictObject({ ...CheckCommon, kind: z.literal('http'), url: z.string().url(), expectStatus: z.number().int().optional() }),
-]);
+import { GateCheck } from './checks/index.ts';
+
+export { GateCheck };
+export { CHECK_KINDS, CHECK_SCHEMAS } from './checks/index.ts';
+export type { CheckKindName, CheckOfKind } from './checks/index.ts';
 
 /**
  * Either kind of key a person's decisions may be signed with: an OpenSSH ed25519 key, or a passkey
@@ -206,7 +194,6 @@ export type Domain = z.infer<typeof Domain>;
 export type Workstream = z.infer<typeof Workstream>;
 export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
-export type GateCheck = z.infer<typeof GateCheck>;
 export type Approval = z.infer<typeof Approval>;
 export type Approver = z.infer<typeof Approver>;
 export type Webhook = z.infer<typeof Webhook>;
