@@ -167,7 +167,8 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
       const b = (k: string) => { const v = typeof a?.[k] === 'string' ? base64UrlDecode(a[k] as string) : undefined; if (!v) throw new HttpError(400, `assertion.${k} must be base64url`); return v; };
       const assertion = { credentialId: b('credentialId'), authenticatorData: b('authenticatorData'), clientDataJSON: b('clientDataJSON'), signature: b('signature') };
       // The workflow checks the origin against the passkey's relying party; the board refuses early what came from elsewhere.
-      const origin = (JSON.parse(fromUtf8(assertion.clientDataJSON)) as { origin?: string }).origin;
+      let origin: string | undefined;
+      try { origin = (JSON.parse(fromUtf8(assertion.clientDataJSON)) as { origin?: string }).origin; } catch { throw new HttpError(400, 'assertion.clientDataJSON is not JSON'); }
       if (origin !== originOf(req)) throw new HttpError(400, `the assertion was made on ${origin}, not on this board (${originOf(req)})`);
       Object.assign(input, { signature: armorAssertion(assertion), signedAt: str(body.signedAt) });
     } else if (str(body.signature)) {
@@ -235,7 +236,7 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
 /** A passkey just created on the page: its SPKI becomes the plan line. */
 function registerPasskey(body: Record<string, unknown>, hostHeader: string) {
   const name = str(body.name)?.trim();
-  if (!name || !/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new HttpError(400, 'name: the approver name the plan uses (letters, digits, . _ @ -)');
+  if (!name || !/^[A-Za-z0-9._@ -]{1,64}$/.test(name)) throw new HttpError(400, 'name: the approver name the plan uses (letters, digits, spaces, . _ @ -)');
   const spki = typeof body.publicKey === 'string' ? base64UrlDecode(body.publicKey) : undefined;
   const credentialId = typeof body.credentialId === 'string' ? base64UrlDecode(body.credentialId) : undefined;
   const clientData = typeof body.clientDataJSON === 'string' ? base64UrlDecode(body.clientDataJSON) : undefined;
@@ -248,11 +249,11 @@ function registerPasskey(body: Record<string, unknown>, hostHeader: string) {
   if (typeof client.origin !== 'string' || !originAllowed(client.origin, rpId)) throw new HttpError(400, `a passkey for ${rpId} cannot be made on ${client.origin}: open the board at http://localhost:PORT (or https on its host name)`);
   const point = pointFromSpki(spki);
   if ('error' in point) throw new HttpError(400, point.error);
-  const comment = `${name}@${rpId}`;
+  const comment = `${name.replace(/ /g, '_')}@${rpId}`;
   const line = webauthnKeyLine({ point, rpId, credentialId, comment });
   const parsed = parseListedKey(line);
   if ('error' in parsed) throw new HttpError(400, parsed.error);
-  return { name, rpId, line, yaml: `- { name: ${name}, key: "${line}" }`, note: `Add it to the gate's approvers (or beside an ssh-ed25519 key as key: [ …, "${line.split(' ').slice(0, 2).join(' ')}" ]), then sign on this board at ${client.origin}.` };
+  return { name, rpId, line, yaml: `- { name: ${JSON.stringify(name)}, key: "${line}" }`, note: `Add it to the gate's approvers (or beside an ssh-ed25519 key as key: [ …, "${line.split(' ').slice(0, 2).join(' ')}" ]), then sign on this board at ${client.origin}.` };
 }
 
 function str(v: unknown): string | undefined {
