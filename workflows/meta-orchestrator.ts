@@ -163,6 +163,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
       }
     }, (ws) => { if (questions.asked(ws)) announced = true; });
     refresh();
+    questions.announce();
   });
 
   upsertMemo({ sparky: { plan: plan.name, version: plan.version, phases: plan.phases.map((p) => p.id), counts: status.counts } });

@@ -10,20 +10,33 @@ import { now, type WorkstreamStatus } from './status.ts';
 
 export class Questions {
   private readonly seen = new Set<string>();
+  private fresh: { wsId: string; key: string }[] = [];
 
   constructor(private readonly index: StatusIndex, private readonly notifier: Notifier, private readonly onChange: () => void) {}
 
-  /** A workstream entered attention: a new question is announced (true) and its escalation timed. */
+  /** A workstream entered attention: true for a new question (announced by `announce`, after the status is refreshed). */
   asked(ws: WorkstreamStatus): boolean {
     const a = ws.attention;
     if (a?.cause !== 'question' || !a.question) return false;
     const key = `${ws.id}/${a.step} ${a.question.askedAt}`;
     if (this.seen.has(key)) return false; // reported again (a child's continue-as-new): announced already
     this.seen.add(key);
-    const q = a.question;
-    this.notifier.question('attention', { step: `${ws.id}/${a.step}`, text: q.text, to: q.to, ...(q.deadline ? { deadline: q.deadline } : {}) });
-    if (q.deadline) void this.escalateAt(ws.id, key, Date.parse(q.deadline));
+    this.fresh.push({ wsId: ws.id, key });
     return true;
+  }
+
+  /** Tells the webhooks about the new questions (with the run's current words) and times their escalation. */
+  announce(): void {
+    const fresh = this.fresh;
+    this.fresh = [];
+    for (const { wsId, key } of fresh) {
+      const ws = this.index.workstream(wsId);
+      const a = ws?.attention;
+      if (!ws || !a?.question) continue;
+      const q = a.question;
+      this.notifier.question('attention', { step: `${ws.id}/${a.step}`, text: q.text, to: q.to, ...(q.deadline ? { deadline: q.deadline } : {}) });
+      if (q.deadline) void this.escalateAt(ws.id, key, Date.parse(q.deadline));
+    }
   }
 
   private async escalateAt(wsId: string, key: string, at: number): Promise<void> {
