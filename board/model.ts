@@ -167,7 +167,9 @@ export function runView(status: RunStatus, plan: Plan | undefined, now: number):
           const question = cause === 'question';
           waiting.push({
             kind: question ? 'question' : 'attention', id: ws.attention.step.includes('/') ? ws.attention.step : `${ws.id}/${ws.attention.step}`,
-            what: ws.attention.reason, who: [OPERATOR], since: ws.attention.since, cause,
+            what: ws.attention.reason, since: ws.attention.since, cause,
+            // A question is for the people its step's ask.to names (and ask.escalate once escalated); anything else, an operator.
+            who: question && ws.attention.question?.to.length ? [...ws.attention.question.to, ...(ws.attention.question.escalated?.to ?? [])] : [OPERATOR],
             actions: question ? ['answer', 'skip', 'abort'] : ['retry', 'skip', 'abort'],
           });
         }
