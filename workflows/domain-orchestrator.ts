@@ -17,7 +17,7 @@ import type { AgentAnswer, StepRetry } from '../common/activity-types.ts';
 import type { Spend } from '../common/agent-spend.ts';
 import type { Domain, Step } from '../plan/schema.ts';
 import {
-  dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, startDomainSignal,
+  budgetSpendSignal, dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, startDomainSignal,
   stepDecisionSignal,
 } from './messages.ts';
 import { gpuOfPinnedQueue, resolvePool, type QueueTarget } from './pools.ts';
@@ -137,6 +137,9 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   const spend: Record<string, Spend> = { ...input.spend?.steps, ...carry.spend };
   const answers = new Map(Object.entries(carry.answers ?? {}));
   const hosts: Record<string, string> = { ...input.hosts, ...carry.hosts };
+  // What the phase and the run spent outside this child (at its start, then as the parent relays it).
+  let outside = input.spend ? { phase: input.spend.phase, run: input.spend.run } : undefined;
+  setHandler(budgetSpendSignal, (msg) => { if (msg?.phase && msg.run) outside = { phase: msg.phase, run: msg.run }; });
   for (const [wsId, entry] of attention) {
     if (entry.attention.cause === 'rework') rework.set(wsId, { reason: entry.attention.reason, since: entry.attention.since });
   }
@@ -266,7 +269,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
           // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
           const told = body.kind === 'agent' ? rework.get(ws.id) : undefined;
-          const agent = body.kind === 'agent' ? agentSupervision({ run, ws, step: body, spend, before: input.spend, answer: answers.get(ws.id) }) : undefined;
+          const agent = body.kind === 'agent' ? agentSupervision({ run, ws, step: body, spend, before: outside, answer: answers.get(ws.id) }) : undefined;
           let result;
           try {
             result = await runStepActivity({
@@ -377,6 +380,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         await condition(allHandlersFinished);
         return await continueAsNew<typeof domainOrchestrator>({
           ...input, run, domain, revision, outputs, paused, held: undefined,
+          ...(outside ? { spend: { steps: {}, ...outside } } : {}),
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
             attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped, tries,

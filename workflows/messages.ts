@@ -73,5 +73,7 @@ export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
 export const reviseDomainSignal = defineSignal<[ReviseDomain]>('reviseDomain');
 /** parent → parked child: its phase starts now; what to run (a child started before its phase waits for this). */
 export const startDomainSignal = defineSignal<[DomainInput]>('startDomain');
+/** parent → child (plans with phase or run budgets): what the phase and the run spent outside the child, as agent steps report it. */
+export const budgetSpendSignal = defineSignal<[{ phase: { usd: number; tokens: number; turns: number }; run: { usd: number; tokens: number; turns: number } }]>('budgetSpend');
 /** A domain child's own status (its slice of the run). */
 export const domainStatusQuery = defineQuery<unknown, [Record<string, never>?]>('domainStatus');

@@ -20,12 +20,13 @@ import { reworkGate } from './decisions/rework.ts';
 import { abortRun, recheckGate } from './decisions/run-actions.ts';
 import { answerQuestion } from './decisions/answer.ts';
 import { Questions } from './questions.ts';
+import { domainSpendInput } from './spend.ts';
 import { stepAction } from './decisions/step-actions.ts';
 import { errorMessage } from './errors.ts';
 import { GateKeeper, runGate } from './gate.ts';
 import { mergePhase, publishPhase, removeRunGit, startPhaseGit } from './git-flow.ts';
 import {
-  abortSignal, answerQuestionSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, planQuery, recheckGateSignal,
+  abortSignal, answerQuestionSignal, approveGateSignal, budgetSpendSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, planQuery, recheckGateSignal,
   rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, revisePlanUpdate, reworkGateSignal, skipStepSignal, statusQuery,
   type ResolveAction,
 } from './messages.ts';
@@ -118,6 +119,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     answer: answerQuestion({ status, index, relay, log }),
   };
   const questions = new Questions(index, notifier, () => refresh());
+  const runCtxBudgeted = () => plan.budget !== undefined || plan.phases.some((p) => p.budget !== undefined);
   const revision = revisePlan({
     status, plan: () => plan, signing, gates, notifier, log, index, relay, active, childId,
     adopt: (next) => {
@@ -164,6 +166,15 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     }, (ws) => { if (questions.asked(ws)) announced = true; });
     refresh();
     questions.announce();
+    // Phase and run budgets: the phase's other children learn what was spent outside them.
+    if (runCtxBudgeted() && msg.events.some((e) => e.type === 'step' && e.step.spend)) {
+      for (const d of plan.phases.find((p) => p.id === msg.phaseId)?.domains ?? []) {
+        const id = childId(msg.phaseId, d.id);
+        if (d.id === msg.domainId || !active.has(id)) continue;
+        const spent = domainSpendInput(index, msg.phaseId, d.id);
+        if (spent) relay.send(msg.phaseId, [id], budgetSpendSignal, { phase: spent.phase, run: spent.run });
+      }
+    }
   });
 
   upsertMemo({ sparky: { plan: plan.name, version: plan.version, phases: plan.phases.map((p) => p.id), counts: status.counts } });

@@ -324,6 +324,32 @@ export function agentScenarios(agent: AgentName): void {
     assert.match(shown.out, /agent \(agent\): budget reached \(phase build\); spent /);
   });
 
+  test(`${agent}: a phase budget counts every domain of the phase: an agent of another domain is stopped by what the first one spent`, async () => {
+    const first = `SHARED1-${agent}`;
+    const second = `SHARED2-${agent}`;
+    ep.script(first, [greet, { bash: 'echo two' }, { text: 'First done.' }]);
+    ep.script(second, [{ bash: 'echo one' }, { bash: 'echo two' }, { text: 'Second done.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-sharedbudget-${agent}`;
+    const figure = agent === 'codex' ? 'turns' : 'tokens';
+    const perTurn = agent === 'codex' ? 1 : ep.usage.input + ep.usage.output;
+    const plan = {
+      name: `agent-sharedbudget-${agent}`, git: { repo },
+      phases: [{ id: 'build', budget: { [figure]: 4 * perTurn }, domains: [
+        { id: 'd1', workstreams: [{ id: 'feature', steps: [step(first, repo)] }] },
+        { id: 'd2', workstreams: [{ id: 'other', dependsOn: ['feature'], steps: [{ ...step(second, repo), id: 'agent2' }] }] },
+      ] }],
+    };
+    await start(plan, id);
+    const s = await eventually('the second domain\'s workstream in attention', () => status(stack.env, id), (x) => workstreamOf(x, 'other').state === 'attention', 90_000);
+    assert.equal(workstreamOf(s, 'feature').state, 'succeeded', 'the first agent finished within the budget');
+    const other = workstreamOf(s, 'other').attention;
+    assert.equal(other?.cause, 'budget');
+    assert.equal(other?.budget?.scope, 'phase build');
+    assert.ok((other?.budget?.spent[figure] ?? 0) > 4 * perTurn, `the phase's spend includes the first domain's: ${JSON.stringify(other?.budget)}`);
+    assert.ok(ep.requests.filter((r) => r.script === second).length < 3, 'the second agent was stopped before its end');
+  });
+
   test(`${agent}: a question → attention \`question\` (for whom), a webhook; unanswered it escalates; \`sparky answer\` resumes the same session with the answer`, async () => {
     const marker = `ASK-${agent}`;
     ep.script(marker, [greet, { ask: 'Which greeting word: hello or hi?' }, { write: { path: 'word.txt', content: 'hello\n' } }, { text: 'Used hello, as answered.' }]);
