@@ -122,7 +122,7 @@ test('two worker processes with different run roots: every step of a workstream 
   // The commits made on each host are on each workstream's branch, merged into main.
   assert.equal(readFileSync(path.join(repo, 'a.txt'), 'utf8'), 'a\n');
   for (const wsId of ids.slice(1)) assert.equal(readFileSync(path.join(repo, `${wsId}.txt`), 'utf8'), `${wsId}\n`);
-  for (const w of workers.splice(0)) { w.kill('SIGTERM'); await new Promise((r) => w.once('exit', r)); }
+  for (const w of workers.splice(0)) { w.kill('SIGTERM'); if (w.exitCode === null && w.signalCode === null) await new Promise((r) => w.once('exit', r)); }
 });
 
 test('a worker killed mid-turn: the heartbeat timeout ends the attempt, the other host never takes it, and the session resumes on the host that holds the worktree', async () => {
@@ -161,4 +161,29 @@ test('a worker killed mid-turn: the heartbeat timeout ends the attempt, the othe
   assert.match(resumed[1].text, /resumed this session after an interruption/);
   assert.equal(ep.requests.filter((r) => r.script === marker && r.turn === 0).length, 1, 'the first turn was never asked again');
   assert.equal(readFileSync(path.join(repo, 'two.txt'), 'utf8'), 'two\n');
+  for (const w of workers.splice(0)) { w.kill('SIGTERM'); if (w.exitCode === null && w.signalCode === null) await new Promise((r) => w.once('exit', r)); }
+});
+
+test('a workstream without a worktree whose agent keeps a session claims a host before its first step, and stays there', async () => {
+  const taskQueue = uniqueTaskQueue('hosts-nogit');
+  const roots = { alpha: await tempDir('sparky-host-alpha-'), beta: await tempDir('sparky-host-beta-') };
+  await hostWorker('alpha', taskQueue, roots.alpha);
+  await hostWorker('beta', taskQueue, roots.beta);
+  const dir = await tempDir('sparky-hosts-nogit-');
+  ep.script('HOSTS-NOGIT', [{ bash: 'echo "solo agent" >> "$SPARKY_RUN_DIR/solo.steps"' }, { text: 'Done.' }]);
+  const plan = {
+    name: 'hosts-nogit',
+    phases: [{ id: 'build', domains: [{ id: 'd', workstreams: [{ id: 'solo', steps: [
+      { ...mark('solo', 'before', dir) }, agentStep('HOSTS-NOGIT', dir), { ...mark('solo', 'after', dir) },
+    ] }] }] }],
+  };
+  const id = 'sparky-hosts-nogit';
+  const handle = await env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });
+  assert.equal((await handle.result()).state, 'completed');
+  const ws = workstreamOf(await status(env, id), 'solo');
+  assert.match(ws.host ?? '', new RegExp(`^${taskQueue}-host-(alpha|beta)$`));
+  for (const st of ws.steps) assert.equal(st.taskQueue, ws.host, `solo/${st.id} ran on ${st.taskQueue}`);
+  const name = ws.host!.endsWith('alpha') ? 'alpha' : 'beta';
+  assert.deepEqual(readFileSync(path.join(roots[name], id, 'solo.steps'), 'utf8').trim().split('\n'), ['solo before', 'solo agent', 'solo after']);
+  for (const w of workers.splice(0)) { w.kill('SIGTERM'); if (w.exitCode === null && w.signalCode === null) await new Promise((r) => w.once('exit', r)); }
 });
