@@ -375,6 +375,10 @@ export function agentScenarios(agent: AgentName): void {
       const escalated = await eventually('the question escalated', () => status(stack.env, id), (x) => workstreamOf(x, 'feature').attention?.question?.escalated !== undefined, 30_000);
       assert.deepEqual(workstreamOf(escalated, 'feature').attention?.question?.escalated?.to, ['carol']);
       await eventually('the escalation webhook', async () => receiver.received.map((r) => r.body), (b) => b.some((x) => x.event === 'escalated' && (x.question as { escalatedTo?: string[] } | undefined)?.escalatedTo?.[0] === 'carol'), 30_000);
+      // The signal (tctl, the Web UI) goes through the same checks: refused, kept in the decisions as ignored.
+      await handle.signal('answerQuestion', { step: 'feature/agent', by: 'mallory', answer: 'hi' });
+      await eventually('the refused signal in the decisions', () => status(stack.env, id),
+        (x) => x.decisions.some((d) => d.action === 'answer' && d.by === 'mallory' && d.ignored && /mallory may not answer/.test(d.ignoredReason ?? '')), 30_000);
       const refused = await sparky(['answer', id, 'feature/agent', 'hi', '--as', 'mallory']);
       assert.notEqual(refused.code, 0);
       assert.match(refused.err, /mallory may not answer: the question of feature\/agent is for alice, carol/);
