@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentName } from '../host/agents.ts';
 import { PROJECT_ROOT } from '../host/paths.ts';
-import { ASK_FILE_VAR, ASK_SERVER, ASK_TOOL } from './ask-tool.ts';
+import { ASK_DESCRIPTION, ASK_FILE_VAR, ASK_SERVER, ASK_TOOL, ASK_TOOL_VAR } from './ask-tool.ts';
 import type { AgentStep } from '../plan/schema.ts';
 
 /** The Claude Code tools an agent step may use when the plan names none. */
@@ -95,7 +95,10 @@ export interface LaunchSpec {
 
 /** The `ask` MCP server, as both CLIs start it: this Node, bin/sparky-ask.js, the question file. */
 export function askServer(askFile: string): { command: string; args: string[]; env: Record<string, string> } {
-  return { command: process.execPath, args: [path.join(PROJECT_ROOT, 'bin', 'sparky-ask.js')], env: { [ASK_FILE_VAR]: askFile } };
+  return {
+    command: process.execPath, args: [path.join(PROJECT_ROOT, 'bin', 'sparky-ask.js')],
+    env: { [ASK_FILE_VAR]: askFile, [ASK_TOOL_VAR]: JSON.stringify({ server: ASK_SERVER, tool: ASK_TOOL, description: ASK_DESCRIPTION }) },
+  };
 }
 
 /** Claude Code's name for the ask tool (its MCP tools are `mcp__<server>__<tool>`). */
