@@ -1,8 +1,9 @@
-// The activities a worker registers: runStep (every step kind), runGateCheck, notify (webhooks) and the git flow's. Built by a factory
+// The activities a worker registers: runStep (every step kind), runGateCheck, notify (webhooks), inspectStep (dry runs) and the git flow's. Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
 // points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and dispatches on the
-// step's kind. Gate checks get the same directory.
+// step's kind — through the step cache when the step is cached (activities/cache.ts). Gate checks get
+// the same directory.
 import { ApplicationFailure } from '@temporalio/common';
 import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { GitActivities } from '../common/git-types.ts';
@@ -14,7 +15,11 @@ import { createGitActivities } from './git.ts';
 import { createInferenceRunner, type InferenceDeps } from './inference.ts';
 import { createJustRunner } from './just.ts';
 import { createNotifier, type NotifyDeps } from './notify.ts';
-import { ensureRunDir, expandRunDir, RUN_DIR_VAR } from './run-dir.ts';
+import { ensureRunDir, expandRunDir, RUN_DIR_VAR, runDir } from './run-dir.ts';
+import { createStepCache } from './cache.ts';
+import { CacheStore, cacheDirFor } from './cache-store.ts';
+import type { InspectInput, InspectResult } from '../common/cache-types.ts';
+import os from 'node:os';
 import { createShellRunner } from './shell.ts';
 import { stepLabel } from './step-env.ts';
 import { evaluateWhen } from './when.ts';
@@ -41,6 +46,10 @@ export interface ActivityDeps {
   justBin?: string;
   /** Webhook notifications: the environment URLs and tokens come from, retry waits (tests shorten them). */
   notify?: NotifyDeps;
+  /** The step cache's folder (default `<runRoot>/.sparky-cache`, or SPARKY_CACHE_DIR; ADR 0010). */
+  cacheDir?: string;
+  /** This host's name in the cache entries it stores (default SPARKY_HOST, else the machine's name). */
+  host?: string;
 }
 
 /** Step and check runners, plus the git flow's activities (git runs where the repository is: CPU workers). */
@@ -54,6 +63,11 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
   const just = createJustRunner(runnerDeps);
   const inference = deps.inference ? createInferenceRunner(runnerDeps, deps.inference) : undefined;
   const gateCheck = createGateCheckRunner(runnerDeps);
+  const runRoot = deps.runRoot ?? deps.logDir;
+  const stepCache = createStepCache({
+    store: new CacheStore(deps.cacheDir ?? cacheDirFor(runRoot)), runRoot, logDir: deps.logDir,
+    facts: { workdir: deps.workdir ?? process.cwd(), justBin: deps.justBin, inference: deps.inference }, host: deps.host ?? (process.env.SPARKY_HOST || os.hostname()),
+  });
 
   /** The input with the run's directory in the environment and in place of `$SPARKY_RUN_DIR`. */
   function inRunDir<I extends { ctx: { runWorkflowId: string; env?: Record<string, string> } }>(input: I, field: 'step' | 'check'): I {
@@ -75,6 +89,13 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
       };
     }
     const input = inRunDir(original, 'step');
+    const cache = original.cache;
+    if (!cache) return runKind(input);
+    const result = await stepCache.run(input, cache, () => runKind(input));
+    return result.status === 'cached' ? { ...result, pinnedTaskQueue: deps.pinned?.taskQueue } : result;
+  }
+
+  async function runKind(input: StepActivityInput): Promise<StepResult> {
     switch (input.step.kind) {
       case 'shell': return shell(input as StepActivityInput & { step: ShellStep });
       case 'docker': return docker(input as StepActivityInput & { step: DockerStep });
@@ -94,7 +115,17 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
     }
   }
 
+  /** A dry run: skipped by `when`, a cache hit, or run (and why); nothing is created or copied. */
+  async function inspectStep({ step, ctx, cache }: InspectInput): Promise<InspectResult> {
+    const verdict = await evaluateWhen(step.when);
+    if (!verdict.run) return { action: 'skipped', reason: verdict.reason };
+    if (!cache) return { action: 'run', reason: 'not cached' };
+    const dir = runDir(runRoot, ctx.runWorkflowId);
+    const input = { step: expandRunDir(step, dir), ctx: { ...ctx, env: { ...ctx.env, [RUN_DIR_VAR]: dir } } };
+    return stepCache.inspect(input, cache);
+  }
+
   return {
-    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), ...createGitActivities(),
+    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), inspectStep, ...createGitActivities(),
   };
 }

@@ -56,6 +56,11 @@ program.command('run <plan>')
   .option('--id <workflowId>', 'workflow id (default sparky-<plan>-<run id>)')
   .option('--as <name>', 'who starts the run (default SPARKY_USER or your login name); gates with preventSelfApproval refuse their approval')
   .option('--key <file>', 'sign the start with this ed25519 key (or its .pub via ssh-agent): the starter is then known by key too')
+  .addOption(new Option('--only <workstreams>', 'run only these workstreams and what they need (from the cache or by running it); phases not entered are not asked').argParser(names))
+  .addOption(new Option('--from <workstreams>', 'run these and everything downstream of them (not from the cache), and what those need').argParser(names))
+  .addOption(new Option('--no-cache [workstreams]', 'cached steps (of these workstreams, comma-separated; default all) run whatever the cache holds, and store their new results'))
+  .option('--dry-run', 'start nothing: print what each step would do (run, from the cache, skipped, and why) and the critical path of what would run')
+  .option('--json', 'with --dry-run: the report as JSON')
   .action(action(async (file: string, opts) => (await import('./run.ts')).runCommand(file, { ...opts, interactive: true })));
 
 program.command('status <run>')

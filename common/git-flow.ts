@@ -3,6 +3,7 @@
 // failed step ran and how a fix gets there. Pure (workflows compute all of it).
 import { BRANCH_PLACEHOLDERS, type BranchPlaceholder } from '../plan/git.ts';
 import type { StepBody } from '../plan/schema.ts';
+import { mapCachePaths } from '../plan/cache-key.ts';
 import { slug } from './ids.ts';
 
 /** The run part of a workflow id `sparky-<plan>-<run>`; a workflow id given by hand is used whole. */
@@ -59,7 +60,8 @@ export function stepInWorktree<T extends StepBody & { compensate?: StepBody }>(s
       default: return step;
     }
   })();
-  return (step.compensate ? { ...moved, compensate: stepInWorktree(step.compensate, repo, worktree) } : moved) as T;
+  const cached = mapCachePaths(moved, (p) => mv(p)!);
+  return (step.compensate ? { ...cached, compensate: stepInWorktree(step.compensate, repo, worktree) } : cached) as T;
 }
 
 /** Where a git-flow step runs: its workstream's worktree and branch, made from the base at the phase start. */

@@ -3,6 +3,7 @@
 // a cwd, whichever machine or directory the worker runs in. Pure (POSIX paths, no node:path), so a
 // workflow may apply it to a plan started by hand that carries `baseDir`. Idempotent.
 import type { GateCheck, Plan, StepBody } from './schema.ts';
+import { mapCachePaths } from './cache-key.ts';
 
 export function isAbsolute(p: string): boolean {
   return p.startsWith('/');
@@ -77,7 +78,12 @@ function resolveVolume(spec: string, base: string): string {
   return joinPath(base, host) + (colon < 0 ? '' : spec.slice(colon));
 }
 
+/** A step's own paths by its kind, then its `cache` inputs and outputs (against the plan's directory). */
 function resolveStep<T extends StepBody>(step: T, base: string): T {
+  return mapCachePaths(resolveKindPaths(step, base), (p) => under(base, p)!);
+}
+
+function resolveKindPaths<T extends StepBody>(step: T, base: string): T {
   switch (step.kind) {
     case 'shell': {
       return { ...step, cwd: under(base, step.cwd) ?? base };

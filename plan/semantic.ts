@@ -8,6 +8,7 @@ import { formatPath, getAt, type PathSegment } from './field-path.ts';
 import { arr, checkApprovers, checkCommit, checkStarters, checkDocker, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
 import { GATE_NOTIFY_EVENTS } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { checkCache } from './cache-key.ts';
 
 export interface PlanError { path: string; message: string }
 
@@ -116,6 +117,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   checkGit(plan.git, err);
   checkStarters(plan, err);
   const hasGit = obj(plan.git) !== undefined;
+  const cachedByDefault = obj(plan.defaults)?.cache === true;
   for (const ws of workstreams.values()) {
     const raw = obj(getAt(input, ws.path))!;
     const est = str(raw.estimate);
@@ -153,6 +155,7 @@ export function semanticErrors(input: unknown): PlanError[] {
         }
         if (st.kind === 'docker') checkDocker(st, at, compensated, err);
         checkCommit(st, at, hasGit && raw.git !== false, isCompensation, err);
+        checkCache(st, at, { isCompensation, cachedByDefault, inGit: hasGit && raw.git !== false }, err);
         checkEnv(st.env, [...at, 'env'], err);
         for (const name of Object.keys(obj(st.secrets) ?? {})) {
           if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);

@@ -7,6 +7,7 @@
 // on with what does not depend on it and waits for the parent's `stepDecision` (retry or skip).
 // A child started early (parked: the next phase's children start while the gate before it waits, so
 // an approval does not wait for new workflows to start) runs nothing until `startDomain` brings its input.
+// Cached steps (plan/cache-key.ts) carry a cache request and report fingerprints (workflows/cache.ts).
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler,
 } from '@temporalio/workflow';
@@ -23,6 +24,7 @@ import { errorMessage } from './errors.ts';
 import { commitStep, prepareWorktree } from './git-flow.ts';
 import { stepInWorktree, type WorktreePlace } from '../common/git-flow.ts';
 import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
+import { DomainCache, type DomainCacheInput } from './cache.ts';
 
 export interface DomainCarry {
   /** Workstreams that finished (succeeded) in earlier runs of this child. */
@@ -58,6 +60,8 @@ export interface DomainInput {
   held?: Record<string, Attention>;
   /** Steps of the run a person skipped (`<workstream>.<step>` → who and why). */
   skipped?: Record<string, string>;
+  /** Plans with cached steps: the fingerprints this domain's keys follow, --no-cache, rework's rejected keys. */
+  cache?: DomainCacheInput;
 }
 
 export interface DomainResult {
@@ -103,6 +107,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   for (const [wsId, held] of Object.entries(input.held ?? {})) {
     if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
   }
+  const stepCache = input.cache ? new DomainCache(input.cache, () => run, () => domain) : undefined;
   let paused = input.paused ?? false;
   let halt: string | undefined;
   let failure: { workstreamId: string; stepId: string; message: string } | undefined;
@@ -116,6 +121,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     for (const ws of msg?.workstreams ?? []) {
       externalPending.delete(ws.id);
       Object.assign(outputs, ws.outputs);
+      stepCache?.received(ws.fingerprints);
     }
     changed();
   });
@@ -126,11 +132,13 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     if (msg.action === 'retry') {
       resume.set(msg.workstream, entry.stepIndex);
     } else {
-      const def = workstreamDef(msg.workstream)?.steps[entry.stepIndex];
+      const wsDef = workstreamDef(msg.workstream);
+      const def = wsDef?.steps[entry.stepIndex];
       const why = `skipped by ${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
       skipped[`${msg.workstream}.${msg.step}`] = why;
+      const fingerprint = stepCache && wsDef && def ? stepCache.finished(wsDef, entry.stepIndex, def, { skipped: true }) : undefined;
       reporter.push({ type: 'step', workstreamId: msg.workstream,
-        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision } });
+        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision }, ...(fingerprint && { fingerprint }) });
       resume.set(msg.workstream, entry.stepIndex + 1);
     }
     changed();
@@ -191,26 +199,34 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           const worktree = place?.worktree;
           const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
+          const { compensate: _undo, ...defined } = step;
+          const cache = stepCache?.request(ws, stepIndex, defined, body, outputs, place);
           const result = await runStepActivity({
             step: substituteStep(body, outputs, skipped),
             ctx: stepContext(run, domain.id, ws.id, body, target.gpu ? { gpu: target.gpu } : {}),
+            ...(cache && { cache }),
           }, options);
+          const done = result.status === 'succeeded' || result.status === 'cached'; // a hit's files are in place: it commits like a run
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
-          if (step.commit && worktree && result.status === 'succeeded') {
+          if (step.commit && worktree && done) {
             status.commit = await commitStep(run, worktree, step.commit, `${run.runWorkflowId}/${ws.id}/${step.id}`);
           }
           if (result.outputs) outputs[`${ws.id}.${step.id}`] = result.outputs;
+          const fingerprint = stepCache?.finished(ws, stepIndex, defined, { key: result.cache?.key, skipped: result.status === 'skipped' });
           Object.assign(status, {
             state: result.status, finishedAt: now(), skippedReason: result.skippedReason, taskQueue: result.taskQueue ?? target.taskQueue,
             attempts: result.attempt ?? 1, outputs: summariseOutputs(result.outputs), viaShell: result.viaShell,
-            logPath: result.logPath, durationMs: result.durationMs,
+            logPath: result.logPath, durationMs: result.durationMs, cache: result.cache,
           });
+          const hit = result.status === 'cached' ? result.cache?.hit : undefined;
           reporter.push({
             type: 'step', workstreamId: ws.id, step: { ...status }, outputs: result.outputs,
-            saga: compensate && result.status === 'succeeded' ? {
+            saga: compensate && done ? {
               of: `${ws.id}.${step.id}`, phaseId: run.phaseId, domainId: domain.id, workstreamId: ws.id, stepId: step.id,
               compensate, taskQueue: status.taskQueue ?? target.taskQueue, finishedAt: status.finishedAt ?? now(),
+              ...(hit && { cached: { run: hit.run, at: hit.at } }),
             } : undefined,
+            ...(fingerprint && { fingerprint }),
           });
         } catch (err) {
           if (isCancellation(err)) throw err;
@@ -237,7 +253,8 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       }
     }
     done.add(wsId);
-    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now() });
+    const fingerprint = stepCache?.fingerprints[`ws:${wsId}`];
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now(), ...(fingerprint && { fingerprint }) });
   }
 
   function stepTarget(step: Step, pinnedQueue: string | undefined): QueueTarget {
@@ -274,7 +291,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         await reporter.flush();
         await condition(allHandlersFinished);
         return await continueAsNew<typeof domainOrchestrator>({
-          ...input, run, domain, revision, outputs, paused, held: undefined,
+          ...input, run, domain, revision, outputs, paused, held: undefined, ...(stepCache && { cache: stepCache.carry() }),
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
             attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped,

@@ -12,6 +12,8 @@ export class StatusIndex {
   readonly outputs: Record<string, Record<string, unknown>> = {};
   /** The same outputs grouped per workstream, for relays and child inputs. */
   readonly byWorkstream = new Map<string, Record<string, Record<string, unknown>>>();
+  /** Plans with cached steps: every finished step's fingerprint (`WS.step`) and workstream's (`ws:WS`), for later keys. */
+  readonly fingerprints: Record<string, string> = {};
 
   constructor(private readonly status: RunStatus, private readonly saga: Saga) {
     this.rebuild();
@@ -37,6 +39,9 @@ export class StatusIndex {
   forgetOutputs(workstreamId: string): void {
     for (const key of Object.keys(this.byWorkstream.get(workstreamId) ?? {})) delete this.outputs[key];
     this.byWorkstream.delete(workstreamId);
+    for (const key of Object.keys(this.fingerprints)) {
+      if (key.startsWith(`${workstreamId}.`) || key === `ws:${workstreamId}`) delete this.fingerprints[key];
+    }
   }
 
   domain(phaseId: string, domainId: string): DomainStatus | undefined {
@@ -62,6 +67,7 @@ export class StatusIndex {
         if (ev.state === 'running') { ws.startedAt ??= ev.at; ws.error = undefined; ws.finishedAt = undefined; }
         else if (ev.state === 'attention') ws.error = ev.error ?? ev.attention?.reason;
         else { ws.finishedAt = ev.at; ws.error = ev.error; }
+        if (ev.fingerprint) this.fingerprints[`ws:${ws.id}`] = ev.fingerprint;
         if (ev.state === 'succeeded') { this.status.counts.finishedWorkstreams += 1; succeeded(ws.id); }
         continue;
       }
@@ -74,6 +80,7 @@ export class StatusIndex {
         this.byWorkstream.set(ws.id, mine);
       }
       if (ev.saga) this.saga.push(ev.saga);
+      if (ev.fingerprint) this.fingerprints[`${ws.id}.${ev.step.id}`] = ev.fingerprint;
     }
   }
 }

@@ -6,13 +6,16 @@ import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
 import type { WorktreePlace } from '../common/git-flow.ts';
+import type { CacheOutcome } from '../common/cache-types.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
-export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
-export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
-export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled';
-export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed';
+/** `cached`: not run in this run; its result is an earlier run's with the same key (StepStatus.cache.hit says which). */
+export type StepState = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+/** `skipped` (workstreams, domains, phases, gates): left out of a subset run (`--only`, `--from`), with why. */
+export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled' | 'skipped';
+export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled' | 'skipped';
+export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed' | 'skipped';
 
 export interface StepStatus {
   id: string;
@@ -34,6 +37,12 @@ export interface StepStatus {
   revision?: number;
   /** Git flow: the commit holding what the step changed (its `commit`), or why there is none. */
   commit?: string;
+  /**
+   * A cached step: its key, and where a hit came from (run, step, when, host) — or why it ran (no entry,
+   * what changed since the last one, an output gone, expired, rejected, --no-cache) and whether its
+   * result was stored.
+   */
+  cache?: CacheOutcome;
 }
 
 /** Why a workstream waits for a person, and for which step. */
@@ -61,6 +70,8 @@ export interface WorkstreamStatus {
   attention?: Attention;
   /** How many times a gate's rejection reopened this workstream. */
   reworks?: number;
+  /** Why a subset run left it out (state `skipped`). */
+  skippedReason?: string;
   steps: StepStatus[];
 }
 
@@ -156,6 +167,9 @@ export interface GateStatus {
   preventSelfApproval?: boolean;
   /** Git flow: approved, but merging a branch into the base conflicts (state `merge-conflict`, attention). */
   mergeConflict?: { workstreamId: string; branch: string; base: string; files: string[] };
+  /** A subset run: checks not run because they read the work of a workstream left out (or why the gate was not asked: state `skipped`). */
+  skippedChecks?: { id: string; reason: string }[];
+  skippedReason?: string;
 }
 
 /** Git flow of one phase: the base it started from, each workstream's branch, and the merge. */
@@ -201,6 +215,8 @@ export interface CompensationStatus {
   of: string;
   stepId: string;
   state: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  /** Why it was skipped without running (a step taken from the cache did not run in this run). */
+  reason?: string;
   taskQueue: string;
   startedAt?: string;
   finishedAt?: string;
@@ -236,6 +252,10 @@ export interface RunStatus {
   phases: PhaseStatus[];
   compensations: CompensationStatus[];
   counts: { phases: number; domains: number; workstreams: number; steps: number; finishedWorkstreams: number };
+  /** A subset run (`--only`, `--from`): what was asked and what it brought in. */
+  subset?: string;
+  /** `--no-cache`: every workstream (true) or these ran their cached steps whatever the cache held. */
+  noCache?: true | string[];
 }
 
 export function now(): string {
