@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { StepBody } from '../plan/schema.ts';
 import { fileDigest, kindOfPath } from './file-digest.ts';
 import { InferenceClient } from './inference-client.ts';
+import { AGENT_CLIS, findAgentCli } from '../host/agents.ts';
 import type { InferenceDeps } from './inference.ts';
 
 type StepKind = StepBody['kind'];
@@ -141,6 +142,17 @@ export const KIND_FACTS: { readonly [K in StepKind]: KindCacheFacts<OfKind<K>> }
   },
   inference: {
     tool: async (_s, ctx) => inferenceServerFacts(ctx.inference),
+  },
+  agent: {
+    // The CLI's bytes are its version (the pinned npm version is named too, for people reading a miss).
+    tool: async (s, ctx): Promise<Record<string, string>> => {
+      const cli = findAgentCli(s.agent, { ...process.env, ...ctx.env });
+      if ('missing' in cli) return { agent: `${s.agent} (not installed)` };
+      const digest = await fileDigest(cli.bin);
+      return { agent: `${s.agent} ${AGENT_CLIS[s.agent].version}`, cli: digest ? `sha256:${digest}` : `${cli.bin} (unreadable)` };
+    },
+    // The spec is read from where the agent works.
+    files: async (s, ctx) => (s.spec ? [path.resolve(ctx.workdir, s.cwd ?? '.', s.spec)] : []),
   },
 };
 

@@ -5,7 +5,8 @@
 // cache with it. Writes go to a temporary file renamed into place, so a reader sees a whole entry or
 // none, and two hosts storing the same key at once both leave a valid entry (the last one wins).
 // Entries never hold file contents: they name the files (root + relative path) with their digests,
-// and a hit checks them where they are.
+// and a hit checks them where they are (files a step changed in a git-flow worktree are kept by git
+// itself, as objects of the repository).
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +22,13 @@ export interface StoredFile {
   sha256: string;
   size: number;
   mode: number;
+  /**
+   * A file in a worktree (git flow) is also kept as a git object of the repository (`git hash-object
+   * -w`): later changes in the worktree that made it, or its removal, do not lose it.
+   */
+  blob?: string;
+  /** The step deleted this file of its worktree: a hit deletes it too. */
+  deleted?: boolean;
 }
 
 /** One stored result: what the step gave, where its files are, and what its key was made of. */

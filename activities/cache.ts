@@ -3,10 +3,15 @@
 // hit when the store has an entry for it whose outputs still exist as they were (each declared output
 // file hashed and checked, then brought into this run's places), else the step runs and its result is
 // stored. The entry names where its files are; a hit copies them from there when this run's place is
-// another (a new run's own directory, a new worktree). A dry run asks the same questions and changes
+// another (a new run's own directory, a new worktree). Where git flow is on, everything the step changed
+// in its worktree (committed by it or not, new files and deletions) is part of its result too, kept as
+// git objects of the repository, and a hit writes it into the new worktree, where the step's `commit`
+// takes it. A dry run asks the same questions and changes
 // nothing (inspect). Problems of the cache never fail a step: it runs, and its status says why it was
 // not taken from or put into the cache. plan/cache-key.ts has what goes into a key; ADR 0010 the store.
-import { chmod, constants as fsConstants, copyFile, mkdir, stat } from 'node:fs/promises';
+import { chmod, constants as fsConstants, copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { execa } from 'execa';
+import { gitRaw } from './git-exec.ts';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { canonicalJson, jsonDigest } from '../common/canonical-json.ts';
@@ -59,6 +64,9 @@ function normalizer(places: Places): (value: unknown) => unknown {
 }
 
 const inside = (p: string, dir: string | undefined) => dir !== undefined && (p === dir || p.startsWith(`${dir}/`));
+
+/** How a hit brings a file into this run: a copy from the run that made it, a git object, or a deletion. */
+type Restore = { from: string; to: string; mode: number } | { blob: string; git: string; to: string; mode: number } | { delete: string };
 
 /** What a key is made of here, and its digest. */
 interface KeyMaterial { key: string; parts: Record<string, string>; files: Record<string, string> }
@@ -150,16 +158,26 @@ export function createStepCache(deps: CacheDeps) {
    * Whether the entry's files still exist as they were: each is found in this run's place or in the
    * place of the run that made it, with its digest. Returns the copies a hit needs, or why not.
    */
-  async function checkFiles(entry: CacheEntry, places: Places): Promise<{ ok: true; copies: [string, string, number][] } | { ok: false; why: string }> {
-    const copies: [string, string, number][] = [];
+  async function checkFiles(entry: CacheEntry, places: Places): Promise<{ ok: true; copies: Restore[] } | { ok: false; why: string }> {
+    const copies: Restore[] = [];
     const from = sourcePlaces(entry);
     for (const file of entry.files) {
       const target = placeOf(file, places);
       const source = placeOf(file, from);
+      if (file.deleted) {
+        if (target && await kindOfPath(target) !== 'missing') copies.push({ delete: target });
+        continue;
+      }
       if (target && await fileDigest(target) === file.sha256) continue;
+      if (file.blob && target && places.worktree) {
+        const there = await gitRaw(places.worktree, ['cat-file', '-e', `${file.blob}^{blob}`]).catch(() => undefined);
+        if (there?.exitCode !== 0) return { ok: false, why: `its output ${shown(file)} (git object ${file.blob.slice(0, 12)} of run ${entry.source.run}) is gone from the repository` };
+        copies.push({ blob: file.blob, git: places.worktree, to: target, mode: file.mode });
+        continue;
+      }
       if (source && await fileDigest(source) === file.sha256) {
         if (!target) return { ok: false, why: `its output ${shown(file)} has no place in this run` };
-        copies.push([source, target, file.mode]);
+        copies.push({ from: source, to: target, mode: file.mode });
         continue;
       }
       const there = source ? await kindOfPath(source) : 'missing';
@@ -170,7 +188,7 @@ export function createStepCache(deps: CacheDeps) {
 
   /** The entry if a hit may be taken (not rejected, avoided, expired, its promises and files intact), or why not. */
   async function usable(entry: CacheEntry | undefined, req: CacheRequest, places: Places, step: StepActivityInput['step'], latestWhy: () => Promise<string>):
-    Promise<{ entry: CacheEntry; copies: [string, string, number][] } | { why: string }> {
+    Promise<{ entry: CacheEntry; copies: Restore[] } | { why: string }> {
     if (!entry) return { why: await latestWhy() };
     if (entry.rejected) return { why: `its entry was rejected in run ${entry.rejected.run}: ${entry.rejected.reason}` };
     if (req.avoid?.keys.includes(entry.key)) return { why: `not the outputs a reviewer sent back (${req.avoid.reason})` };
@@ -226,12 +244,37 @@ export function createStepCache(deps: CacheDeps) {
     return { files };
   }
 
-  async function copyInto(copies: [string, string, number][]): Promise<void> {
-    for (const [from, to, mode] of copies) {
-      await mkdir(path.dirname(to), { recursive: true });
-      await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
-      await chmod(to, mode);
+  async function copyInto(copies: Restore[]): Promise<void> {
+    for (const c of copies) {
+      if ('delete' in c) { await rm(c.delete, { force: true }); continue; }
+      await mkdir(path.dirname(c.to), { recursive: true });
+      if ('blob' in c) await execa('git', ['cat-file', 'blob', c.blob], { cwd: c.git, stdout: { file: c.to }, stdin: 'ignore' });
+      else await copyFile(c.from, c.to, fsConstants.COPYFILE_FICLONE);
+      await chmod(c.to, c.mode);
     }
+  }
+
+  /**
+   * Git flow: what the step changed in its worktree since `head` (its commits and what it left
+   * uncommitted, new files, deletions), each kept as a git object of the repository.
+   */
+  async function worktreeChanges(worktree: string, head: string | undefined): Promise<StoredFile[]> {
+    const out: StoredFile[] = [];
+    const diff = await gitRaw(worktree, ['diff', '--name-status', '--no-renames', '-z', head ?? 'HEAD']);
+    const others = await gitRaw(worktree, ['ls-files', '--others', '--exclude-standard', '-z']);
+    const changed = new Map<string, boolean>(); // path → deleted
+    const fields = diff.stdout.split('\0').filter(Boolean);
+    for (let i = 0; i + 1 < fields.length; i += 2) changed.set(fields[i + 1], fields[i] === 'D');
+    for (const f of others.stdout.split('\0').filter(Boolean)) changed.set(f, false);
+    for (const [rel, deleted] of [...changed].sort()) {
+      if (deleted) { out.push({ root: 'worktree', rel, sha256: '', size: 0, mode: 0, deleted: true }); continue; }
+      const file = path.join(worktree, rel);
+      if (await kindOfPath(file) !== 'file') continue;
+      const blob = (await gitRaw(worktree, ['hash-object', '-w', '--', rel])).stdout.trim();
+      const info = await stat(file);
+      out.push({ root: 'worktree', rel, sha256: (await fileDigest(file)) ?? '', size: info.size, mode: info.mode & 0o777, ...(blob && { blob }) });
+    }
+    return out;
   }
 
   function note(input: StepActivityInput, text: string): string {
@@ -259,6 +302,7 @@ export function createStepCache(deps: CacheDeps) {
         return { ...result, cache: { key: '', miss: 'the cache could not compute its key', notStored: (err as Error).message.split('\n')[0] } };
       }
       let miss = req.mode === 'refresh' ? req.why ?? 'forced to run' : undefined;
+      const headBefore = places.worktree ? (await gitRaw(places.worktree, ['rev-parse', 'HEAD']).catch(() => undefined))?.stdout.trim() : undefined;
       if (req.mode === 'use') {
         const entry = await store.get(mat.key).catch(() => undefined);
         if (entry && req.avoid?.keys.includes(entry.key) && !entry.rejected) {
@@ -282,6 +326,14 @@ export function createStepCache(deps: CacheDeps) {
       try {
         const out = await outputFiles(req, places);
         if ('why' in out) return { ...result, cache: { ...outcome, stored: false, notStored: out.why } };
+        if (places.worktree) {
+          const changes = await worktreeChanges(places.worktree, headBefore || undefined);
+          const declared = new Set(out.files.filter((f) => f.root === 'worktree').map((f) => f.rel));
+          out.files = [...out.files.filter((f) => f.root !== 'worktree'), ...changes, ...out.files.filter((f) => f.root === 'worktree' && !changes.some((c) => c.rel === f.rel))];
+          for (const f of out.files) {
+            if (f.root === 'worktree' && !f.blob && !f.deleted && declared.has(f.rel)) f.blob = (await gitRaw(places.worktree, ['hash-object', '-w', '--', f.rel])).stdout.trim() || undefined;
+          }
+        }
         const promises = await factsOf(input.step).promises?.record(input.step) ?? {};
         const at = new Date().toISOString();
         await store.put({

@@ -10,7 +10,7 @@ import type { DockerStep } from '../plan/schema.ts';
 import { attemptInfo } from './context.ts';
 import { findCompose, probeDocker } from './docker-engine.ts';
 import { stepLabels, stepResourceName } from './docker-names.ts';
-import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
+import { shortTail, stepAttempt, stepAttemptHeader, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
 import { endEarlierAttempts } from './process-tree.ts';
 import { DEFAULT_KILL_GRACE_MS, runProcess, type ProcessOutcome, type ProcessSpec } from './run-process.ts';
@@ -18,6 +18,7 @@ import type { RunnerDeps } from './runner-deps.ts';
 import { resolveSecrets } from './secrets.ts';
 import { processFailure, stepDeadlineMs } from './shell.ts';
 import { stepEnv, stepLabel } from './step-env.ts';
+import { count } from '../common/plural.ts';
 
 type Input = StepActivityInput & { step: DockerStep };
 type Run = (file: string, args: string[], extra?: Partial<ProcessSpec> & { ignoreDeadline?: boolean }) => Promise<ProcessOutcome>;
@@ -206,7 +207,7 @@ export function createDockerRunner(deps: RunnerDeps) {
       });
     }
     const cwd = path.resolve(deps.workdir ?? process.cwd(), step.cwd ?? '.');
-    const env = stepEnv(input, attempt, secrets.env);
+    const env = stepEnv(input, stepAttempt(ctx, attempt), secrets.env);
     const timeout = stepDeadlineMs(step.timeout, deadlineMs);
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     const logPath = stepLogPath(deps.logDir, ctx);
@@ -227,10 +228,10 @@ export function createDockerRunner(deps: RunnerDeps) {
     };
     let result: ActionResult;
     try {
-      log.write(attemptHeader(attempt, `docker ${step.action}${ctx.compensation ? ' (compensation)' : ''}`));
+      log.write(stepAttemptHeader(ctx, attempt, `docker ${step.action}${ctx.compensation ? ' (compensation)' : ''}`));
       // A CLI call of an attempt whose worker died (a build still streaming, say) is ended first.
       const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-      if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
+      if (leftovers > 0) log.write(`[ended ${count(leftovers, 'process')} left running by an earlier attempt of this step]\n`);
       switch (step.action) {
         case 'build': result = await build(input, run, cwd, label); break;
         case 'run': result = await runContainer(input, run, cwd, label, env, logPath); break;

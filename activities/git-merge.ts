@@ -16,9 +16,17 @@ import { commandFailure, git, gitRaw, identity, lines } from './git-exec.ts';
 import { pushRefs } from './git-publish.ts';
 import { branchExists, runWorktreesDir, worktrees } from './git-worktree.ts';
 
+/** A phase without a gate (`noGate`; runs from before it carry only the gate id "(phase X has no gate)"). */
+const ungated = (d: GateDecisionRecord) => d.noGate === true || /^\(phase .* has no gate\)$/.test(d.gateId);
+
 /** The merge commit's message: a subject, the decision record, and trailers machines can read. */
 export function mergeMessage(input: Pick<GitMergeInput, 'base' | 'runWorkflowId' | 'phaseId'> & { decision: GateDecisionRecord; workstreamId: string; branch: string }): string {
   const { decision: d } = input;
+  if (ungated(d)) {
+    return [`Merge ${input.branch} into ${input.base}: workstream ${input.workstreamId} (phase ${input.phaseId} has no gate)`, '',
+      `Phase ${input.phaseId} has no gate: its branches merge when its workstreams are done.`, '',
+      `Sparky-Run: ${input.runWorkflowId}`, `Sparky-Phase: ${input.phaseId}`, `Sparky-Workstream: ${input.workstreamId}`, ''].join('\n');
+  }
   const out = [`Merge ${input.branch} into ${input.base}: workstream ${input.workstreamId} (gate ${d.gateId} approved)`, ''];
   const approvals = d.entries.filter((e) => e.decision === 'approve');
   out.push(`Gate ${d.gateId} of phase ${input.phaseId} approved${d.decidedAt ? ` at ${d.decidedAt}` : ''}`

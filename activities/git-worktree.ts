@@ -1,12 +1,15 @@
-// Worktrees and branches of the git flow. Each workstream works on its own branch in its own worktree
-// under the repository's git directory (`<git dir>/sparky-worktrees/<run>/<workstream>`: inside .git,
-// so it never shows up in the repository's own `git status`, and one place to clean up per run).
+// Worktrees and branches of the git flow. Each workstream works on its own branch in its own worktree,
+// `<repo>/.sparky-worktrees/<run>/<workstream>` (one place to clean up per run), which the repository's
+// own `git status` never shows (Sparky lists the folder in .git/info/exclude). Not inside .git: coding
+// agents refuse to edit files under a `.git` path (Claude Code calls them sensitive), so an agent step
+// could not work there. A bare repository keeps them in its git directory (`<repo.git>/sparky-worktrees`);
+// a run that started with its worktrees under `.git/sparky-worktrees` (older releases) keeps them there.
 // Every operation is idempotent: a retry finds and keeps what is there. Rework (a rejection, or any
 // reopening of finished work) resets the reopened branches and worktrees to the phase's base commit
 // first (gitResetWorkstreams), so what a reviewer rejected is never merged.
 import { ApplicationFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   GIT_FAILURES, type GitPhaseBaseInput, type GitPhaseBaseResult, type GitPrepareInput, type GitPrepareResult,
@@ -15,9 +18,25 @@ import {
 import { commandFailure, commonDir, git, gitRaw, lines } from './git-exec.ts';
 import { safeSegment } from './logs.ts';
 
+export const WORKTREES_FOLDER = '.sparky-worktrees';
+
 /** Where a run's worktrees live in the repository. */
 export async function runWorktreesDir(repo: string, runWorkflowId: string): Promise<string> {
-  return path.join(await commonDir(repo), 'sparky-worktrees', safeSegment(runWorkflowId));
+  const gitDir = await commonDir(repo);
+  const inGitDir = path.join(gitDir, 'sparky-worktrees', safeSegment(runWorkflowId));
+  if (path.basename(gitDir) !== '.git' || existsSync(inGitDir)) return inGitDir;
+  await excludeWorktrees(gitDir);
+  return path.join(path.dirname(gitDir), WORKTREES_FOLDER, safeSegment(runWorkflowId));
+}
+
+/** `/.sparky-worktrees/` in the repository's info/exclude, once: its `git status` never lists the worktrees. */
+async function excludeWorktrees(gitDir: string): Promise<void> {
+  const file = path.join(gitDir, 'info', 'exclude');
+  const line = `/${WORKTREES_FOLDER}/`;
+  const text = await readFile(file, 'utf8').catch(() => '');
+  if (text.split('\n').includes(line)) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  await appendFile(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}# Sparky's git flow: one worktree per workstream (activities/git-worktree.ts)\n${line}\n`);
 }
 
 /** Worktrees git knows of: path → branch (refs/heads/… stripped; undefined when detached). */

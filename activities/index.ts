@@ -1,27 +1,22 @@
 // The activities a worker registers: runStep (every step kind), runGateCheck, notify (webhooks), inspectStep (dry runs) and the git flow's. Built by a factory
 // from the worker's dependencies, so the CPU worker, each GPU worker and the tests wire their own.
 // runStep first evaluates the step's `when` (a false condition → skipped, with the reason), then
-// points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and dispatches on the
-// step's kind — through the step cache when the step is cached (activities/cache.ts). Gate checks get
-// the same directory.
-import { ApplicationFailure } from '@temporalio/common';
+// points `$SPARKY_RUN_DIR` at the run's own directory (activities/run-dir.ts) and hands the step to
+// its kind's runner (activities/runners.ts) — through the step cache when the step is cached
+// (activities/cache.ts). Gate checks get the same directory.
 import type { SparkyActivities, StepActivityInput, StepResult } from '../common/activity-types.ts';
 import type { GitActivities } from '../common/git-types.ts';
-import type { DockerStep, InferenceStep, JustStep, ShellStep } from '../plan/schema.ts';
 import { createGateCheckRunner } from './checks.ts';
 import { attemptInfo } from './context.ts';
-import { createDockerRunner } from './docker.ts';
 import { createGitActivities } from './git.ts';
-import { createInferenceRunner, type InferenceDeps } from './inference.ts';
-import { createJustRunner } from './just.ts';
+import type { InferenceDeps } from './inference.ts';
 import { createNotifier, type NotifyDeps } from './notify.ts';
 import { ensureRunDir, expandRunDir, RUN_DIR_VAR, runDir } from './run-dir.ts';
 import { createStepCache } from './cache.ts';
 import { CacheStore, cacheDirFor } from './cache-store.ts';
 import type { InspectInput, InspectResult } from '../common/cache-types.ts';
 import os from 'node:os';
-import { createShellRunner } from './shell.ts';
-import { stepLabel } from './step-env.ts';
+import { createStepRunners, runByKind } from './runners.ts';
 import { evaluateWhen } from './when.ts';
 
 export interface ActivityDeps {
@@ -58,10 +53,7 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
     logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes, pinnedTaskQueue: deps.pinned?.taskQueue,
     justBin: deps.justBin,
   };
-  const shell = createShellRunner(runnerDeps);
-  const docker = createDockerRunner(runnerDeps);
-  const just = createJustRunner(runnerDeps);
-  const inference = deps.inference ? createInferenceRunner(runnerDeps, deps.inference) : undefined;
+  const runners = createStepRunners(runnerDeps, { inference: deps.inference });
   const gateCheck = createGateCheckRunner(runnerDeps);
   const runRoot = deps.runRoot ?? deps.logDir;
   const stepCache = createStepCache({
@@ -90,29 +82,9 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
     }
     const input = inRunDir(original, 'step');
     const cache = original.cache;
-    if (!cache) return runKind(input);
-    const result = await stepCache.run(input, cache, () => runKind(input));
+    if (!cache) return runByKind(runners, input);
+    const result = await stepCache.run(input, cache, () => runByKind(runners, input));
     return result.status === 'cached' ? { ...result, pinnedTaskQueue: deps.pinned?.taskQueue } : result;
-  }
-
-  async function runKind(input: StepActivityInput): Promise<StepResult> {
-    switch (input.step.kind) {
-      case 'shell': return shell(input as StepActivityInput & { step: ShellStep });
-      case 'docker': return docker(input as StepActivityInput & { step: DockerStep });
-      case 'just': return just(input as StepActivityInput & { step: JustStep });
-      case 'inference': {
-        if (!inference) {
-          throw ApplicationFailure.nonRetryable(
-            `${stepLabel(input)} is an inference step, but this worker (task queue ${attemptInfo().taskQueue}) has no inference server configured: `
-            + 'give the step `pool: gpu` (or a pinned GPU pool) so that a GPU worker runs it',
-            'InferenceUnavailable',
-          );
-        }
-        return inference(input as StepActivityInput & { step: InferenceStep });
-      }
-      default:
-        throw ApplicationFailure.nonRetryable(`unknown step kind ${JSON.stringify((input.step as { kind?: unknown }).kind)}`, 'StepInvalid');
-    }
   }
 
   /** A dry run: skipped by `when`, a cache hit, or run (and why); nothing is created or copied. */

@@ -11,8 +11,9 @@ import { durationMs } from '../plan/durations.ts';
 import { attemptInfo, currentActivity } from './context.ts';
 import { InferenceClient, InferenceError, RETRYABLE_CODES, type CurveKeys, type ProgressEvent } from './inference-client.ts';
 import { readInputs, writeBinaryResults } from './inference-files.ts';
-import { attemptHeader, safeSegment, StepLog, stepLogPath } from './logs.ts';
+import { safeSegment, stepAttemptHeader, StepLog, stepLogPath } from './logs.ts';
 import type { RunnerDeps } from './runner-deps.ts';
+import { count } from '../common/plural.ts';
 
 /** How to reach this worker's inference server (the rest — logs, workdir, pinned queue — is RunnerDeps). */
 export interface InferenceDeps {
@@ -66,12 +67,12 @@ export function createInferenceRunner(runner: RunnerDeps, deps: InferenceDeps): 
     const logPath = stepLogPath(logDir, input.ctx);
     const log = new StepLog(logPath);
     const note = (text: string) => log.write(`${new Date().toISOString()} ${text}\n`);
-    log.write(attemptHeader(attempt, input.ctx.compensation ? '(compensation)' : undefined));
+    log.write(stepAttemptHeader(input.ctx, attempt, input.ctx.compensation ? '(compensation)' : undefined));
     const jobId = jobIdFor(input);
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       const { inputs, files, bytes } = await readInputs(step.inputs, workdir);
-      note(`inference ${step.op} job ${jobId} → ${deps.endpoint}; inputs: ${Object.entries(files).map(([k, v]) => `${k}=${v.length} file(s)`).join(', ') || 'none'} (${bytes} bytes)`);
+      note(`inference ${step.op} job ${jobId} → ${deps.endpoint}; inputs: ${Object.entries(files).map(([k, v]) => `${k}=${count(v.length, 'file')}`).join(', ') || 'none'} (${bytes} bytes)`);
       let last: ProgressEvent | undefined;
       const beat = () => activity?.heartbeat({ jobId, stage: last?.stage, done: last?.done, total: last?.total, seq: last?.seq });
       heartbeat = setInterval(beat, deps.heartbeatEveryMs ?? 1_000);
@@ -98,7 +99,7 @@ export function createInferenceRunner(runner: RunnerDeps, deps: InferenceDeps): 
       const serverId = String(reply.meta.server_id ?? deps.serverId ?? 'unknown');
       // Which server answered is an output too: later steps, gate checks and the run's status see it.
       const outputs = { ...await writeBinaryResults(reply.result, outputDir), device, serverId };
-      note(`done on ${serverId} (${device}) after ${reply.attempts} attempt(s)${reply.meta.dedup ? `, ${reply.meta.dedup} result` : ''}`);
+      note(`done on ${serverId} (${device}) after ${count(reply.attempts, 'attempt')}${reply.meta.dedup ? `, ${reply.meta.dedup} result` : ''}`);
       return {
         status: 'succeeded', outputs, logPath, durationMs: Date.now() - started, taskQueue, pinnedTaskQueue: runner.pinnedTaskQueue,
         details: {

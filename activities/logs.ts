@@ -1,9 +1,11 @@
 // Per-step log files: `<logDir>/<runWorkflowId>/<workstreamId>/<stepId>.log` (the shared contract;
 // `sparky logs` reads them). Every attempt appends to the same file after a header line, so the file
-// tells the whole story of a step, retries included. Output is redacted before it is written.
+// tells the whole story of a step, retries included: attempt numbers continue across a person's
+// `retry`, whose execution starts with a line saying who retried, when and why. Output is redacted before it is written.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { StepContext } from '../common/activity-types.ts';
+import { count } from '../common/plural.ts';
 
 export const TAIL_BYTES = 64 * 1024;
 
@@ -23,6 +25,25 @@ export function gateCheckLogPath(logDir: string, runWorkflowId: string, gateId: 
 
 export function attemptHeader(attempt: number, note?: string): string {
   return `--- attempt ${attempt} ${new Date().toISOString()} ---${note ? ` ${note}` : ''}\n`;
+}
+
+/** A step's attempt as people count it: Temporal's attempt of this execution, after the attempts before a person's retry. */
+export function stepAttempt(ctx: Pick<StepContext, 'attemptsBefore'>, attempt: number): number {
+  return (ctx.attemptsBefore ?? 0) + attempt;
+}
+
+/**
+ * The header of a step's attempt in its log, numbered across retries; the first attempt a person's
+ * retry started is preceded by a line saying who retried it, when, and why.
+ */
+export function stepAttemptHeader(ctx: Pick<StepContext, 'attemptsBefore' | 'retriedBy'>, attempt: number, note?: string): string {
+  const r = ctx.retriedBy;
+  const before = ctx.attemptsBefore ?? 0;
+  const marker = r && attempt === 1
+    ? `--- ${r.rework ? 'rework ' : ''}retried by ${r.by} at ${r.at}${r.comment ? `: ${r.comment.split('\n')[0]}` : ''}`
+      + `${before ? ` (after ${count(before, 'attempt')})` : ''} ---\n`
+    : '';
+  return marker + attemptHeader(stepAttempt(ctx, attempt), note);
 }
 
 /** A bounded tail of text: keeps the last `limit` bytes (cheaply: trims in batches). */

@@ -3,11 +3,13 @@
 // (`{text}`), and the same text plus the facts as fields for generic JSON webhooks.
 import type { NotifyEventData } from '../common/activity-types.ts';
 import { buildStatement } from '../common/gate-statement.ts';
+import { webUiRunLink } from '../host/web-ui.ts';
 
-export interface MessageContext { uiUrl: string; namespace: string }
+/** Where the Web UI is (host/web-ui.ts on the worker): its URL, or why it is unknown and where to set it. */
+export interface MessageContext { uiUrl?: string; uiNote?: string; namespace: string }
 
-export function webUiLink(ctx: MessageContext, runWorkflowId: string): string {
-  return `${ctx.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ctx.namespace)}/workflows/${encodeURIComponent(runWorkflowId)}`;
+export function webUiLink(ctx: MessageContext, runWorkflowId: string): string | undefined {
+  return ctx.uiUrl ? webUiRunLink(ctx.uiUrl, ctx.namespace, runWorkflowId) : undefined;
 }
 
 function headline(e: NotifyEventData): string {
@@ -62,7 +64,7 @@ export function messageText(e: NotifyEventData, ctx: MessageContext): string {
         `  ssh-keygen -Y sign -n sparky-gate -f ~/.ssh/id_ed25519 statement.txt   # then send signedAt "${e.at}" and the signature`);
     }
   }
-  lines.push('', `Web UI: ${webUiLink(ctx, e.runWorkflowId)}`);
+  lines.push('', `Web UI: ${webUiLink(ctx, e.runWorkflowId) ?? `${ctx.uiNote ?? 'unknown'} (on the worker)`}`);
   return lines.join('\n');
 }
 

@@ -8,6 +8,7 @@ import type { Webhook } from '../plan/schema.ts';
 import { currentActivity } from './context.ts';
 import { messageBody, type MessageContext } from './notify-message.ts';
 import { redactor } from './secrets.ts';
+import { locateWebUi, type WebUiLocation } from '../host/web-ui.ts';
 
 export interface NotifyDeps {
   env?: NodeJS.ProcessEnv;
@@ -27,6 +28,7 @@ export function createNotifier(deps: NotifyDeps = {}) {
   const env = deps.env ?? process.env;
   const delays = deps.retryDelaysMs ?? [500, 2000];
   const timeoutMs = deps.requestTimeoutMs ?? 5000;
+  let webUi: WebUiLocation | undefined; // found once it answers (host/web-ui.ts); looked for again until then
 
   async function send(hook: Webhook, input: NotifyInput, ctx: MessageContext): Promise<{ ok: true } | { ok: false; error: string; attempts: number }> {
     const url = hook.urlFromEnv ? env[hook.urlFromEnv] : hook.url;
@@ -61,7 +63,8 @@ export function createNotifier(deps: NotifyDeps = {}) {
 
   return async function notify(input: NotifyInput): Promise<NotifyResult> {
     const info = currentActivity()?.info;
-    const ctx: MessageContext = { uiUrl: env.SPARKY_UI_URL ?? 'http://127.0.0.1:8233', namespace: info?.workflowNamespace ?? env.TEMPORAL_NAMESPACE ?? 'default' };
+    if (!webUi?.url) webUi = await locateWebUi(env);
+    const ctx: MessageContext = { uiUrl: webUi.url, uiNote: webUi.note, namespace: info?.workflowNamespace ?? env.TEMPORAL_NAMESPACE ?? 'default' };
     const hooks = (input.webhooks ?? []).filter((h) => !h.events || h.events.includes(input.event.event));
     const results = await Promise.all(hooks.map(async (hook) => ({ hook, result: await send(hook, input, ctx) })));
     return {

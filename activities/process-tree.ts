@@ -66,14 +66,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function killTree(root: number, graceMs: number, known: Map<number, string> = new Map()): Promise<{ signalled: number; forced: number }> {
   const alive = () => treeMembers(root, known);
   const first = alive();
+  // The group is signalled only while it is the tree we know: once every member is gone, its id may
+  // belong to a stranger's new group (pids are recycled, fast on a busy machine).
+  // Without /proc (not Linux) the group is all we can see of the tree.
+  const living = () => (hasProc ? alive().length > 0 : groupAlive(root));
+  if (!living()) return { signalled: 0, forced: 0 };
   signal(-root, 'SIGTERM');
   for (const p of first) signal(p.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && (alive().length > 0 || groupAlive(root))) await sleep(50);
+  while (Date.now() < deadline && living()) await sleep(50);
   let forced = 0;
   for (let round = 0; round < 20; round += 1) {
     const rest = alive();
-    if (rest.length === 0 && !groupAlive(root)) break;
+    if (!living()) break;
     forced = Math.max(forced, rest.length);
     signal(-root, 'SIGKILL');
     for (const p of rest) signal(p.pid, 'SIGKILL');

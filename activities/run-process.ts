@@ -10,6 +10,7 @@ import { formatMs } from '../plan/durations.ts';
 import type { StepLog } from './logs.ts';
 import { Tail } from './logs.ts';
 import { adoptByEnv, killTree, treeMembers } from './process-tree.ts';
+import { count } from '../common/plural.ts';
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
 const LINE_FLUSH_CHARS = 8 * 1024;
@@ -32,6 +33,16 @@ export interface ProcessSpec {
   tailBytes?: number;
   /** Clean-up after a cancellation (e.g. `docker rm -f`): must not be cut short by that cancellation. */
   ignoreCancellation?: boolean;
+  /** The process gets exactly `env`, not the worker's environment under it (agent steps: a scrubbed one). */
+  replaceEnv?: boolean;
+  /** Output goes to `onLine` only, not into the log (the caller writes its own, e.g. an agent's transcript). */
+  quiet?: boolean;
+  /** Every whole line of output (redacted), as it arrives. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** More facts for each heartbeat (merged into {lines, bytes, elapsedMs}). */
+  heartbeat?: () => Record<string, unknown>;
+  /** Ends the process tree when aborted (the caller's own limits); `outcome.stopped` is the reason. */
+  stop?: AbortSignal;
 }
 
 export interface ProcessProgress { lines: number; bytes: number; elapsedMs: number }
@@ -56,6 +67,8 @@ export interface ProcessOutcome extends ProcessProgress {
   stdout?: string;
   /** Processes that outlived the main one and were ended with it. */
   leftovers: number;
+  /** Why `stop` ended it (its abort reason), if it did. */
+  stopped?: string;
 }
 
 const quote = (arg: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
@@ -68,6 +81,8 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const tail = new Tail(spec.tailBytes);
   const counts = { lines: 0, bytes: 0 };
   const progress = () => ({ lines: counts.lines, bytes: counts.bytes, elapsedMs: Date.now() - started });
+  const beat = () => (spec.heartbeat ? { ...progress(), ...spec.heartbeat() } : progress());
+  const partial = { stdout: '', stderr: '' };
   let lastStdoutLine: string | undefined;
   let stdoutLine = '';
   let captured = '';
@@ -77,8 +92,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const emit = (text: string, isStdout: boolean) => {
     if (text.length === 0) return;
     const clean = redact(text);
-    spec.log.write(clean);
+    if (!spec.quiet) spec.log.write(clean);
     tail.push(clean);
+    if (spec.onLine) {
+      const key = isStdout ? 'stdout' : 'stderr';
+      const lines = (partial[key] + clean).split('\n');
+      partial[key] = lines.pop() ?? '';
+      for (const line of lines) spec.onLine(line, key);
+    }
     for (let i = clean.indexOf('\n'); i >= 0; i = clean.indexOf('\n', i + 1)) counts.lines += 1;
     if (!isStdout) return;
     if (spec.captureStdout && captured.length < 1024 * 1024) captured += clean;
@@ -112,7 +133,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
-    extendEnv: true,
+    extendEnv: !spec.replaceEnv,
     // Its own session and process group: the unit we signal to end the tree.
     detached: process.platform !== 'win32',
     cleanup: false,
@@ -142,9 +163,12 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const signal = spec.ignoreCancellation ? undefined : activity?.cancellationSignal;
   if (signal?.aborted) onAbort(); else signal?.addEventListener('abort', onAbort);
   const timer = spec.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; kill(); }, spec.timeoutMs) : undefined;
-  activity?.heartbeat(progress());
+  let stopped: string | undefined;
+  const onStop = () => { stopped = String(spec.stop?.reason ?? 'stopped'); kill(); };
+  if (spec.stop?.aborted) onStop(); else spec.stop?.addEventListener('abort', onStop);
+  activity?.heartbeat(beat());
   const ticker = setInterval(() => {
-    activity?.heartbeat(progress());
+    activity?.heartbeat(beat());
     // Learn the tree while its parents live: an orphan that called setsid is found only this way.
     if (pid !== undefined && !mainExited) treeMembers(pid, known);
   }, 1_000);
@@ -164,6 +188,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     await killing;
     out.end();
     err.end();
+    if (spec.onLine) {
+      if (partial.stdout) spec.onLine(partial.stdout, 'stdout');
+      if (partial.stderr) spec.onLine(partial.stderr, 'stderr');
+    }
     const outcome: ProcessOutcome = {
       ...progress(),
       exitCode: result.exitCode,
@@ -178,12 +206,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       lastStdoutLine: stdoutLine.trim().length > 0 ? stdoutLine.trim() : lastStdoutLine,
       stdout: spec.captureStdout ? captured : undefined,
       leftovers,
+      stopped,
     };
     const ending = cancelled ? 'cancelled: process tree ended'
+      : stopped ? `stopped (${stopped}): process tree ended`
       : timedOut ? `timed out after ${formatMs(spec.timeoutMs ?? 0)}: process tree ended`
         : outcome.spawnError ? `could not start: ${outcome.spawnError}`
           : outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : `killed by ${outcome.signal}`;
-    const extra = (leftovers > 0 ? `; ended ${leftovers} leftover process(es)` : '')
+    const extra = (leftovers > 0 ? `; ended ${count(leftovers, 'leftover process', 'leftover processes')}` : '')
       + (spec.log.error ? `; the log file stopped: ${spec.log.error}` : '');
     const output = tail.toString();
     outcome.lastOutputLine = output.trimEnd().split('\n').pop()?.trim() || undefined;
@@ -198,5 +228,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     clearInterval(ticker);
     if (timer) clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
+    spec.stop?.removeEventListener('abort', onStop);
   }
 }

@@ -7,13 +7,14 @@ import type { StepActivityInput, StepResult } from '../common/activity-types.ts'
 import type { ShellStep } from '../plan/schema.ts';
 import { attemptInfo } from './context.ts';
 import { durationMs, formatMs } from '../plan/durations.ts';
-import { attemptHeader, shortTail, StepLog, stepLogPath } from './logs.ts';
+import { shortTail, stepAttempt, stepAttemptHeader, StepLog, stepLogPath } from './logs.ts';
 import { readOutputs } from './outputs.ts';
 import { endEarlierAttempts } from './process-tree.ts';
 import { DEFAULT_KILL_GRACE_MS, runProcess, type ProcessOutcome } from './run-process.ts';
 import type { RunnerDeps } from './runner-deps.ts';
 import { resolveSecrets } from './secrets.ts';
 import { stepEnv, stepLabel } from './step-env.ts';
+import { count } from '../common/plural.ts';
 
 /** The step's deadline: its own `timeout`, or the activity's startToClose, whichever is sooner. */
 export function stepDeadlineMs(timeout: string | undefined, activityDeadlineMs: number | undefined): number | undefined {
@@ -70,15 +71,15 @@ export async function runArgvStep(deps: RunnerDeps, input: StepActivityInput, sp
   let outcome: ProcessOutcome;
   let endedEarlier = 0;
   try {
-    log.write(attemptHeader(attempt, ctx.compensation ? '(compensation)' : undefined));
+    log.write(stepAttemptHeader(ctx, attempt, ctx.compensation ? '(compensation)' : undefined));
     // Same machine, same step, earlier attempt whose worker died: its processes still run. End them
     // first, so two attempts never work on the same files at once.
     const leftovers = await endEarlierAttempts(ctx.idempotencyKey, deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-    if (leftovers > 0) log.write(`[ended ${leftovers} process(es) left running by an earlier attempt of this step]\n`);
+    if (leftovers > 0) log.write(`[ended ${count(leftovers, 'process')} left running by an earlier attempt of this step]\n`);
     endedEarlier = leftovers;
     outcome = await runProcess({
       file: spec.file, args: spec.args, cwd: spec.cwd, log,
-      env: stepEnv(input, attempt, secrets.env),
+      env: stepEnv(input, stepAttempt(ctx, attempt), secrets.env),
       redact: secrets.redact,
       timeoutMs: stepDeadlineMs(step.timeout, deadlineMs),
       killGraceMs: deps.killGraceMs,

@@ -3,6 +3,7 @@
 // idempotent (SPARKY_IDEMPOTENCY_KEY is the same on every retry of this step in this run).
 import type { StepActivityInput } from '../common/activity-types.ts';
 
+/** `attempt`: the step's attempt as people count it (continuing across a person's retries: logs.ts stepAttempt). */
 export function stepEnv(input: StepActivityInput, attempt: number, secrets: Record<string, string>): Record<string, string> {
   const { ctx, step } = input;
   return {

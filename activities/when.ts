@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import type { When } from '../plan/schema.ts';
 import { dockerHost, probeDocker } from './docker-engine.ts';
+import { count } from '../common/plural.ts';
 
 export type WhenVerdict = { run: true } | { run: false; reason: string };
 
@@ -37,7 +38,7 @@ export async function evaluateWhen(when: When | undefined, env: NodeJS.ProcessEn
   if (when.gpu !== undefined) {
     const gpus = await visibleGpus(env);
     if (when.gpu && gpus.count === 0) reasons.push(`no NVIDIA GPU is visible on this worker (${gpus.source}; CUDA_VISIBLE_DEVICES is ${env.CUDA_VISIBLE_DEVICES === undefined ? 'unset' : JSON.stringify(env.CUDA_VISIBLE_DEVICES)})`);
-    if (!when.gpu && gpus.count > 0) reasons.push(`${gpus.count} GPU(s) are visible (${gpus.source}); the step runs only without one`);
+    if (!when.gpu && gpus.count > 0) reasons.push(`${count(gpus.count, 'GPU')} ${gpus.count === 1 ? 'is' : 'are'} visible (${gpus.source}); the step runs only without one`);
   }
   return reasons.length === 0 ? { run: true } : { run: false, reason: `skipped: ${reasons.join('; ')}` };
 }

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { CliError } from './connection.ts';
 import { loadHistory } from './history-json.ts';
 import { verifyHistory } from './verify-history.ts';
+import { count } from '../common/plural.ts';
 
 export const PREDICATE_TYPE = 'https://sparky.dev/attestations/gate-decisions/v1';
 
@@ -39,7 +40,7 @@ export async function attestCommand(arg: string, opts: { out?: string }): Promis
   const text = `${JSON.stringify(statement, null, 2)}\n`;
   if (opts.out) {
     writeFileSync(opts.out, text);
-    console.error(`wrote an in-toto statement of ${counted.length} gate decision(s) of ${report.run} to ${opts.out}`);
+    console.error(`wrote an in-toto statement of ${count(counted.length, 'gate decision')} of ${report.run} to ${opts.out}`);
   } else process.stdout.write(text);
   return 0;
 }

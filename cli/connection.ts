@@ -2,8 +2,8 @@
 // variables (workers/temporal-connection.ts, shared with the workers), defaulting to the embedded dev
 // server of `npm start`. A server that is down is named, with how to start one.
 import { Client, Connection } from '@temporalio/client';
-import { devServerPorts } from '../host/paths.ts';
 import { describeConnection, temporalConnectionSettings } from '../host/temporal-connection.ts';
+import { locateWebUi, webUiRunLink, type WebUiLocation } from '../host/web-ui.ts';
 
 export { DEFAULT_ADDRESS } from '../host/temporal-connection.ts';
 
@@ -15,17 +15,27 @@ export function temporalNamespace(): string {
   return temporalConnectionSettings().namespace;
 }
 
+let webUi: WebUiLocation | undefined;
+
 /**
- * The Temporal Web UI's base URL: SPARKY_UI_URL (what `sparky dev` serves), else the embedded dev
- * server's UI port (SPARKY_UI_PORT, default 8233) on this machine.
+ * Finds the Temporal Web UI once per command (host/web-ui.ts: SPARKY_UI_URL, SPARKY_UI_PORT, or the dev
+ * server's convention for TEMPORAL_ADDRESS if something answers there). Commands that print links call
+ * it before printing; `webUiRunUrl` then answers from what it found.
  */
-export function webUiUrl(): string {
-  return process.env.SPARKY_UI_URL || `http://127.0.0.1:${devServerPorts().uiPort}`;
+export async function findWebUi(): Promise<WebUiLocation> {
+  webUi ??= await locateWebUi(process.env);
+  return webUi;
 }
 
-/** A run's page in the Web UI. */
-export function webUiRunUrl(workflowId: string): string {
-  return `${webUiUrl()}/namespaces/${encodeURIComponent(temporalNamespace())}/workflows/${encodeURIComponent(workflowId)}`;
+/** A run's page in the Web UI, or undefined when the Web UI is unknown (or was not looked for). */
+export function webUiRunUrl(workflowId: string): string | undefined {
+  return webUi?.url ? webUiRunLink(webUi.url, temporalNamespace(), workflowId) : undefined;
+}
+
+/** `http://…/workflows/<id>` followed by `suffix`, or why there is no link and where to set it. */
+export function webUiText(workflowId: string, suffix = ''): string {
+  const url = webUiRunUrl(workflowId);
+  return url ? `${url}${suffix}` : (webUi?.note ?? 'unknown: set SPARKY_UI_URL or SPARKY_UI_PORT to where your Temporal Web UI listens');
 }
 
 export class CliError extends Error {

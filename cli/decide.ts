@@ -3,6 +3,7 @@
 // non-zero exit. `--key` signs the decision's statement with ssh-keygen (or through ssh-agent when
 // the key is a .pub); `--signature FILE --signed-at TIME` sends a signature made elsewhere.
 import { readFileSync } from 'node:fs';
+import type { WorkflowHandle } from '@temporalio/client';
 import { buildStatement } from '../common/gate-statement.ts';
 import { verifySshsig } from '../common/sshsig.ts';
 import { connectClient, CliError } from './connection.ts';
@@ -24,13 +25,7 @@ export async function decideCommand(run: string, gate: string, opts: DecideOptio
   let fingerprint: string | undefined;
   if (opts.key !== undefined) {
     if (opts.signature !== undefined) throw new CliError('give --key or --signature, not both', 2);
-    const signedAt = new Date().toISOString();
-    const statement = buildStatement(await statementFieldsOf(handle, gate, opts.decision, comment ?? '', signedAt, opts.rework ?? []));
-    const signature = await sshSign(statement, opts.key);
-    const check = verifySshsig(statement, signature);
-    if (!check.ok) throw new CliError(`the signature ssh-keygen made does not verify: ${check.reason}`, 2);
-    fingerprint = check.fingerprint;
-    signed = { signature, signedAt };
+    ({ fingerprint, ...signed } = await signDecision(handle, gate, opts.decision, comment ?? '', opts.key, opts.rework ?? []));
   } else if (opts.signature !== undefined) {
     if (!opts.signedAt) throw new CliError('--signature needs --signed-at: the time line of the statement you signed', 2);
     signed = { signature: readFileSync(expandHome(opts.signature), 'utf8'), signedAt: opts.signedAt };
@@ -44,6 +39,17 @@ export async function decideCommand(run: string, gate: string, opts: DecideOptio
   }
   if (result && typeof result === 'object') console.log(summariseDecision(result));
   return 0;
+}
+
+/** Signs a decision's statement (as of now) with a key (or its .pub through ssh-agent): what decideGate needs. */
+export async function signDecision(handle: WorkflowHandle, gate: string, decision: 'approve' | 'reject', comment: string, key: string,
+  rework: string[] = []): Promise<{ signature: string; signedAt: string; fingerprint?: string }> {
+  const signedAt = new Date().toISOString();
+  const statement = buildStatement(await statementFieldsOf(handle, gate, decision, comment, signedAt, rework));
+  const signature = await sshSign(statement, key);
+  const check = verifySshsig(statement, signature);
+  if (!check.ok) throw new CliError(`the signature ssh-keygen made does not verify: ${check.reason}`, 2);
+  return { signature, signedAt, fingerprint: check.fingerprint };
 }
 
 function summariseDecision(result: Record<string, unknown>): string {

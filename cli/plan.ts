@@ -7,6 +7,7 @@ import { planToMermaid } from '../plan/mermaid.ts';
 import { DAY_MS, formatMs } from '../plan/durations.ts';
 import type { Plan } from '../plan/schema.ts';
 import { approverName, approverKeys, type ApproverEntry } from '../common/approvers.ts';
+import { count } from '../common/plural.ts';
 
 export async function planCommand(file: string, opts: { json?: boolean; mermaid?: boolean } = {}): Promise<number> {
   const loaded = await loadPlanFile(file);
@@ -34,13 +35,13 @@ function table(rows: string[][], indent = '  '): string[] {
 export function renderPlan(plan: Plan, a: PlanAnalysis): string {
   const critical = new Set(a.criticalPath.path);
   const c = a.counts;
-  const out = [`Plan ${plan.name}${plan.version !== undefined ? ` (version ${plan.version})` : ''}: ${c.phases} phases, ${c.domains} domains, `
-    + `${c.workstreams} workstreams, ${c.steps} steps, ${c.gates} gates`];
+  const out = [`Plan ${plan.name}${plan.version !== undefined ? ` (version ${plan.version})` : ''}: ${count(c.phases, 'phase')}, ${count(c.domains, 'domain')}, `
+    + `${count(c.workstreams, 'workstream')}, ${count(c.steps, 'step')}, ${count(c.gates, 'gate')}`];
   if (plan.description) out.push(plan.description);
   plan.phases.forEach((phase, p) => {
     const info = a.phases[p];
     out.push('', `Phase ${phase.id}${phase.name ? ` — ${phase.name}` : ''}  (starts ${day(info.start.mid)}, lasts ${span(info.length)}, `
-      + `up to ${info.maxParallel} workstream${info.maxParallel === 1 ? '' : 's'} at once)`);
+      + `up to ${count(info.maxParallel, 'workstream')} at once)`);
     const rows = [['WORKSTREAM', 'NAME', 'DOMAIN', 'DEPENDS ON', 'ESTIMATE', 'STARTS', 'STEPS', 'POOLS']];
     for (const ws of a.workstreams.filter((w) => w.phaseId === phase.id)) {
       rows.push([`${ws.id}${critical.has(ws.id) ? ' *' : ''}`, ws.name ?? '', ws.domainId, ws.dependsOn.join(', ') || '-',

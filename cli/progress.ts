@@ -3,8 +3,9 @@
 // change, so logs stay readable.
 import logUpdate from 'log-update';
 import type { GateStatus, RunStatus, StepStatus } from '../workflows/status.ts';
-import { DEFAULT_ADDRESS, temporalAddress, webUiRunUrl } from './connection.ts';
+import { DEFAULT_ADDRESS, temporalAddress, webUiText } from './connection.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
+import { count } from '../common/plural.ts';
 import { worktreeHelp } from '../common/git-flow.ts';
 
 const STEP_MARK: Record<string, string> = {
@@ -16,31 +17,47 @@ function bar(done: number, total: number, width = 20): string {
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
 
-/** Exactly how to approve a waiting gate, from each surface. */
+/**
+ * Exactly how to approve a waiting gate, from each surface that would be accepted: approvers with keys
+ * must sign (`--key`, or a signature over `sparky statement`), so for them no unsigned `tctl` or Web UI
+ * line is offered; approvers without keys get every surface.
+ */
 export function approvalHelp(workflowId: string, gate: GateStatus): string {
   const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
+  const signers = gate.signedApprovers ?? [];
+  const unsigned = gate.approvers.filter((a) => !signers.includes(a));
   const input = JSON.stringify({ gate: gate.id, approver: 'NAME', decision: 'approve' });
   const signalInput = JSON.stringify({ gate: gate.id, approver: 'NAME' });
-  return [
-    `gate ${gate.id} waits for ${gate.required} approval(s) from ${gate.approvers.join(', ')}` +
+  const signedInput = JSON.stringify({ gate: gate.id, approver: 'NAME', decision: 'approve', signedAt: 'TIME', signature: '<armored signature>' });
+  const lines = [
+    `gate ${gate.id} waits for ${count(gate.required, 'approval')} from ${gate.approvers.join(', ')}` +
       (gate.approvals.length ? ` (have: ${gate.approvals.join(', ')})` : '') +
       (gate.deadline ? `; times out at ${gate.deadline}` : ''),
-    `  sparky:   npx sparky approve ${workflowId} ${gate.id} --as NAME   (or: npx sparky reject … --reason WHY)`,
-    `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
-    `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
-    `  Web UI:   ${webUiRunUrl(workflowId)} → "Send a Signal": approveGate ${signalInput}`,
-    ...(gate.signedApprovers?.length ? [
-      `  signed:   ${gate.signedApprovers.join(', ')} must sign: npx sparky approve ${workflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519`,
-      `            (or sign \`npx sparky statement ${workflowId} ${gate.id} --decision approve\` with ssh-keygen -Y sign -n sparky-gate and add "signedAt" and "signature" to the input)`,
-    ] : []),
-  ].join('\n');
+  ];
+  if (unsigned.length) {
+    const who = signers.length ? `   (${unsigned.join(', ')}: no key)` : '';
+    lines.push(
+      `  sparky:   npx sparky approve ${workflowId} ${gate.id} --as NAME   (or: npx sparky reject … --reason WHY)${who}`,
+      `  temporal: .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${input}'`,
+      `  tctl:     tctl workflow signal --workflow_id ${workflowId} --name approveGate --input '${signalInput}'`,
+      `  Web UI:   ${webUiText(workflowId, ` → "Send a Signal": approveGate ${signalInput}`)}`,
+    );
+  }
+  if (signers.length) {
+    lines.push(
+      `  signed:   ${signers.join(', ')} must sign: npx sparky approve ${workflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519   (or: npx sparky reject … --reason WHY --key …)`,
+      `            or sign \`npx sparky statement ${workflowId} ${gate.id} --decision approve --time TIME\` with ssh-keygen -Y sign -n sparky-gate, then:`,
+      `            .tools/bin/temporal workflow update execute${addr} --workflow-id ${workflowId} --name decideGate --input '${signedInput}'`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** What needs a person, with the failed step's log tail and each way on, from each surface. */
 export function attentionHelp(status: RunStatus): string {
   const id = status.runWorkflowId;
   const addr = temporalAddress() === DEFAULT_ADDRESS ? '' : ` --address ${temporalAddress()}`;
-  const web = `${webUiRunUrl(id)} → "Send a Signal"`;
+  const web = (input: string) => webUiText(id, ` → "Send a Signal": ${input}`);
   const out: string[] = [];
   for (const ws of needingAttention(status)) {
     const step = `${ws.id}/${ws.attention?.step ?? '?'}`;
@@ -56,7 +73,7 @@ export function attentionHelp(status: RunStatus): string {
       `  sparky:   npx sparky retry ${id} ${step} --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name retryStep --input '${input}'`,
       `  tctl:     tctl workflow signal --workflow_id ${id} --name retryStep --input '${input}'`,
-      `  Web UI:   ${web}: retryStep ${input}`,
+      `  Web UI:   ${web(`retryStep ${input}`)}`,
       ...(failed ? [`  log:      npx sparky logs ${id} ${step}`] : []),
     );
   }
@@ -75,7 +92,7 @@ export function attentionHelp(status: RunStatus): string {
     out.push(`gate ${gate.id}: checks failed: ${gate.checks.filter((c) => !c.passed).map((c) => `${c.id} (${c.message.split('\n')[0]})`).join('; ')}`,
       `  sparky:   npx sparky recheck ${id} ${gate.id} --as NAME   (after fixing what the checks measure)`,
       `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name recheckGate --input '${input}'`,
-      `  Web UI:   ${web}: recheckGate ${input}`);
+      `  Web UI:   ${web(`recheckGate ${input}`)}`);
   }
   if (out.length) out.push(`or end the run: npx sparky abort ${id} --as NAME --reason WHY; fix the plan: npx sparky revise ${id} PLAN --as NAME`);
   return out.join('\n');
@@ -102,9 +119,13 @@ export function renderStatus(status: RunStatus): string {
       lines.push(`  ${domain.id.padEnd(14)} ${bar(ddone, dsteps.length, 12)} ${String(ddone).padStart(3)}/${dsteps.length}  ${domain.state}`);
       for (const ws of domain.workstreams) {
         if (ws.state === 'pending' && phase.state === 'pending') continue;
-        const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}`).join(' ');
+        const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}${nothingCommitted(s) ? ' (nothing committed)' : ''}`).join(' ');
         const revised = ws.steps.some((s) => (s.revision ?? 0) > 0) ? `  (revision ${Math.max(...ws.steps.map((s) => s.revision ?? 0))})` : '';
         lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${ws.skippedReason ? `  — ${ws.skippedReason}` : ''}${revised}`);
+        for (const s of ws.steps) {
+          const story = stepStory(s);
+          if (story) lines.push(`      ${s.id}: ${story}`);
+        }
       }
     }
     if (phase.gate) {
@@ -113,6 +134,7 @@ export function renderStatus(status: RunStatus): string {
       lines.push(g.state === 'skipped' ? `  gate ${g.id}  skipped: ${g.skippedReason ?? ''}`
         : `  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
       for (const c of g.skippedChecks ?? []) lines.push(`    check ${c.id} not run: ${c.reason}`);
+      lines.push(...auditLines(g));
     }
     if (phase.git) lines.push(...gitLines(phase.git));
   }
@@ -157,13 +179,50 @@ export function cacheLines(status: RunStatus): string[] {
   return out.length ? ['cache:', ...out] : [];
 }
 
+/** A `commit:` step that found nothing to commit (the status says why, e.g. the step changed nothing). */
+function nothingCommitted(s: StepStatus): boolean {
+  return s.commit?.startsWith('nothing committed') === true;
+}
+
+/**
+ * What the step's marks cannot say: its attempts in all (counting across retries), who retried it, when
+ * and why, and a commit that did not happen. Empty for a step that ran once and committed as asked.
+ */
+export function stepStory(s: StepStatus): string {
+  const parts: string[] = [];
+  if ((s.attempts ?? 0) > 1 || s.retries?.length) parts.push(count(s.attempts ?? 0, 'attempt'));
+  for (const r of s.retries ?? []) parts.push(`${r.rework ? 'rework ' : ''}retried by ${r.by} at ${r.at}${r.comment ? ` ("${r.comment.split('\n')[0]}")` : ''}`);
+  if (nothingCommitted(s)) parts.push(s.commit as string);
+  return parts.join('; ');
+}
+
+/**
+ * A gate's audit trail, one line per decision: when, who, what, how (surface; signed with which key),
+ * the comment or reason, and what did not count (ignored signals with why, votes voided by a rework).
+ */
+export function auditLines(gate: GateStatus): string[] {
+  const who = Math.max(0, ...gate.audit.map((a) => a.approver.length));
+  return gate.audit.map((a) => {
+    const how = a.surface === 'timeout' ? 'on timeout'
+      : `via ${a.surface}${a.fingerprint ? `, signed (key ${a.fingerprint})` : a.signature ? ', signature not verified' : ''}`;
+    const text = a.decision === 'reject' ? a.reason ?? a.comment : a.comment ?? a.reason;
+    const marks = [
+      a.automatic ? 'automatic' : '',
+      a.rework?.length ? `rework: ${a.rework.join(', ')}` : '',
+      a.void ? 'void: cast before a rework reopened the phase' : '',
+      a.ignored ? `IGNORED: ${(a.ignoredReason ?? '').split('\n')[0]}` : '',
+    ].filter(Boolean);
+    return `    ${a.at}  ${a.approver.padEnd(who)}  ${(a.decision ?? '-').padEnd(8)} ${how}${text ? `  "${text.split('\n')[0]}"` : ''}${marks.length ? `  [${marks.join('; ')}]` : ''}`;
+  });
+}
+
 /** The git flow of a phase: each branch (push, pull request) and the merge into the base. */
 function gitLines(git: NonNullable<RunStatus['phases'][number]['git']>): string[] {
   const out = [`  git ${git.base} @ ${git.baseCommit.slice(0, 12)}`];
   for (const b of git.branches) {
     out.push(`    ${b.workstreamId.padEnd(8)} ${b.branch}${b.push ? `  push: ${b.push}` : ''}${b.pr ? `  pr: ${b.pr}` : ''}`);
     for (const r of b.resets ?? []) {
-      out.push(`      reset to ${git.baseCommit.slice(0, 12)} at ${r.at} (was ${r.from.slice(0, 12)}${r.discarded?.length ? `, ${r.discarded.length} uncommitted change(s) discarded` : ''})${r.reason ? `: ${r.reason.split('\n')[0]}` : ''}`);
+      out.push(`      reset to ${git.baseCommit.slice(0, 12)} at ${r.at} (was ${r.from.slice(0, 12)}${r.discarded?.length ? `, ${count(r.discarded.length, 'uncommitted change')} discarded` : ''})${r.reason ? `: ${r.reason.split('\n')[0]}` : ''}`);
     }
   }
   const m = git.merge;
@@ -192,10 +251,11 @@ function flatten(status: RunStatus): Flat {
 
 function describeStep(s: StepStatus): string {
   if (s.state === 'skipped') return s.skippedReason?.startsWith('skipped') ? s.skippedReason : `skipped: ${s.skippedReason ?? ''}`;
-  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}`;
-  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}`;
+  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}`;
+  const story = stepStory(s);
+  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}`;
   if (s.state === 'cached') return `cached: from run ${s.cache?.hit?.run ?? '?'} (${s.cache?.hit?.workstream}/${s.cache?.hit?.step}, made ${s.cache?.hit?.at ?? '?'})${s.taskQueue ? ` on ${s.taskQueue}` : ''}`;
-  return s.state;
+  return `${s.state}${story && s.state !== 'pending' ? `; ${story}` : ''}`;
 }
 
 /** Prints progress as the status changes: a redrawn tree on a terminal, change lines otherwise. */

@@ -17,6 +17,7 @@ import { CliError, connectClient } from './connection.ts';
 import { resolveRun } from './runs.ts';
 import { expandHome, sshSign } from './ssh-sign.ts';
 import { sendUpdate } from './updates.ts';
+import { count } from '../common/plural.ts';
 
 export interface ReviseOptions {
   as?: string; comment?: string; statement?: boolean; time?: string; key?: string[]; signature?: string[]; signedAt?: string;
@@ -53,7 +54,7 @@ export async function reviseCommand(run: string, file: string, opts: ReviseOptio
   const result = await sendUpdate<RevisePlanResult>(handle, 'revisePlan', {
     plan: next, by: opts.as, ...(opts.comment ? { comment: opts.comment } : {}), ...signed,
   });
-  console.log(`revision ${result.revision} of ${handle.workflowId} by ${opts.as}${signed ? ` (${signed.signatures.length} signature(s))` : ''}: ${result.changes.join(', ')}`);
+  console.log(`revision ${result.revision} of ${handle.workflowId} by ${opts.as}${signed ? ` (${count(signed.signatures.length, 'signature')})` : ''}: ${result.changes.join(', ')}`);
   console.log('Nothing reruns by itself: retry a step in attention with `sparky retry` (or recheck a gate).');
   return 0;
 }

@@ -12,12 +12,13 @@ import type { Plan } from '../plan/schema.ts';
 import { buildStartStatement, planDigest } from '../common/gate-statement.ts';
 import { starterRefusal, verifyStarter, type StartedBy } from '../common/signed-decision.ts';
 import { sshSign } from './ssh-sign.ts';
-import { CliError, connectClient, webUiRunUrl } from './connection.ts';
+import { CliError, connectClient, findWebUi, webUiText } from './connection.ts';
 import { rememberLastRun } from './runs.ts';
 import { watchRun } from './watch.ts';
 import type { RunOptions } from '../workflows/run-context.ts';
 import { rerunOptionErrors } from '../workflows/validate-input.ts';
 import { printDryRun } from './dry-run.ts';
+import { count } from '../common/plural.ts';
 
 export interface RunCommandOptions {
   wait?: boolean;
@@ -134,7 +135,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const loaded = await loadPlanFile(file);
   if (!loaded.ok || !loaded.plan) {
     console.error(formatErrors(loaded.errors));
-    throw new CliError(`${file}: the plan is invalid (${loaded.errors.length} problem(s)); nothing was started`, 2);
+    throw new CliError(`${file}: the plan is invalid (${count(loaded.errors.length, 'problem')}); nothing was started`, 2);
   }
   const plan = loaded.plan;
   const rerun = rerunOptions(plan, opts);
@@ -158,7 +159,8 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     ? `following ${workflowId}: a run of plan ${plan.name} started earlier and is still running (start another with \`npx sparky run ${file}\`)`
     : `started ${workflowId}`);
   console.log(`  status:  npx sparky status ${workflowId}`);
-  console.log(`  Web UI:  ${webUiRunUrl(workflowId)}`);
+  await findWebUi();
+  console.log(`  Web UI:  ${webUiText(workflowId)}`);
   if (!opts.wait) return 0;
   const result = await watchRun(handle, { autoApprove: opts.autoApprove, interactive: opts.interactive });
   if (result.state === 'completed') { console.log(`\n${workflowId} completed`); return 0; }

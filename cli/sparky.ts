@@ -1,12 +1,17 @@
 // The `sparky` command. Each command lives in its own file and is loaded only when used, so that
 // `sparky validate` does not pay for the Temporal client.
 import { Command, Option } from 'commander';
+import { DEFAULT_ADDRESS } from '../host/temporal-connection.ts';
 import { CliError } from './connection.ts';
+import { endQuietly, isClosedPipe, quietOnClosedPipe } from './pipe.ts';
+
+quietOnClosedPipe();
 
 const program = new Command('sparky')
   .description('Durable, gated, parallel pipelines for GPU projects, on Temporal.\n' +
-    'Connection: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default");\n' +
-    'mTLS: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME.')
+    `Connection: TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE (default "default");\n` +
+    'mTLS: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME.\n' +
+    'Web UI links: SPARKY_UI_URL, or SPARKY_UI_PORT, else the port of TEMPORAL_ADDRESS + 1000 when a Web UI answers there.')
   .showHelpAfterError();
 
 const names = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -33,7 +38,7 @@ program.command('input <plan>')
   .action(action(async (file: string, opts: { id?: string; as?: string; key?: string }) => (await import('./input.ts')).inputCommand(file, opts)));
 
 program.command('dev')
-  .description('start the embedded stack: Temporal dev server (Web UI :8233, SQLite in .sparky/), and in this same process the CPU worker and the GPU pool workers with their inference servers (CPU fallback)')
+  .description('start the embedded stack: Temporal dev server (Web UI on its gRPC port + 1000, :8233; SQLite in .sparky/), and in this same process the CPU worker and the GPU pool workers with their inference servers (CPU fallback)')
   .option('--server-only', 'start only the Temporal dev server and Web UI; run the workers as separate processes (npx tsx workers/cpu.ts, npx tsx workers/gpu.ts)')
   .option('--run <plan>', 'also start a run of this plan and follow it')
   .addOption(new Option('--auto-approve <names>', 'approve waiting gates as these people (comma-separated or repeated)').argParser(names))
@@ -43,7 +48,7 @@ program.command('dev')
     '',
     'Environment:',
     '  SPARKY_TEMPORAL_PORT  the dev server\'s gRPC port (default 7233)',
-    '  SPARKY_UI_PORT        the Web UI\'s port (default 8233)',
+    '  SPARKY_UI_PORT        the Web UI\'s port (default: the gRPC port + 1000, so 8233)',
     '  SPARKY_DATA_DIR       SQLite, logs and step files (default .sparky/ in the checkout)',
     '  SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS   the GPU pool (see README)',
   ].join('\n'))
@@ -175,6 +180,7 @@ program.command('history <run>')
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  if (isClosedPipe(err)) endQuietly();
   if (err instanceof CliError) {
     console.error(`sparky: ${err.message}`);
     process.exitCode = err.exitCode;

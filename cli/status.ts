@@ -1,7 +1,7 @@
 // `sparky status <run> [--json] [--watch]`: the run's status query, as a tree (or JSON).
 import { statusQuery } from '../workflows/messages.ts';
 import { buildOf } from '../workers/deployment.ts';
-import { connectClient } from './connection.ts';
+import { connectClient, findWebUi } from './connection.ts';
 import { renderStatus } from './progress.ts';
 import { resolveRun } from './runs.ts';
 import { watchRun } from './watch.ts';
@@ -9,6 +9,7 @@ import { watchRun } from './watch.ts';
 export async function statusCommand(run: string, opts: { json?: boolean; watch?: boolean; autoApprove?: string[] }): Promise<number> {
   const client = await connectClient();
   const handle = await resolveRun(client, run);
+  if (!opts.json) await findWebUi(); // the ways to decide include the run's Web UI page
   if (opts.watch) {
     const result = await watchRun(handle, { autoApprove: opts.autoApprove, interactive: true });
     return result.state === 'completed' ? 0 : 1;

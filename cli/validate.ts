@@ -1,6 +1,7 @@
 // `sparky validate <plan>`: exit 0 with a one-line summary, or exit 2 with every error as
 // `file:line:col  path: message` (all of them, not only the first).
 import { formatErrors, loadPlanFile } from '../plan/load.ts';
+import { count } from '../common/plural.ts';
 
 export async function validateCommand(file: string): Promise<number> {
   const loaded = await loadPlanFile(file);
@@ -12,6 +13,6 @@ export async function validateCommand(file: string): Promise<number> {
   const phases = loaded.plan.phases;
   const workstreams = phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams));
   const steps = workstreams.reduce((n, w) => n + w.steps.length, 0);
-  console.log(`ok: ${file} (${phases.length} phases, ${workstreams.length} workstreams, ${steps} steps)`);
+  console.log(`ok: ${file} (${count(phases.length, 'phase')}, ${count(workstreams.length, 'workstream')}, ${count(steps, 'step')})`);
   return 0;
 }

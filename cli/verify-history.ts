@@ -25,6 +25,7 @@ import { resolvePlanPaths } from '../plan/paths.ts';
 import type { Plan } from '../plan/schema.ts';
 import { describeErrors, validatePlan } from '../plan/validate.ts';
 import { attributes, decodePayload, payloadsOf, type JsonEvent } from './history-json.ts';
+import { count } from '../common/plural.ts';
 
 export type Verdict = 'verified' | 'unsigned' | 'failed' | 'ignored';
 
@@ -323,7 +324,7 @@ function legacyRevision(r: AppliedRevision, n: number): CheckedRevision {
 /** Rules of 0.2: each revision against the quorum of the gates' current approvers, in the order the run recorded them. */
 function verifyRevisionsV2(run: string, start: Plan | undefined, revisions: AppliedRevision[], records: RunRecord[], problems: string[]): CheckedRevision[] {
   const recorded = records.filter((r): r is RevisionRecord => r.kind === 'revision');
-  if (recorded.length !== revisions.length) problems.push(`the history holds ${revisions.length} accepted revision(s), the run recorded ${recorded.length}`);
+  if (recorded.length !== revisions.length) problems.push(`the history holds ${count(revisions.length, 'accepted revision')}, the run recorded ${recorded.length}`);
   const decided = new Set<string>();
   const escalated = new Set<string>();
   let current = start;

@@ -3,6 +3,7 @@
 // fingerprint, and whether it verifies. Exit 0 when every counted decision verifies, 5 otherwise.
 import { loadHistory } from './history-json.ts';
 import { verifyHistory, type CheckedDecision } from './verify-history.ts';
+import { count } from '../common/plural.ts';
 
 const MARK: Record<CheckedDecision['verdict'], string> = { verified: '✔ verified', unsigned: '· unsigned', failed: '✖ FAILED', ignored: '- ignored' };
 
@@ -35,6 +36,6 @@ export async function verifyCommand(arg: string, opts: { json?: boolean }): Prom
   for (const p of report.problems) console.log(`✖ ${p}`);
   if (!report.recorded) console.log('note: the run recorded no signed decision (memo sparkyDecisions): signals are judged by their signatures alone');
   const failed = report.decisions.filter((d) => d.verdict === 'failed').length + report.revisions.filter((r) => r.verdict === 'failed').length + report.problems.length;
-  console.log(failed === 0 ? 'every gate decision verifies' : `${failed} problem(s): the record does not verify`);
+  console.log(failed === 0 ? 'every gate decision verifies' : `${count(failed, 'problem')}: the record does not verify`);
   return failed === 0 ? 0 : 5;
 }

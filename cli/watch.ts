@@ -5,6 +5,8 @@ import { statusQuery } from '../workflows/messages.ts';
 import readline from 'node:readline';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunStatus } from '../workflows/status.ts';
+import { findWebUi } from './connection.ts';
+import { signDecision } from './decide.ts';
 import { ProgressPrinter, waitingGate } from './progress.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
 
@@ -21,6 +23,7 @@ export interface WatchResult { state: string; status?: RunStatus; error?: string
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function watchRun(handle: WorkflowHandle, options: WatchOptions = {}): Promise<WatchResult> {
+  await findWebUi();
   const printer = new ProgressPrinter();
   const tried = new Set<string>();
   let status: RunStatus | undefined;
@@ -41,7 +44,7 @@ export async function watchRun(handle: WorkflowHandle, options: WatchOptions = {
       }
     } else if (gate && options.interactive && process.stdin.isTTY) {
       printer.done();
-      await promptForDecision(handle, gate.id, gate.approvers);
+      await promptForDecision(handle, gate.id, gate.approvers, gate.signedApprovers ?? []);
     } else if (status?.state === 'attention' && options.interactive && process.stdin.isTTY) {
       printer.done();
       await promptForAttention(handle, status);
@@ -59,10 +62,14 @@ export async function watchRun(handle: WorkflowHandle, options: WatchOptions = {
 }
 
 async function decide(handle: WorkflowHandle, gate: string, approver: string, decision: 'approve' | 'reject', comment: string,
-  rework?: string[]): Promise<boolean> {
+  rework?: string[], key?: string): Promise<boolean> {
   try {
-    await handle.executeUpdate('decideGate', { args: [{ gate, approver, decision, comment, ...(rework?.length ? { rework } : {}) }] });
-    console.log(`${decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${approver}`);
+    const signed = key ? await signDecision(handle, gate, decision, comment, key) : undefined;
+    await handle.executeUpdate('decideGate', { args: [{
+      gate, approver, decision, comment, ...(rework?.length ? { rework } : {}),
+      ...(signed ? { signature: signed.signature, signedAt: signed.signedAt } : {}),
+    }] });
+    console.log(`${decision === 'approve' ? 'approved' : 'rejected'} ${gate} as ${approver}${signed?.fingerprint ? ` (signed, key ${signed.fingerprint})` : ''}`);
     return true;
   } catch (err) {
     const reason = err instanceof WorkflowUpdateFailedError ? (err.cause as Error | undefined)?.message ?? err.message : (err as Error).message;
@@ -72,19 +79,28 @@ async function decide(handle: WorkflowHandle, gate: string, approver: string, de
 }
 
 /**
- * Asks on the terminal: a name approves as that person, `reject NAME reason…` rejects, Enter waits.
- * If someone decides from another surface meanwhile, the prompt gives way.
+ * Asks on the terminal: a name approves as that person (`NAME --key FILE` signs, as approvers with keys
+ * must), `reject NAME [--key FILE] [--rework WS,…] reason…` rejects, Enter waits. Only what the gate
+ * would accept is offered. If someone decides from another surface meanwhile, the prompt gives way.
  */
-async function promptForDecision(handle: WorkflowHandle, gate: string, approvers: string[]): Promise<void> {
-  const text = await ask(`\nApprove ${gate}? Type your name (${approvers.join('/')}) to approve, "reject NAME [--rework WS-06,…] reason" to reject, Enter to keep waiting: `,
+async function promptForDecision(handle: WorkflowHandle, gate: string, approvers: string[], signers: string[]): Promise<void> {
+  const unsigned = approvers.filter((a) => !signers.includes(a));
+  const ways = [
+    ...(unsigned.length ? [`your name (${unsigned.join('/')}) to approve`] : []),
+    ...(signers.length ? [`"NAME --key ~/.ssh/id_ed25519" to approve signed (${signers.join('/')} must sign)`] : []),
+  ];
+  const text = await ask(`\nApprove ${gate}? Type ${ways.join(', or ')}; "reject NAME${signers.length ? ' [--key FILE]' : ''} [--rework WS-06,…] reason" to reject; Enter to keep waiting: `,
     async () => {
       const s = await handle.query(statusQuery);
       return s.phases.map((p) => p.gate).find((x) => x?.id === gate)?.state !== 'waiting';
     });
   if (!text) return;
-  const reject = text.match(/^reject\s+(\S+)\s*(?:--rework\s+(\S+)\s*)?(.*)$/i);
-  if (reject) await decide(handle, gate, reject[1], 'reject', reject[3] || 'rejected at the terminal', reject[2]?.split(','));
-  else await decide(handle, gate, text, 'approve', 'approved at the terminal');
+  const m = text.match(/^(reject\s+)?(\S+)((?:\s+--(?:key|rework)\s+\S+)*)\s*(.*)$/i);
+  if (!m) { console.log(`not understood: ${text}`); return; }
+  const key = /--key\s+(\S+)/.exec(m[3])?.[1];
+  const rework = /--rework\s+(\S+)/.exec(m[3])?.[1]?.split(',');
+  if (m[1]) await decide(handle, gate, m[2], 'reject', m[4] || 'rejected at the terminal', rework, key);
+  else await decide(handle, gate, m[2], 'approve', m[4] || 'approved at the terminal', undefined, key);
 }
 
 /** Reads one line, giving way (undefined) when `moved` says the run no longer waits for it. */

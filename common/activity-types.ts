@@ -22,7 +22,31 @@ export interface StepContext {
   env?: Record<string, string>;
   /** The pinned GPU when the step runs on a pinned queue (docker run --gpus device=<n>). */
   gpu?: { host: string; index: number };
+  /**
+   * Attempts the step took before a person's `retry` started this execution: attempt numbers (the log's
+   * headers, SPARKY_ATTEMPT) continue from here instead of starting at 1 again.
+   */
+  attemptsBefore?: number;
+  /** The person's retry that started this execution: the log marks it before the attempt it starts. */
+  retriedBy?: StepRetry;
+  /**
+   * Agent steps of a workstream a gate's rejection sent back: the reviewer's words ("rework requested
+   * by bob: …"), which the agent's next attempt is told (activities/agent.ts). Set for agent steps only.
+   */
+  rework?: { reason: string; since: string };
 }
+
+/** A person's `retry` of a step in attention: who, when (workflow time), and why. */
+export interface StepRetry {
+  by: string;
+  at: string;
+  comment?: string;
+  /** The retry ran a workstream a gate's rejection reopened (rework), not a failed step. */
+  rework?: boolean;
+}
+
+/** Marks a runStep failure with the attempt that failed (workers/worker-options.ts), as a failure detail. */
+export interface FailedAttemptDetail { sparkyAttempt: number }
 
 export interface StepActivityInput {
   /** The step with `${{ outputs.… }}` references already substituted by the workflow. */

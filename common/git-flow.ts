@@ -2,6 +2,7 @@
 // run, a step's paths moved into that workstream's worktree, and the words that tell a person where a
 // failed step ran and how a fix gets there. Pure (workflows compute all of it).
 import { BRANCH_PLACEHOLDERS, type BranchPlaceholder } from '../plan/git.ts';
+import { kindOf } from '../plan/kinds/index.ts';
 import type { StepBody } from '../plan/schema.ts';
 import { mapCachePaths } from '../plan/cache-key.ts';
 import { slug } from './ids.ts';
@@ -36,32 +37,13 @@ export function underWorktree(p: string, repo: string, worktree: string): string
 
 /**
  * A step as it runs in its workstream's worktree: every path field the loader resolved (plan/paths.ts)
- * that lies in the repository points into the worktree instead; argv and everything else stay.
+ * that lies in the repository points into the worktree instead (each kind says which fields are
+ * paths: plan/kinds/<kind>.ts inWorktree); argv and everything else stay.
  */
 export function stepInWorktree<T extends StepBody & { compensate?: StepBody }>(step: T, repo: string, worktree: string): T {
-  const mv = (p: string | undefined) => (p === undefined ? undefined : underWorktree(p, repo, worktree));
-  const moved = ((): StepBody => {
-    switch (step.kind) {
-      case 'shell': return { ...step, ...(step.cwd !== undefined && { cwd: mv(step.cwd) }) };
-      case 'just': return { ...step, ...(step.workdir !== undefined && { workdir: mv(step.workdir) }), ...(step.justfile !== undefined && { justfile: mv(step.justfile) }) };
-      case 'docker': return {
-        ...step,
-        ...(step.cwd !== undefined && { cwd: mv(step.cwd) }),
-        ...(step.context !== undefined && { context: mv(step.context) }),
-        ...(step.dockerfile !== undefined && { dockerfile: mv(step.dockerfile) }),
-        ...(step.file !== undefined && { file: mv(step.file) }),
-        ...(step.volumes !== undefined && { volumes: step.volumes.map((v) => { const i = v.indexOf(':'); return i < 0 ? mv(v)! : mv(v.slice(0, i)) + v.slice(i); }) }),
-      };
-      case 'inference': return {
-        ...step,
-        ...(step.outputDir !== undefined && { outputDir: mv(step.outputDir) }),
-        ...(step.inputs !== undefined && { inputs: Object.fromEntries(Object.entries(step.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((p) => mv(p)!) : mv(v)!])) }),
-      };
-      default: return step;
-    }
-  })();
-  const cached = mapCachePaths(moved, (p) => mv(p)!);
-  return (step.compensate ? { ...cached, compensate: stepInWorktree(step.compensate, repo, worktree) } : cached) as T;
+  const mv = (p: string) => underWorktree(p, repo, worktree);
+  const moved = mapCachePaths(kindOf(step).inWorktree(step, mv), mv); // and the step's `cache` inputs and outputs
+  return (step.compensate ? { ...moved, compensate: stepInWorktree(step.compensate, repo, worktree) } : moved) as T;
 }
 
 /** Where a git-flow step runs: its workstream's worktree and branch, made from the base at the phase start. */

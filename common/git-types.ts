@@ -75,6 +75,8 @@ export interface GateDecisionEntry {
 /** The gate's decision record, written into every merge commit of its phase. */
 export interface GateDecisionRecord {
   gateId: string;
+  /** The phase has no gate: its branches merge when its workstreams are done (no decision to record). */
+  noGate?: boolean;
   decidedAt?: string;
   required?: number;
   entries: GateDecisionEntry[];

@@ -34,7 +34,7 @@ export class SetupError extends Error {}
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? devServerPorts().port;
-  const uiPort = options.uiPort ?? devServerPorts().uiPort;
+  const uiPort = options.uiPort ?? devServerPorts(process.env, port).uiPort;
   const dbFile = options.dbFile ?? path.join(DATA_DIR, 'temporal.db');
   const logFile = options.logFile ?? path.join(DATA_DIR, 'temporal-server.log');
 

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_PORT, UI_PORT_OFFSET } from './temporal-connection.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
@@ -13,7 +14,10 @@ export const JUST_BIN = process.env.SPARKY_JUST_BIN ?? (existsSync(path.join(TOO
 export const VENV_PYTHON = process.env.SPARKY_PYTHON ?? path.join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'python');
 export const DATA_DIR = process.env.SPARKY_DATA_DIR ?? path.join(PROJECT_ROOT, '.sparky');
 
-/** The embedded dev server's ports (`sparky dev` / `npm start`): SPARKY_TEMPORAL_PORT, SPARKY_UI_PORT. */
-export function devServerPorts(): { port: number; uiPort: number } {
-  return { port: Number(process.env.SPARKY_TEMPORAL_PORT || 7233), uiPort: Number(process.env.SPARKY_UI_PORT || 8233) };
+/**
+ * The embedded dev server's ports (`sparky dev` / `npm start`): SPARKY_TEMPORAL_PORT (default 7233) and
+ * SPARKY_UI_PORT (default: the gRPC port + 1000, as `temporal server start-dev` does; 8233).
+ */
+export function devServerPorts(env: NodeJS.ProcessEnv = process.env, port = Number(env.SPARKY_TEMPORAL_PORT || DEFAULT_PORT)): { port: number; uiPort: number } {
+  return { port, uiPort: Number(env.SPARKY_UI_PORT || port + UI_PORT_OFFSET) };
 }

@@ -11,7 +11,18 @@
 import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
 
-export const DEFAULT_ADDRESS = '127.0.0.1:7233';
+/** The gRPC port of the embedded dev server (`npm start`), and the address clients use when TEMPORAL_ADDRESS is unset. */
+export const DEFAULT_PORT = 7233;
+export const DEFAULT_ADDRESS = `127.0.0.1:${DEFAULT_PORT}`;
+/** `temporal server start-dev`'s convention, which `sparky dev` follows: the Web UI listens on the gRPC port + 1000. */
+export const UI_PORT_OFFSET = 1000;
+
+/** Host and port of an address (`host:port`, `[v6]:port`); the port is undefined when there is none. */
+export function splitAddress(address: string): { host: string; port?: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(address) ?? /^([^:]+)(?::(\d+))?$/.exec(address);
+  if (!m) return { host: address };
+  return { host: m[1], port: m[2] ? Number(m[2]) : undefined };
+}
 
 export interface TemporalConnectionSettings {
   address: string;

@@ -64,6 +64,12 @@ export const KIND_CACHE: { readonly [K in StepKind]: KindCachePolicy<OfKind<K>> 
     inputs: (s) => Object.values(s.inputs ?? {}).flat(),
     outputs: (s) => (s.outputDir ? [s.outputDir] : []),
   },
+  // An agent's key: its prompt, spec (a file: the worker hashes it), model, endpoint, limits, tools and
+  // verify commands (the definition) and the CLI's version (activities/cache-facts.ts). Its outputs are
+  // what it changed in its worktree, which the worker keeps for every cached step in a git plan.
+  agent: {
+    byDefault: false,
+  },
 };
 
 function policyOf(step: StepBody): KindCachePolicy<StepBody> {
@@ -283,7 +289,7 @@ export function ttlMs(settings: CacheSettings): number | undefined {
 type Obj = Record<string, unknown>;
 
 /** The rules of a step's `cache`, `ttl` and `cacheVersion`; `cachedByDefault`: the plan's defaults.cache. */
-export function checkCache(st: Obj, at: PathSegment[], ctx: { isCompensation: boolean; cachedByDefault: boolean; inGit: boolean },
+export function checkCache(st: Obj, at: PathSegment[], ctx: { isCompensation: boolean; cachedByDefault: boolean },
   err: (path: PathSegment[], message: string) => void): void {
   const explicit = st.cache !== undefined && st.cache !== false;
   if (ctx.isCompensation) {
@@ -303,10 +309,6 @@ export function checkCache(st: Obj, at: PathSegment[], ctx: { isCompensation: bo
   const secrets = st.secrets;
   if (secrets !== null && typeof secrets === 'object' && Object.keys(secrets).length > 0) {
     err([...at, 'cache'], 'a step with secrets cannot be cached: their values are never part of its key (Sparky does not see them), so a hit could hide a changed secret');
-  }
-  const spec = st.cache !== null && typeof st.cache === 'object' ? st.cache as Obj : undefined;
-  if (ctx.inGit && st.commit !== undefined && !(Array.isArray(spec?.outputs) && spec.outputs.length > 0)) {
-    err([...at, 'cache'], 'a step that commits and is cached must declare the files it changes in cache.outputs: a hit brings them into the new worktree, where the commit takes them');
   }
   if (typeof st.ttl === 'string' && parseDuration(st.ttl) === 0) err([...at, 'ttl'], 'a ttl of 0 would never let a hit count: remove cache instead');
 }

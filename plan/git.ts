@@ -6,6 +6,7 @@ import type { PathSegment } from './field-path.ts';
 import { formatPath } from './field-path.ts';
 import { isAbsolute, isInside, joinPath, relativePath } from './paths.ts';
 import type { GitFlow, Plan, StepBody } from './schema.ts';
+import { kindOf } from './kinds/index.ts';
 
 export const GIT_DEFAULTS = {
   base: 'main',
@@ -65,19 +66,9 @@ export interface GitPathError { path: string; message: string }
 const WORKER = '/(the worker\'s working directory)';
 const RUN_DIR = /^(\$SPARKY_RUN_DIR|\$\{SPARKY_RUN_DIR\})(?=$|\/)/;
 
-/** The field a person sets to move a step into the repository, and every path by which it could reach it. */
-function workPaths(step: StepBody): { field: string; where: 'runs in' | 'writes its results to'; paths: (string | undefined)[] } {
-  switch (step.kind) {
-    case 'shell': return { field: 'cwd', where: 'runs in', paths: [step.cwd] };
-    case 'just': return { field: 'workdir', where: 'runs in', paths: [step.workdir, ...(step.justfile ? [step.justfile] : [])] };
-    case 'docker': return {
-      field: 'cwd', where: 'runs in',
-      paths: [step.cwd, step.context, step.dockerfile, step.file, ...(step.volumes ?? []).map((v) => v.split(':')[0]).filter((h) => h.startsWith('/') || h.startsWith('.'))]
-        .filter((p, i) => i === 0 || p !== undefined),
-    };
-    // Without outputDir, results go to the run's own directory on the worker.
-    case 'inference': return { field: 'outputDir', where: 'writes its results to', paths: [step.outputDir ?? '$SPARKY_RUN_DIR'] };
-  }
+/** The field a person sets to move a step into the repository, and every path by which it could reach it (its kind says: plan/kinds/<kind>.ts). */
+function workPaths(step: StepBody) {
+  return kindOf(step).workPaths(step);
 }
 
 /**

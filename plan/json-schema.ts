@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import * as S from './schema.ts';
 
+const orList = (names: string[]) => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`);
+
 // Named definitions make the file readable; descriptions are what an editor shows on hover.
 const NAMED: [z.ZodType, string, string][] = [
   [S.Duration, 'Duration', 'A duration: a number and a unit (ms, s, m, h, d), combinable: 30s, 20m, 4h, 3d, 1h30m.'],
@@ -14,13 +16,10 @@ const NAMED: [z.ZodType, string, string][] = [
   [S.PinnedPool, 'PinnedPool', 'One GPU: task queue sparky-gpu-<host>-<gpu>.'],
   [S.When, 'When', 'Run the step only if every condition holds; otherwise it is skipped with the reason.'],
   [S.Outputs, 'Outputs', 'Where the step\'s outputs come from; use them as ${{ outputs.<workstream>.<step>.<key> }}.'],
-  [S.ShellStep, 'ShellStep', 'Runs argv (no shell unless shell: true) in cwd (default: the plan\'s directory).'],
-  [S.DockerStep, 'DockerStep', 'A docker CLI action: build, run, compose-up, compose-down, rm, rmi.'],
-  [S.InferenceStep, 'InferenceStep', 'A job for the GPU inference server (falls back to the CPU): op, params, inputs.'],
-  [S.JustStep, 'JustStep', 'Runs a recipe of a justfile with args (argv only), like a shell step; sparky validate checks the recipe and its argument count.'],
+  ...Object.values(S.STEP_KINDS).map((k): [z.ZodType, string, string] => [k.schema, k.json.id, k.json.description]),
   [S.GitFlow, 'GitFlow', 'A branch per workstream: worktrees of repo on branch, merged into base when the phase gate is approved.'],
   [S.Compensation, 'Compensation', 'A step that undoes this one, run newest first when a phase fails or a gate is rejected.'],
-  [S.Step, 'Step', 'One step of a workstream: kind shell, docker, inference or just.'],
+  [S.Step, 'Step', `One step of a workstream: kind ${orList(Object.keys(S.STEP_KINDS))}.`],
   [S.Workstream, 'Workstream', 'A sequence of steps; starts when every workstream in dependsOn has finished.'],
   [S.Domain, 'Domain', 'A group of workstreams run by one child workflow, at most maxParallel at once.'],
   [S.GateCheck, 'GateCheck', 'A gate check: command exits 0, file exists (JSON field), metric from outputs, or HTTP answers.'],

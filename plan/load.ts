@@ -1,7 +1,8 @@
 // Reads a plan file (YAML, or JSON, which parses as YAML too) keeping every node's source position,
 // validates it, and maps each error's field path to the nearest node that exists, so a problem is
 // reported as `plan.yaml:42:9  phases[1].domains[0].workstreams[3].dependsOn[0]: unknown workstream "WS-99"`.
-// Plan files also get their `just` steps checked against the justfiles (plan/justfile-check.ts).
+// Plan files also get their `just` steps checked against the justfiles (plan/justfile-check.ts) and
+// their `agent` steps against the CLIs installed here (plan/agent-check.ts).
 // Not for workflow code (it reads files): workflows call validatePlan directly.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import type { Plan } from './schema.ts';
 import { formatPath, parsePath, validatePlan, type PlanError } from './validate.ts';
 import { applyAllowedSigners, parseAllowedSigners, type SignersFile } from './allowed-signers.ts';
 import { justfileErrors } from './justfile-check.ts';
+import { agentCliErrors } from './agent-check.ts';
 import { resolvePlanPaths } from './paths.ts';
 import { gitPathErrors } from './git.ts';
 
@@ -28,8 +30,9 @@ export async function loadPlanFile(file: string): Promise<LoadResult> {
   const result = loadPlanText(text, file);
   if (!result.ok || !result.plan) return result;
   // `just` steps: their recipes and argument counts, against the justfiles on this machine.
-  const justErrors = await justfileErrors(result.plan);
-  return justErrors.length === 0 ? result : { ok: false, errors: placeErrors(text, file, justErrors) };
+  // `agent` steps: the CLI each names is installed here.
+  const machineErrors = [...await justfileErrors(result.plan), ...agentCliErrors(result.plan)];
+  return machineErrors.length === 0 ? result : { ok: false, errors: placeErrors(text, file, machineErrors) };
 }
 
 /**

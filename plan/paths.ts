@@ -3,6 +3,7 @@
 // a cwd, whichever machine or directory the worker runs in. Pure (POSIX paths, no node:path), so a
 // workflow may apply it to a plan started by hand that carries `baseDir`. Idempotent.
 import type { GateCheck, Plan, StepBody } from './schema.ts';
+import { kindOf } from './kinds/index.ts';
 import { mapCachePaths } from './cache-key.ts';
 
 export function isAbsolute(p: string): boolean {
@@ -70,52 +71,9 @@ export function resolvePlanPaths(plan: Plan): Plan {
   };
 }
 
-/** Host side of a bind mount (`./data:/data`); named volumes (`cache:/cache`) stay as they are. */
-function resolveVolume(spec: string, base: string): string {
-  const colon = spec.indexOf(':');
-  const host = colon < 0 ? spec : spec.slice(0, colon);
-  if (!(host === '.' || host === '..' || host.startsWith('./') || host.startsWith('../'))) return spec;
-  return joinPath(base, host) + (colon < 0 ? '' : spec.slice(colon));
-}
-
-/** A step's own paths by its kind, then its `cache` inputs and outputs (against the plan's directory). */
+/** A step's relative paths made absolute, by its kind's own rules (plan/kinds/<kind>.ts), then its `cache` inputs and outputs (against the plan's directory). */
 function resolveStep<T extends StepBody>(step: T, base: string): T {
-  return mapCachePaths(resolveKindPaths(step, base), (p) => under(base, p)!);
-}
-
-function resolveKindPaths<T extends StepBody>(step: T, base: string): T {
-  switch (step.kind) {
-    case 'shell': {
-      return { ...step, cwd: under(base, step.cwd) ?? base };
-    }
-    case 'docker': {
-      const cwd = under(base, step.cwd) ?? base;
-      return {
-        ...step, cwd,
-        ...(step.context !== undefined && { context: under(cwd, step.context) }),
-        ...(step.dockerfile !== undefined && { dockerfile: under(cwd, step.dockerfile) }),
-        ...(step.file !== undefined && { file: under(cwd, step.file) }),
-        ...(step.volumes !== undefined && { volumes: step.volumes.map((v) => resolveVolume(v, cwd)) }),
-      };
-    }
-    case 'inference': {
-      const inputs = step.inputs && Object.fromEntries(Object.entries(step.inputs).map(([k, v]) =>
-        [k, Array.isArray(v) ? v.map((p) => under(base, p)!) : under(base, v)!]));
-      return {
-        ...step,
-        ...(inputs !== undefined && { inputs }),
-        ...(step.outputDir !== undefined && { outputDir: under(base, step.outputDir) }),
-      };
-    }
-    case 'just': {
-      return {
-        ...step, workdir: under(base, step.workdir) ?? base,
-        ...(step.justfile !== undefined && { justfile: under(base, step.justfile) }),
-      };
-    }
-    default:
-      return step;
-  }
+  return mapCachePaths(kindOf(step).resolvePaths(step, base, under), (p) => under(base, p)!);
 }
 
 function resolveCheck(check: GateCheck, base: string): GateCheck {

@@ -2,160 +2,19 @@
 // workflow code (the metaOrchestrator validates its own input), so it must stay free of I/O.
 // Semantic checks that need the whole plan (ids, dependencies, cycles, pools) live in validate.ts.
 import { z } from 'zod';
+import { CacheVersion, Duration, EnvName, EnvRef, Estimate, Id, PoolRef, RetryPolicy } from './step-base.ts';
+import { Step } from './kinds/index.ts';
 
-/** `30s`, `20m`, `4h`, `3d`, `250ms` (also combined: `1h30m`). */
-export const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h|d))+$/;
-export const Duration = z.string().regex(DURATION_RE, 'a duration like 30s, 20m, 4h or 3d');
-/** An estimate: one duration, or a range `3-4d` (unit after the upper bound applies to both). */
-export const Estimate = z.string().regex(/^(\d+(\.\d+)?)(-(\d+(\.\d+)?))?(ms|s|m|h|d)$/, 'an estimate like 3d or 3-4d');
-
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id: letters, digits, ".", "_" or "-", starting with a letter or digit');
-/** An environment variable name (secrets are references to these, never literal values). */
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
-
-export const RetryPolicy = z.strictObject({
-  maximumAttempts: z.number().int().min(1).optional(),
-  initialInterval: Duration.optional(),
-  backoffCoefficient: z.number().min(1).optional(),
-  maximumInterval: Duration.optional(),
-  nonRetryableErrorTypes: z.array(z.string()).optional(),
-});
-
-/**
- * `pool`: `cpu` (task queue `sparky`), `gpu` (any GPU worker, `sparky-gpu`), the name of a pinned
- * pool declared in the plan's `pools`, or a literal pinned GPU `gpu:<host>:<index>`
- * (task queue `sparky-gpu-<host>-<index>`).
- */
-export const PoolRef = z.string().min(1);
+export { Cache, CacheSpec, CacheVersion, DURATION_RE, Duration, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
+export { Compensation, Step, StepBody, STEP_KINDS, STEP_SCHEMAS } from './kinds/index.ts';
+export type { StepKindName, StepOfKind } from './kinds/index.ts';
+export { ShellStep } from './kinds/shell.ts';
+export { DockerStep } from './kinds/docker.ts';
+export { InferenceStep } from './kinds/inference.ts';
+export { JustStep } from './kinds/just.ts';
+export { AgentStep } from './kinds/agent.ts';
 
 export const PinnedPool = z.strictObject({ host: z.string().regex(/^[A-Za-z0-9._-]+$/), gpu: z.number().int().min(0) });
-
-/**
- * `when`: the step runs only if every given condition holds; otherwise it is recorded as skipped
- * with the reason. Conditions are evaluated by the worker that would run the step.
- */
-export const When = z.strictObject({
-  docker: z.boolean().optional(),          // a Docker engine answers (true) / does not (false)
-  gpu: z.boolean().optional(),             // an NVIDIA GPU is visible
-  env: EnvName.optional(),                 // this environment variable is set and non-empty
-  platform: z.enum(['linux', 'darwin', 'win32']).optional(),
-  arch: z.enum(['x64', 'arm64']).optional(),
-});
-
-/** Where a step's outputs come from: a JSON file it writes, or the last line of stdout parsed as JSON. */
-export const Outputs = z.strictObject({
-  from: z.enum(['json-file', 'stdout-json', 'stdout-last-line']),
-  file: z.string().optional(),             // for json-file, relative to the step's cwd
-});
-
-/**
- * Step caching (plan/cache-key.ts; docs/plan-reference.md#step-caching): `true`, or the files the step
- * reads (`inputs`: paths, directories or globs, their content goes into the key) and writes (`outputs`:
- * paths or directories, hashed when the step finishes and checked — and brought into this run's place —
- * before a later run takes the hit).
- */
-export const CacheSpec = z.strictObject({
-  inputs: z.array(z.string().min(1)).optional(),
-  outputs: z.array(z.string().min(1)).optional(),
-});
-export const Cache = z.union([z.boolean(), CacheSpec]);
-/** A manual salt of the cache key: change it to make every earlier entry of the step a miss. */
-export const CacheVersion = z.union([z.string().min(1), z.number()]);
-
-const StepCommon = {
-  id: Id,
-  name: z.string().optional(),
-  timeout: Duration.optional(),            // startToClose of one attempt
-  heartbeatTimeout: Duration.optional(),
-  retry: RetryPolicy.optional(),
-  pool: PoolRef.optional(),
-  when: When.optional(),
-  env: z.record(EnvName, z.string()).optional(),
-  /** Secret references: env var name inside the step ← env var name on the worker. Never values. */
-  secrets: z.record(EnvName, z.strictObject({ fromEnv: EnvName })).optional(),
-  /**
-   * With a plan-level `git`: commit what the step changed in its workstream's worktree, with this
-   * message, once it succeeded (idempotent: a retry never commits twice). See plan/git.ts.
-   */
-  commit: z.string().min(1, 'a commit message must not be empty').optional(),
-  /** Take the result of an earlier run with the same key instead of running (plan/cache-key.ts). */
-  cache: Cache.optional(),
-  /** How long an entry of this step serves hits (default: until its key or outputs change). */
-  ttl: Duration.optional(),
-  cacheVersion: CacheVersion.optional(),
-};
-
-export const ShellStep = z.strictObject({
-  ...StepCommon,
-  kind: z.literal('shell'),
-  run: z.array(z.string()).min(1, 'argv must not be empty'),
-  shell: z.boolean().optional(),          // run through /bin/sh -c (only when the plan says so)
-  cwd: z.string().optional(),
-  outputs: Outputs.optional(),
-  nonRetryableExitCodes: z.array(z.number().int()).optional(),
-});
-
-export const DockerStep = z.strictObject({
-  ...StepCommon,
-  kind: z.literal('docker'),
-  action: z.enum(['build', 'run', 'compose-up', 'compose-down', 'rm', 'rmi']),
-  context: z.string().optional(),          // build
-  dockerfile: z.string().optional(),       // build
-  tag: z.string().optional(),              // build (image tag), rmi
-  buildArgs: z.record(z.string(), z.string()).optional(),
-  image: z.string().optional(),            // run
-  command: z.array(z.string()).optional(), // run
-  volumes: z.array(z.string()).optional(), // run: host:container[:ro]
-  network: z.string().optional(),          // run
-  file: z.string().optional(),             // compose
-  project: z.string().optional(),          // compose project name (default: from run + step)
-  services: z.array(z.string()).optional(),
-  container: z.string().optional(),        // rm (default: the container this run's step created)
-  cwd: z.string().optional(),
-  outputs: Outputs.optional(),
-});
-
-export const InferenceStep = z.strictObject({
-  ...StepCommon,
-  kind: z.literal('inference'),
-  op: z.string().min(1),                   // e.g. gemm, pixelize
-  model: z.string().optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
-  /** Binary inputs: name → file path (glob allowed), read by the activity. */
-  inputs: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
-  /** Where the activity writes binary results (files named after the result keys). */
-  outputDir: z.string().optional(),
-  requestTimeout: Duration.optional(),
-});
-
-/**
- * A recipe of a justfile, run like a shell step: `just [--justfile F] -- <recipe> <args…>` in `workdir`.
- * `sparky validate` checks the recipe exists and takes that many arguments (plan/justfile-check.ts).
- */
-export const JustStep = z.strictObject({
-  ...StepCommon,
-  kind: z.literal('just'),
-  recipe: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*(::[A-Za-z_][A-Za-z0-9_-]*)*$/, 'a recipe name (in a module: module::recipe)'),
-  args: z.array(z.string()).optional(),
-  /** The justfile (default: the one `just` finds from `workdir` upwards). Recipes run in its directory. */
-  justfile: z.string().optional(),
-  /** Where `just` starts (default: the plan's directory; in a git plan, the workstream's worktree). */
-  workdir: z.string().optional(),
-  outputs: Outputs.optional(),
-  nonRetryableExitCodes: z.array(z.number().int()).optional(),
-});
-
-export const StepBody = z.discriminatedUnion('kind', [ShellStep, DockerStep, InferenceStep, JustStep]);
-
-/** A compensation is a step without its own compensation. */
-export const Compensation = StepBody;
-
-export const Step = z.discriminatedUnion('kind', [
-  ShellStep.extend({ compensate: Compensation.optional() }),
-  DockerStep.extend({ compensate: Compensation.optional() }),
-  InferenceStep.extend({ compensate: Compensation.optional() }),
-  JustStep.extend({ compensate: Compensation.optional() }),
-]);
 
 export const Workstream = z.strictObject({
   id: Id,
@@ -203,9 +62,6 @@ export const Approver = z.union([
   z.string().min(1),
   z.strictObject({ name: z.string().min(1), key: z.union([SshPublicKeyLine, z.array(SshPublicKeyLine).min(1)]) }),
 ]);
-
-/** An environment variable on the worker that holds a secret (a token, a webhook URL): never the value. */
-export const EnvRef = z.strictObject({ fromEnv: EnvName });
 
 /** What a notification is about; a gate's own `notify` sends the gate events only. */
 export const NOTIFY_EVENTS = ['waiting', 'escalated', 'decided', 'attention', 'finished'] as const;
@@ -338,12 +194,6 @@ export type Plan = z.infer<typeof Plan>;
 export type Phase = z.infer<typeof Phase>;
 export type Domain = z.infer<typeof Domain>;
 export type Workstream = z.infer<typeof Workstream>;
-export type Step = z.infer<typeof Step>;
-export type StepBody = z.infer<typeof StepBody>;
-export type ShellStep = z.infer<typeof ShellStep>;
-export type DockerStep = z.infer<typeof DockerStep>;
-export type InferenceStep = z.infer<typeof InferenceStep>;
-export type JustStep = z.infer<typeof JustStep>;
 export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
 export type GateCheck = z.infer<typeof GateCheck>;
@@ -352,6 +202,3 @@ export type Approver = z.infer<typeof Approver>;
 export type Webhook = z.infer<typeof Webhook>;
 export type Notify = z.infer<typeof Notify>;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
-export type RetryPolicy = z.infer<typeof RetryPolicy>;
-export type When = z.infer<typeof When>;
-export type CacheSpec = z.infer<typeof CacheSpec>;

@@ -1,11 +1,12 @@
-// Rules about single parts of a plan (approvals, docker actions, env values), used by semantic.ts.
+// Rules about single parts of a plan (approvals, env values, webhooks, git), used by semantic.ts; the
+// rules of a step kind's own fields live in its module (plan/kinds/<kind>.ts).
 // They read raw input defensively (helpers obj/arr/str), like semantic.ts. Pure.
 import { fingerprint, parsePublicKey } from '../common/ssh-keys.ts';
 import type { PathSegment } from './field-path.ts';
 import { branchTemplateProblems } from './git.ts';
 
-export type Obj = Record<string, unknown>;
-export type Report = (path: PathSegment[], message: string) => void;
+export type { Obj, Report } from './kinds/kind.ts';
+import type { Obj, Report } from './kinds/kind.ts';
 export const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Obj : undefined);
 export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -81,29 +82,6 @@ function urlSecretProblem(text: string): string | undefined {
   for (const name of url.searchParams.keys()) if (SECRET_QUERY.test(name)) return `the URL's query parameter "${name}" looks like a credential`;
   if (TOKEN_HOSTS.test(url.hostname)) return `${url.hostname} webhook URLs are tokens`;
   return undefined;
-}
-
-/** Docker actions that name nothing to act on (and where nothing can be inferred) are mistakes. */
-export function checkDocker(st: Obj, at: PathSegment[], compensated: Obj | undefined, err: Report) {
-  const undoes = (action: string) => compensated?.kind === 'docker' && compensated.action === action;
-  const where = compensated ? ' (it can only be inferred when compensating a docker ' : '';
-  switch (st.action) {
-    case 'rm':
-      if (st.container === undefined && !undoes('run')) err(at, `docker rm needs "container"${compensated ? `${where}run step)` : ''}`);
-      break;
-    case 'rmi':
-      if (st.tag === undefined && st.image === undefined && !undoes('build')) err(at, `docker rmi needs "tag"${compensated ? `${where}build step)` : ''}`);
-      break;
-    case 'compose-down':
-      if (st.file === undefined && st.project === undefined && !undoes('compose-up')) err(at, `docker compose-down needs "file" or "project"${compensated ? `${where}compose-up step)` : ''}`);
-      break;
-    case 'run':
-      if (st.image === undefined) err(at, 'docker run needs "image"');
-      break;
-    case 'compose-up':
-      if (st.file === undefined) err(at, 'docker compose-up needs "file"');
-      break;
-  }
 }
 
 /** A plan's `git` section: a usable branch template. */

@@ -5,7 +5,8 @@ import { ancestorQuery, cycleIn, stronglyConnected, type DepGraph } from './grap
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
 import { formatPath, getAt, type PathSegment } from './field-path.ts';
-import { arr, checkApprovers, checkCommit, checkStarters, checkDocker, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
+import { arr, checkApprovers, checkCommit, checkStarters, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
+import { stepKindOf } from './kinds/index.ts';
 import { GATE_NOTIFY_EVENTS } from './schema.ts';
 import { suggest } from './suggest.ts';
 import { checkCache } from './cache-key.ts';
@@ -145,17 +146,13 @@ export function semanticErrors(input: unknown): PlanError[] {
 
       function checkStep(st: Obj, at: PathSegment[], isCompensation: boolean, compensated: Obj | undefined) {
         checkPool(st.pool, [...at, 'pool']);
-        const run = arr(st.run);
-        if (st.kind === 'shell' && run.length > 0 && typeof run[0] === 'string' && run[0].trim() === '') {
-          err([...at, 'run', 0], 'argv[0] (the program) must not be empty');
-        }
+        stepKindOf(st.kind)?.rules?.(st, at, { compensated }, err); // the kind's own fields (plan/kinds/<kind>.ts)
         const outputs = obj(st.outputs);
         if (outputs?.from === 'json-file' && str(outputs.file) === undefined) {
           err([...at, 'outputs'], 'outputs from json-file needs "file" (the JSON file the step writes)');
         }
-        if (st.kind === 'docker') checkDocker(st, at, compensated, err);
         checkCommit(st, at, hasGit && raw.git !== false, isCompensation, err);
-        checkCache(st, at, { isCompensation, cachedByDefault, inGit: hasGit && raw.git !== false }, err);
+        checkCache(st, at, { isCompensation, cachedByDefault }, err);
         checkEnv(st.env, [...at, 'env'], err);
         for (const name of Object.keys(obj(st.secrets) ?? {})) {
           if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);

@@ -7,6 +7,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { startCpuWorker, type CpuWorkerOptions } from './cpu.ts';
 import { openRunsByBuild, UNVERSIONED, type Deployment } from './deployment.ts';
 import { cachedBundle } from './workflow-bundle.ts';
+import { count } from '../common/plural.ts';
 
 export interface ServeBuildsOptions {
   connection: NativeConnection;
@@ -27,9 +28,9 @@ export async function serveBuilds({ connection, client, current, worker }: Serve
     const cached = build === UNVERSIONED ? undefined : cachedBundle(build);
     if (build === UNVERSIONED) workers.push(await startCpuWorker({ ...worker, connection }));
     else if (cached) workers.push(await startCpuWorker({ ...worker, connection, deployment: { name: current.name, buildId: build, codePath: cached.codePath } }));
-    lines.push(build === UNVERSIONED ? `  unversioned      ${runs.length} open run(s) from before Worker Versioning: served with today's code`
-      : cached ? `  draining         ${build}: ${runs.length} open run(s) pinned to it keep their code`
-        : `  WARNING          ${build}: ${runs.length} open run(s) pinned to it and no cached bundle here: start a worker of that build (SPARKY_BUILD_ID)`);
+    lines.push(build === UNVERSIONED ? `  unversioned      ${count(runs.length, 'open run')} from before Worker Versioning: served with today's code`
+      : cached ? `  draining         ${build}: ${count(runs.length, 'open run')} pinned to it keep their code`
+        : `  WARNING          ${build}: ${count(runs.length, 'open run')} pinned to it and no cached bundle here: start a worker of that build (SPARKY_BUILD_ID)`);
   }
   return { workers, lines };
 }

@@ -1,13 +1,26 @@
 // Options every Sparky worker shares. The interceptor stamps each runStep result with the attempt
-// that produced it, so the run's status can say "succeeded on attempt 2" (workflows cannot see
-// activity attempts themselves).
+// that produced it, and each runStep failure with the attempt that failed (a detail
+// `{sparkyAttempt}`), so the run's status can say "succeeded on attempt 2" or "failed after 3"
+// whatever stopped the retries (workflows cannot see activity attempts themselves).
+import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
+import type { FailedAttemptDetail } from '../common/activity-types.ts';
 
 export const stampAttempt: ActivityInterceptorsFactory = (ctx) => ({
   inbound: {
     async execute(input, next) {
-      const result = await next(input);
-      if (ctx.info.activityType === 'runStep' && result !== null && typeof result === 'object' && !Array.isArray(result)) {
+      const step = ctx.info.activityType === 'runStep';
+      let result: unknown;
+      try {
+        result = await next(input);
+      } catch (err) {
+        if (step && err instanceof ApplicationFailure) {
+          const detail: FailedAttemptDetail = { sparkyAttempt: ctx.info.attempt };
+          (err as { details?: unknown[] | null }).details = [...(err.details ?? []), detail];
+        }
+        throw err;
+      }
+      if (step && result !== null && typeof result === 'object' && !Array.isArray(result)) {
         return { ...(result as object), attempt: ctx.info.attempt };
       }
       return result;

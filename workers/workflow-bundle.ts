@@ -10,14 +10,14 @@
 // plan/ and package-lock.json): workers start in well under a second after the first time.
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR, PROJECT_ROOT } from '../host/paths.ts';
 
 /** Folders whose sources the source key covers (everything workflow code can import from the checkout). */
 const SOURCE_DIRS = ['workflows', 'common', 'plan'];
 /** Changes when the bundler settings below change: a cached bundle made otherwise is not reused. */
-const BUNDLER_SETTINGS = 'context=checkout;symlinks=false;build=code-without-source-map';
+const BUNDLER_SETTINGS = 'context=checkout;symlinks=false;loaders-by-link-path;build=code-without-source-map';
 
 const DEFAULT_WORKFLOWS = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 const CACHE_DIR = path.join(DATA_DIR, 'cache');
@@ -60,11 +60,34 @@ function writeAtomically(file: string, content: string): void {
   renameSync(partial, file);
 }
 
+/** Real paths under node_modules (where a symlinked node_modules really lives) as their path through the checkout. */
+function linkPaths<T>(value: T): T {
+  const link = path.join(PROJECT_ROOT, 'node_modules');
+  let real: string;
+  try { real = realpathSync(link); } catch { return value; }
+  if (real === link) return value;
+  const map = (v: unknown): unknown => {
+    if (typeof v === 'string') return v === real || v.startsWith(`${real}${path.sep}`) ? link + v.slice(real.length) : v;
+    if (Array.isArray(v)) return v.map(map);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, map(x)]));
+    return v;
+  };
+  return map(value) as T;
+}
+
 async function build(workflowsPath: string, key: string): Promise<BuiltBundle> {
   const { code } = await bundleWorkflowCode({
     workflowsPath, logger: quietLogger,
-    // Module ids relative to the checkout, whatever the cwd and wherever node_modules really lives.
-    webpackConfigHook: (config) => ({ ...config, context: PROJECT_ROOT, resolve: { ...config.resolve, symlinks: false } }),
+    // Module ids relative to the checkout, whatever the cwd and wherever node_modules really lives. Loaders
+    // too are named by their link path: webpack orders a chunk's modules by identifier (`loader!resource`),
+    // and the SDK names its loaders by real path (require.resolve), so a checkout whose node_modules is a
+    // symlink would order its modules otherwise, and hash to another build.
+    webpackConfigHook: (config) => ({
+      ...config, context: PROJECT_ROOT,
+      resolve: { ...config.resolve, symlinks: false },
+      resolveLoader: { ...config.resolveLoader, symlinks: false },
+      module: linkPaths(config.module),
+    }),
   });
   const buildId = buildIdOfCode(code);
   const codePath = bundlePath(buildId);

@@ -11,6 +11,7 @@
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler,
 } from '@temporalio/workflow';
+import type { StepRetry } from '../common/activity-types.ts';
 import type { Domain, Step } from '../plan/schema.ts';
 import {
   dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, startDomainSignal,
@@ -39,6 +40,18 @@ export interface DomainCarry {
   resume?: Record<string, number>;
   /** `<workstream>.<step>` skipped by a person → who and why (for the error of a step that needs its outputs). */
   skipped?: Record<string, string>;
+  /** `<workstream>/<step>` → attempts of a failed step so far and people's retries of it (attempt numbers continue). */
+  tries?: Record<string, StepTries>;
+  /** Workstreams a gate's rejection sent back: the reviewer's words, for their agent steps. */
+  rework?: Record<string, { reason: string; since: string }>;
+}
+
+/** A failed step's story so far: its attempts in all, and the retries people asked for. */
+export interface StepTries {
+  attempts: number;
+  retries: StepRetry[];
+  /** A retry came in and its execution has not started yet (the log marks that execution's first attempt). */
+  retried?: boolean;
 }
 
 export interface DomainInput {
@@ -104,10 +117,16 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   const attention = new Map(Object.entries(carry.attention ?? {}));
   const resume = new Map(Object.entries(carry.resume ?? {}));
   const skipped: Record<string, string> = { ...input.skipped, ...carry.skipped };
+  const tries: Record<string, StepTries> = { ...carry.tries };
   for (const [wsId, held] of Object.entries(input.held ?? {})) {
     if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
   }
   const stepCache = input.cache ? new DomainCache(input.cache, () => run, () => domain) : undefined;
+  // The reviewer's reason goes with the reworked workstream's agent steps (their next attempt is told it).
+  const rework = new Map(Object.entries(carry.rework ?? {}));
+  for (const [wsId, entry] of attention) {
+    if (entry.attention.cause === 'rework') rework.set(wsId, { reason: entry.attention.reason, since: entry.attention.since });
+  }
   let paused = input.paused ?? false;
   let halt: string | undefined;
   let failure: { workstreamId: string; stepId: string; message: string } | undefined;
@@ -131,6 +150,10 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     attention.delete(msg.workstream);
     if (msg.action === 'retry') {
       resume.set(msg.workstream, entry.stepIndex);
+      // Attempt numbers go on from the failed ones; the log and the status say who retried, when and why.
+      const t = tries[`${msg.workstream}/${msg.step}`] ??= { attempts: 0, retries: [] };
+      t.retries.push({ by: msg.by, at: now(), ...(msg.reason ? { comment: msg.reason } : {}), ...(entry.attention.cause === 'rework' ? { rework: true } : {}) });
+      t.retried = true;
     } else {
       const wsDef = workstreamDef(msg.workstream);
       const def = wsDef?.steps[entry.stepIndex];
@@ -151,6 +174,10 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     // A step in attention may have been renamed by the revision: the decision names the new id.
     for (const [wsId, entry] of attention) {
       const id = workstreamDef(wsId)?.steps[entry.stepIndex]?.id;
+      if (id && id !== entry.attention.step && tries[`${wsId}/${entry.attention.step}`]) {
+        tries[`${wsId}/${id}`] = tries[`${wsId}/${entry.attention.step}`];
+        delete tries[`${wsId}/${entry.attention.step}`];
+      }
       if (id) entry.attention = { ...entry.attention, step: id };
     }
     changed();
@@ -188,7 +215,14 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'halted', at: now(), error: halt ?? 'domain failed' });
         return;
       }
-      const status: StepStatus = { id: step.id, kind: step.kind, state: 'running', startedAt: now(), revision };
+      const tried = tries[`${ws.id}/${step.id}`];
+      const before = tried?.attempts ?? 0;
+      const retriedBy = tried?.retried ? tried.retries[tried.retries.length - 1] : undefined;
+      if (tried) tried.retried = false;
+      const status: StepStatus = {
+        id: step.id, kind: step.kind, state: 'running', startedAt: now(), revision,
+        ...(tried?.retries.length ? { retries: [...tried.retries], attempts: before } : {}),
+      };
       try {
         const target = stepTarget(step, ws.stickyGpu ? pinned[ws.id] : undefined);
         status.taskQueue = target.taskQueue;
@@ -199,11 +233,16 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           const worktree = place?.worktree;
           const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
+          // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
+          const told = body.kind === 'agent' ? rework.get(ws.id) : undefined;
           const { compensate: _undo, ...defined } = step;
           const cache = stepCache?.request(ws, stepIndex, defined, body, outputs, place);
           const result = await runStepActivity({
             step: substituteStep(body, outputs, skipped),
-            ctx: stepContext(run, domain.id, ws.id, body, target.gpu ? { gpu: target.gpu } : {}),
+            ctx: stepContext(run, domain.id, ws.id, body, {
+              ...(target.gpu ? { gpu: target.gpu } : {}), ...(before ? { attemptsBefore: before } : {}), ...(retriedBy ? { retriedBy } : {}),
+              ...(told ? { rework: told } : {}),
+            }),
             ...(cache && { cache }),
           }, options);
           const done = result.status === 'succeeded' || result.status === 'cached'; // a hit's files are in place: it commits like a run
@@ -213,10 +252,11 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           }
           if (result.outputs) outputs[`${ws.id}.${step.id}`] = result.outputs;
           const fingerprint = stepCache?.finished(ws, stepIndex, defined, { key: result.cache?.key, skipped: result.status === 'skipped' });
+          delete tries[`${ws.id}/${step.id}`]; // done: its story is in the status
           Object.assign(status, {
             state: result.status, finishedAt: now(), skippedReason: result.skippedReason, taskQueue: result.taskQueue ?? target.taskQueue,
-            attempts: result.attempt ?? 1, outputs: summariseOutputs(result.outputs), viaShell: result.viaShell,
-            logPath: result.logPath, durationMs: result.durationMs, cache: result.cache,
+            attempts: before + (result.attempt ?? 1), outputs: summariseOutputs(result.outputs), viaShell: result.viaShell,
+            logPath: result.logPath, durationMs: result.durationMs, ...(result.cache && { cache: result.cache }),
           });
           const hit = result.status === 'cached' ? result.cache?.hit : undefined;
           reporter.push({
@@ -230,7 +270,10 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           });
         } catch (err) {
           if (isCancellation(err)) throw err;
-          Object.assign(status, { attempts: failedAttempts(err, options) });
+          // Kept for a retry: its attempts count on from here (at least the one that failed).
+          const attempts = before + (failedAttempts(err, options) ?? 1);
+          Object.assign(status, { attempts });
+          tries[`${ws.id}/${step.id}`] = { attempts, retries: tried?.retries ?? [] };
           throw err;
         }
       } catch (err) {
@@ -294,7 +337,8 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           ...input, run, domain, revision, outputs, paused, held: undefined, ...(stepCache && { cache: stepCache.carry() }),
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
-            attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped,
+            attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped, tries,
+            ...(rework.size > 0 ? { rework: Object.fromEntries(rework) } : {}),
           },
         });
       }

@@ -16,6 +16,7 @@ import type { Notifier } from './notifier.ts';
 import type { RunSigning } from './signing.ts';
 import { now, type AuditEntry, type GateStatus, type RunStatus } from './status.ts';
 import { errorMessage } from './errors.ts';
+import { count } from '../common/plural.ts';
 
 export type Surface = 'signal' | 'update';
 
@@ -116,9 +117,14 @@ export function clean(entry: AuditEntry): AuditEntry {
  */
 export function waitText(gate: GateStatus, runWorkflowId: string): string {
   const deadline = gate.deadline ? `; times out at ${gate.deadline}` : '';
+  const signers = gate.signedApprovers ?? [];
+  // Only what would be accepted: approvers with keys must sign; with no unsigned approver left, no unsigned command.
+  const allSign = signers.length > 0 && gate.approvers.every((a) => signers.includes(a));
+  const how = allSign
+    ? `\`sparky approve ${runWorkflowId} ${gate.id} --as NAME --key ~/.ssh/id_ed25519\` (signed: ${signers.join(', ')})`
+    : `\`sparky approve ${runWorkflowId} ${gate.id} --as NAME\`${signers.length ? ` (${signers.join(', ')} must sign: add \`--key ~/.ssh/id_ed25519\`)` : ''}`;
   return `waiting for approval of ${gate.id}: ${gate.approvals.length} of ${gate.required} (${gate.approvers.join(', ')})`
-    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: \`sparky approve ${runWorkflowId} ${gate.id} --as NAME${gate.signedApprovers?.length ? ' --key ~/.ssh/id_ed25519' : ''}\``
-    + `${gate.signedApprovers?.length ? ` (signed: ${gate.signedApprovers.join(', ')})` : ''}`;
+    + `${gate.escalated ? ' [escalated]' : ''}${deadline}; approve with: ${how}`;
 }
 
 export interface GateDeps {
@@ -179,7 +185,7 @@ export async function runGate(gate: GateStatus, deps: GateDeps): Promise<GateOut
       gate.checks = await Promise.all(def.checks.map((check) => runCheck(check, def.id, deps)));
       const failed = gate.checks.filter((c) => !c.passed);
       if (failed.length === 0) break;
-      const summary = `gate ${def.id}: ${failed.length} check(s) failed: ${failed.map((c) => `${c.id} (${c.message})`).join('; ')}`;
+      const summary = `gate ${def.id}: ${count(failed.length, 'check')} failed: ${failed.map((c) => `${c.id} (${c.message})`).join('; ')}`;
       if (!deps.ask) {
         gate.state = 'failed';
         gate.decidedAt = now();

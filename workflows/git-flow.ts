@@ -15,6 +15,7 @@ import type { Phase, Plan, Workstream } from '../plan/schema.ts';
 import { errorMessage } from './errors.ts';
 import type { RunContext } from './run-context.ts';
 import { now, type GateStatus, type PhaseStatus, type RunStatus } from './status.ts';
+import { count } from '../common/plural.ts';
 
 function activities(taskQueue: string): GitActivities {
   return proxyActivities<GitActivities>({
@@ -126,7 +127,7 @@ export async function publishPhase(plan: Plan, phase: Phase, ps: PhaseStatus, ru
 
 /** The gate's decision as it goes into the merge commits: the approvals that counted, and the checks. */
 export function decisionRecord(gate: GateStatus | undefined, phaseId: string): GateDecisionRecord {
-  if (!gate) return { gateId: `(phase ${phaseId} has no gate)`, entries: [] };
+  if (!gate) return { gateId: `(phase ${phaseId} has no gate)`, noGate: true, entries: [] };
   const entries = gate.audit
     .filter((a) => !a.ignored && !a.void && a.decision === 'approve')
     .map((a) => ({
@@ -217,7 +218,7 @@ export async function removeRunGit(plan: Plan, status: RunStatus, run: Omit<RunC
   if (branches.length === 0) return undefined;
   try {
     const r = await activities(run.cpuTaskQueue).gitRemoveRun({ repo: gitSettings(plan.git).repo, runWorkflowId: run.runWorkflowId, branches });
-    return `git: removed ${r.removedWorktrees.length} worktree(s) and ${r.deletedBranches.length} branch(es)`;
+    return `git: removed ${count(r.removedWorktrees.length, 'worktree')} and ${count(r.deletedBranches.length, 'branch')}`;
   } catch (err) {
     return `git: removing the run's worktrees and branches FAILED: ${errorMessage(err).split('\n')[0]}`;
   }

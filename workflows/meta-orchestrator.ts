@@ -45,6 +45,7 @@ import { entersPhase, gateSubset, phaseSubset, selectWorkstreams } from '../plan
 import { workstreamFingerprints } from './cache.ts';
 import { dryRun, dryRunText, type DryRunReport } from './dry-run.ts';
 import { markExcluded } from './subset-status.ts';
+import { count } from '../common/plural.ts';
 
 export type { MetaInput } from './validate-input.ts';
 
@@ -97,7 +98,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     status.state = runState(status, base, paused);
     status.waitingFor = runText(status, { runWorkflowId, sagaSize: saga.size });
     const gate = status.phases.find((p) => p.gate?.state === 'waiting' || p.gate?.state === 'checks-failed' || p.gate?.state === 'merge-conflict')?.gate;
-    visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state });
+    visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state,
+      gatesPassed: status.phases.flatMap((p) => (p.gate?.state === 'approved' || p.gate?.state === 'merge-conflict' ? [p.gate.id] : [])) });
     visibility.setDetails(status.waitingFor);
     if (status.state === 'attention' && lastState !== 'attention') void notifier.run('attention');
     lastState = status.state;
@@ -283,7 +285,7 @@ function endSummary(end: RunState, error: string, report: CompensationReport | u
   const [headline, ...rest] = error.split('\n');
   const parts = [end === 'aborted' ? `run ${id} ${headline}` : end === 'cancelled' ? `run ${id} cancelled` : `run ${id} failed: ${headline}`];
   if (!report) {
-    parts.push(sagaSize === 0 ? 'nothing to compensate' : `${policy}: no compensation ran (${sagaSize} finished step(s) with a compensation left as they are)`);
+    parts.push(sagaSize === 0 ? 'nothing to compensate' : `${policy}: no compensation ran (${count(sagaSize, 'finished step')} with a compensation left as they are)`);
   } else {
     parts.push(`compensated (newest first): ${report.compensated.join(', ') || 'none'}`);
     if (report.skipped.length) parts.push(`compensations skipped: ${report.skipped.join(', ')}`);

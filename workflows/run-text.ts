@@ -4,6 +4,7 @@
 import { waitText } from './gate.ts';
 import { worktreeHelp } from '../common/git-flow.ts';
 import type { GateStatus, RunState, RunStatus, WorkstreamStatus } from './status.ts';
+import { count } from '../common/plural.ts';
 
 export const TERMINAL: RunState[] = ['completed', 'failed', 'cancelled', 'aborted'];
 
@@ -98,7 +99,7 @@ export function attentionText(status: RunStatus, id: string): string {
       ...(a?.cause === 'rework' ? [] : [`  log: \`sparky logs ${id} ${step}\``]));
   }
   const more = needingAttention(status).length - 5;
-  if (more > 0) lines.push(`… and ${more} more workstream(s) in attention (sparky status ${id})`);
+  if (more > 0) lines.push(`… and ${count(more, 'more workstream')} in attention (sparky status ${id})`);
   const gate = failedGate(status);
   if (gate?.state === 'merge-conflict') {
     const c = gate.mergeConflict;

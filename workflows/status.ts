@@ -1,7 +1,7 @@
 // The status model: what the `status` query answers and what the Web UI's current details summarise.
 // The metaOrchestrator owns the one complete copy; domain children send it progress events
 // (workflows/progress.ts) as their steps start and finish. Plain JSON, times in workflow time (ISO).
-import type { GateCheckResult } from '../common/activity-types.ts';
+import type { GateCheckResult, StepRetry } from '../common/activity-types.ts';
 import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
@@ -23,8 +23,13 @@ export interface StepStatus {
   state: StepState;
   startedAt?: string;
   finishedAt?: string;
-  /** Attempts the activity took (reported by the worker; on failure: the attempts the retry policy allowed). */
+  /**
+   * Attempts the step took in all, counting across people's retries (the worker reports each execution's
+   * attempt; the domain adds those before): a step that failed twice with 3 tries each shows 9 after a success on the first try.
+   */
   attempts?: number;
+  /** People's retries of this step, oldest first (who, when, comment): its log marks each one. */
+  retries?: StepRetry[];
   lastError?: string;
   skippedReason?: string;
   taskQueue?: string;

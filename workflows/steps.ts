@@ -1,7 +1,7 @@
 // One step as one activity: the task queue from its pool, the plan's timeouts and retry policy, the
 // outputs of earlier steps substituted into it, and the context activities need (log paths, keys).
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { SparkyActivities, StepActivityInput, StepContext, StepResult } from '../common/activity-types.ts';
+import type { FailedAttemptDetail, SparkyActivities, StepActivityInput, StepContext, StepResult } from '../common/activity-types.ts';
 import type { RetryPolicy, StepBody } from '../plan/schema.ts';
 import { findOutputRefs, substituteOutputs } from '../plan/outputs.ts';
 import { durationMs } from './durations.ts';
@@ -64,9 +64,17 @@ export async function runStepActivity(input: StepActivityInput, options: Activit
   return runStep(input);
 }
 
-/** Attempts a failed step took: the retry policy's limit when that was what stopped it. */
+/**
+ * Attempts a failed step took: the attempt the worker stamped on the failure (workers/worker-options.ts),
+ * else the retry policy's limit when that was what stopped it.
+ */
 export function failedAttempts(err: unknown, options: ActivityOptions): number | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return undefined;
-  if (err instanceof ActivityFailure && String(err.retryState) === 'MAXIMUM_ATTEMPTS_REACHED') return options.retry?.maximumAttempts;
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const stamped = err.cause instanceof ApplicationFailure
+    ? (err.cause.details ?? []).find((d): d is FailedAttemptDetail => typeof (d as FailedAttemptDetail | null)?.sparkyAttempt === 'number')
+    : undefined;
+  if (stamped) return stamped.sparkyAttempt;
+  if (err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return undefined;
+  if (String(err.retryState) === 'MAXIMUM_ATTEMPTS_REACHED') return options.retry?.maximumAttempts;
   return undefined;
 }

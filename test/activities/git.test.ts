@@ -85,7 +85,7 @@ test('two workstreams on their own branches and worktrees, committed idempotentl
   assert.equal(a.branch, `sparky/demo/${run.slice('sparky-demo-'.length)}/ws-a`);
   assert.equal(a.created, true);
   assert.equal(a.head, start);
-  assert.equal(a.worktree, path.join(repo, '.git', 'sparky-worktrees', run, 'ws-a'));
+  assert.equal(a.worktree, path.join(repo, '.sparky-worktrees', run, 'ws-a'));
   assert.equal(sh(a.worktree, 'branch', '--show-current'), a.branch);
   // A retry (or rework) finds the branch and worktree as they are.
   const again = await workstream(repo, run, 'ws-a', start);
@@ -196,7 +196,7 @@ test('a base that is not checked out moves by compare-and-swap from a temporary 
   assert.equal(sh(repo, 'show', 'main:a.txt'), 'changed');
   assert.equal(sh(repo, 'branch', '--show-current'), 'elsewhere', 'the checkout on another branch is left alone');
   assert.equal(readFileSync(path.join(repo, 'a.txt'), 'utf8'), 'a\n');
-  assert.equal(existsSync(path.join(repo, '.git', 'sparky-worktrees', run, '_merge-build')), false, 'the temporary worktree is gone');
+  assert.equal(existsSync(path.join(repo, '.sparky-worktrees', run, '_merge-build')), false, 'the temporary worktree is gone');
   const publish = await call('gitPublishBranch', { repo, branch: a.branch, base: 'main', remote: 'origin', push: true, pr: { draft: true, title: 't', body: 'b' } }) as GitPublishResult;
   assert.deepEqual(publish, { push: { pushed: false, skipped: `no remote "origin" in ${repo}` }, pr: { skipped: `the branch was not pushed (no remote "origin" in ${repo})` } });
 });

@@ -85,3 +85,18 @@ test('a dead webhook is reported in the result, bounded in time, with no secret 
   assert.match(result.failed[1].error, /environment variable UNSET_URL is not set on this worker/);
   assert.doesNotMatch(JSON.stringify(result), /very-secret-token/);
 });
+
+test('no SPARKY_UI_URL on the worker: the link follows TEMPORAL_ADDRESS when its Web UI answers, else says where to set it', async () => {
+  receiver.received.length = 0;
+  const hook = [{ url: `${receiver.url}/ui`, format: 'slack' as const }];
+  // Nothing at the dev server's Web UI port for this address: no link to a page nothing serves.
+  const port = await freePort();
+  await createNotifier({ env: { TEMPORAL_ADDRESS: `127.0.0.1:${port - 1000}` }, retryDelaysMs: [] })({ webhooks: hook, event: waiting });
+  assert.match(String(receiver.received[0].body.text), new RegExp(`\\nWeb UI: unknown: nothing answers at http://127\\.0\\.0\\.1:${port} .*set SPARKY_UI_URL.*\\(on the worker\\)$`));
+  // The receiver stands in for a Web UI: on the address's port + 1000, the link points there.
+  const uiPort = Number(new URL(receiver.url).port);
+  await createNotifier({ env: { TEMPORAL_ADDRESS: `127.0.0.1:${uiPort - 1000}` }, retryDelaysMs: [] })({ webhooks: hook, event: waiting });
+  const sent = receiver.received.filter((r) => r.path === '/ui');
+  assert.equal(sent.length, 2);
+  assert.match(String(sent[1].body.text), new RegExp(`\\nWeb UI: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/sparky-demo-1$`));
+});

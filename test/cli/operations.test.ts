@@ -85,6 +85,9 @@ const before_: Record<string, () => Promise<void>> = {
     await eventually('the gate to wait', status, (s) => gate(s).state === 'waiting', 60_000);
     await eventually('visibility to show the waiting gate', () => sh(`temporal workflow list --query "SparkyGate='ops-gate'"`), (r) => r.all!.includes(RUN), 60_000);
   },
+  'Find runs by the gates they passed': async () => {
+    await eventually('visibility to show the passed gate', () => sh(`temporal workflow list --query "SparkyGatesPassed='ops-gate'"`), (r) => r.all!.includes(RUN), 60_000);
+  },
   'Pause and resume': async () => {
     await eventually('the second phase\'s first step to run', status, (s) => s.phases[1].domains[0].workstreams[0].steps[0].state === 'running', 60_000);
   },
@@ -110,6 +113,7 @@ const checks: Record<string, (outputs: string[]) => Promise<void>> = {
     assert.deepEqual([...gate(s).approvals].sort(), ['alice', 'bob', 'carol']);
     assert.deepEqual(gate(s).audit.filter((a) => !a.ignored).map((a) => a.surface).sort(), ['signal', 'update', 'update']);
   },
+  'Find runs by the gates they passed': async (out) => { for (const o of out) assert.ok(o.includes(RUN), `list output lacks the run:\n${o}`); },
   'Pause and resume': async (out) => {
     assert.match(out[0], new RegExp(`^paused ${RUN}: no new step starts`));
     // Each line reached the run, in order: sparky's pause, temporal's pause, temporal's resume.

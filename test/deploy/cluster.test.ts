@@ -28,6 +28,7 @@ import type { RunStatus, StepStatus } from '../../workflows/status.ts';
 import { buildOf } from '../../workers/deployment.ts';
 import { workflowBuildId } from '../../workers/workflow-bundle.ts';
 import { eventually } from '../helpers/wait.ts';
+import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 
 const SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'cluster');
 const HOSTS = ['hosta', 'hostb'] as const;
@@ -248,7 +249,7 @@ test('scripts/cluster builds (cached) and starts a four-process Temporal cluster
   const env = await clusterEnv();
   const client = await clientFor(env);
   const sa = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
-  for (const name of ['SparkyPlan', 'SparkyPhase', 'SparkyGate', 'SparkyState']) assert.ok(name in sa.customAttributes, `${name} registered`);
+  for (const { name } of SPARKY_SEARCH_ATTRIBUTES) assert.ok(name in sa.customAttributes, `${name} registered`);
   await client.connection.close();
   // The Web UI (when its server could be built here) is a client of the frontend: it lists the namespace.
   await checkUi(s.stdout);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../../host/paths.ts';
-import { SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
+import { searchAttributeSpecs, SPARKY_SEARCH_ATTRIBUTES } from '../../common/search-attributes.ts';
 
 const file = path.join(PROJECT_ROOT, 'docker-compose.yml');
 
@@ -60,6 +60,7 @@ test('the compose stack runs the Temporal server that scripts/cluster builds, fr
   // The schema job runs the script scripts/cluster runs; admin-tools registers Sparky's search attributes.
   assert.match(doc.services['temporal-schema'].command.join(' '), /\/etc\/temporal\/sparky\/schema\.sh/);
   assert.match(script, /deploy\/temporal\/schema\.sh/);
-  const registered = [...doc.services['admin-tools'].command.join(' ').matchAll(/for a in ([\w ]+);/g)][0]?.[1].trim().split(/\s+/);
-  assert.deepEqual(registered, SPARKY_SEARCH_ATTRIBUTES.map((k) => k.name));
+  const registered = [...doc.services['admin-tools'].command.join(' ').matchAll(/for a in ([\w= ]+);/g)][0]?.[1].trim().split(/\s+/);
+  assert.deepEqual(registered, searchAttributeSpecs(), 'admin-tools registers every search attribute with its type');
+  assert.equal(registered?.length, SPARKY_SEARCH_ATTRIBUTES.length);
 });

@@ -72,7 +72,7 @@ test('the flagship plan: gate-2 rejected with rework WS-06 redoes WS-06 alone, t
     assert.equal(workstreamOf(s, 'WS-06').reworks, 1);
     const refused = await sparky('retry', runId, 'WS-06', '--as', 'bob');
     assert.equal(refused.exitCode, 4, 'nothing left to retry: refused');
-    assert.match(refused.all ?? '', /refused: WS-06 is not in attention/);
+    assert.match(refused.all ?? '', /refused: WS-06 already finished, and gate gate-2 is waiting: to run WS-06 again, send it back with `sparky rework /);
 
     for (const who of ['alice', 'carol']) assert.equal((await sparky('approve', runId, 'gate-2', '--as', who)).exitCode, 0);
     s = await waiting('gate-3');

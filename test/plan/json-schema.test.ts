@@ -22,7 +22,7 @@ test('the JSON Schema names the plan\'s parts and is strict like the validator',
   for (const name of ['Phase', 'Domain', 'Workstream', 'Step', 'Gate', 'GateCheck', 'Approval', 'Duration', 'Estimate', 'When']) {
     assert.ok(name in schema.$defs, `$defs.${name}`);
   }
-  assert.equal(schema.$defs.Step.oneOf?.length, 4);
+  assert.equal(schema.$defs.Step.oneOf?.length, 5);
 });
 
 // jsonschema comes with the project's virtualenv (inference/requirements.txt, installed by scripts/setup).
@@ -31,6 +31,7 @@ test('a standard JSON Schema validator (python jsonschema, draft 2020-12) accept
   const examples = [
     parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'dgx-pixels.plan.yaml'), 'utf8')),
     JSON.parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'hello.plan.json'), 'utf8')),
+    parse(await readFile(path.join(PROJECT_ROOT, 'examples', 'agent-workstreams.plan.yaml'), 'utf8')),
     { name: 'x', phases: [{ id: 'p', domains: [{ id: 'd', workstreams: [{ id: 'w', estimat: '3d', steps: [{ id: 's', kind: 'shell', run: [] }] }] }] }] },
   ];
   const script = [
@@ -41,8 +42,9 @@ test('a standard JSON Schema validator (python jsonschema, draft 2020-12) accept
     '    print(json.dumps(sorted(".".join(map(str, e.absolute_path)) for e in validator.iter_errors(doc))))',
   ].join('\n');
   const run = await execa(VENV_PYTHON, ['-c', script, path.join(PROJECT_ROOT, 'plan', 'plan.schema.json')], { input: JSON.stringify(examples) });
-  const [dgx, hello, broken] = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  const [dgx, hello, agents, broken] = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[]);
   assert.deepEqual(dgx, []);
   assert.deepEqual(hello, []);
+  assert.deepEqual(agents, []);
   assert.ok(broken.length > 0, 'the broken plan passed the JSON Schema');
 });

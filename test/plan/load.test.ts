@@ -85,10 +85,12 @@ test('a broken copy of the example reports every error at once, each at its line
 test('the JSON example validates and plans; its positions work like YAML ones', async () => {
   const valid = await capture(() => validateCommand(HELLO));
   assert.equal(valid.code, 0, valid.err);
-  assert.match(valid.out, /^ok: .*hello\.plan\.json \(1 phases, 2 workstreams, 2 steps\)$/);
+  assert.match(valid.out, /^ok: .*hello\.plan\.json \(1 phase, 2 workstreams, 2 steps\)$/);
   const plan = await capture(() => planCommand(HELLO, {}));
   assert.equal(plan.code, 0);
   assert.match(plan.out, /Critical path \(\* above\): probe → report/);
+  // Counts in words: one phase, domain and gate are singular (not "1 gates").
+  assert.match(plan.out, /^Plan hello \(version 1\): 1 phase, 1 domain, 2 workstreams, 2 steps, 1 gate$/m);
   const text = (await readFile(HELLO, 'utf8')).replace('"dependsOn": ["probe"]', '"dependsOn": ["probe", "nobody"]');
   const loaded = loadPlanText(text, 'hello.plan.json');
   const line = text.split('\n').findIndex((l) => l.includes('"nobody"')) + 1;

@@ -79,7 +79,7 @@ test('a failing check fails the gate with what it measured, and the run compensa
     approval: { approvers: ['alice'] },
   }), 'sparky-gate-check');
   const err = await handle.result().then(() => assert.fail('checks should fail'), (e) => e);
-  assert.match((err.cause as Error).message, /gate g1: 1 check\(s\) failed: accuracy/);
+  assert.match((err.cause as Error).message, /gate g1: 1 check failed: accuracy/);
   const gate = gateOf(await status(stack.env, handle.workflowId), 'g1');
   assert.equal(gate.state, 'failed');
   assert.deepEqual(gate.checks.map((c) => [c.id, c.passed, c.measured]), [['accuracy', false, 0.5], ['true', true, 0]]);

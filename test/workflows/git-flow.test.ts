@@ -81,7 +81,7 @@ test('two workstreams on their own branches: approved, both merged into main wit
   }
   assert.match(workstreamOf(waiting, 'ws-a').steps[0].commit ?? '', /^[0-9a-f]{12}$/);
   assert.equal(readFileSync(path.join(repo, 'a.txt'), 'utf8'), 'a\n', 'main is untouched before the gate');
-  assert.equal(git(path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a'), 'show', 'HEAD:a.txt'), 'A');
+  assert.equal(git(path.join(repo, '.sparky-worktrees', id, 'ws-a'), 'show', 'HEAD:a.txt'), 'A');
 
   await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'approve', comment: 'both look right' }] });
   const result = await handle.result();
@@ -134,7 +134,7 @@ test('the same line on two branches: the gate waits in attention naming the file
   assert.equal(git(repo, 'status', '--porcelain'), '', 'the failed merge was aborted');
   assert.equal(readFileSync(path.join(repo, 'shared.txt'), 'utf8'), 'one\nTWO from a\nthree\n', 'ws-a is merged already');
 
-  const worktree = path.join(repo, '.git', 'sparky-worktrees', id, 'ws-b');
+  const worktree = path.join(repo, '.sparky-worktrees', id, 'ws-b');
   assert.throws(() => git(worktree, 'merge', '--quiet', 'main'));
   writeFileSync(path.join(worktree, 'shared.txt'), 'one\nTWO from a and b\nthree\n');
   git(worktree, 'commit', '--quiet', '-am', 'resolve shared.txt');
@@ -172,7 +172,7 @@ test('a rejection with rework resets the reopened branches and worktrees to the 
   const rejectedB = git(repo, 'rev-parse', branchB);
   assert.notEqual(rejectedA, baseCommit);
   assert.equal(git(remote, 'rev-parse', branchB), rejectedB, 'the rejected work was pushed for review');
-  const worktreeA = path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a');
+  const worktreeA = path.join(repo, '.sparky-worktrees', id, 'ws-a');
   writeFileSync(path.join(worktreeA, 'scratch.txt'), 'left over\n'); // uncommitted: goes with the rejected work
 
   const rejected = await sparky(['reject', id, 'review', '--as', 'alice', '--reason', 'not like this', '--rework', 'ws-a,ws-b']);
@@ -206,7 +206,7 @@ test('a rejection with rework resets the reopened branches and worktrees to the 
   assert.deepEqual(Object.keys(done.phases[0].git?.merge?.commits ?? {}), ['ws-b']);
   const text = await sparky(['status', id]);
   assert.equal(text.exitCode, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`ws-a +${branchA}[^\n]*\n +reset to ${baseCommit.slice(0, 12)} at \\S+ \\(was ${rejectedA.slice(0, 12)}, 1 uncommitted change\\(s\\) discarded\\): rework requested by alice: not like this`));
+  assert.match(text.stdout, new RegExp(`ws-a +${branchA}[^\n]*\n +reset to ${baseCommit.slice(0, 12)} at \\S+ \\(was ${rejectedA.slice(0, 12)}, 1 uncommitted change discarded\\): rework requested by alice: not like this`));
   assert.match(text.stdout, /merge: merged → [0-9a-f]{12}[^\n]*\(nothing to merge from ws-a\)/);
 });
 
@@ -250,7 +250,7 @@ test('a failing git-flow step names its worktree, branch and base, and how to br
     const p = { ...plan('gitflow-fix', repo, needsFix, write('edit', repo, 'b.txt', 'B\\n')), notify: { webhooks: [{ url: `${receiver.url}/hook` }] } };
     const handle = await start(p, id);
     const s = await eventually('ws-a in attention', () => status(stack.env, id), (r) => workstreamOf(r, 'ws-a').state === 'attention');
-    const worktree = path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a');
+    const worktree = path.join(repo, '.sparky-worktrees', id, 'ws-a');
     const branch = 'sparky/gitflow-fix/r1/ws-a';
     const baseCommit = s.phases[0].git!.baseCommit;
     assert.deepEqual(workstreamOf(s, 'ws-a').attention?.git, { worktree, branch, base: 'main', baseCommit });
@@ -292,9 +292,9 @@ test('aborting a run removes its worktrees and branches; main keeps what it had'
   await handle.signal('abort', { by: 'carol', reason: 'wrong plan' });
   const err = await handle.result().then(() => assert.fail('the run should end aborted'), (e) => e);
   assert.ok(err instanceof WorkflowFailedError);
-  assert.match(String(err.cause?.message), /git: removed 2 worktree\(s\) and 2 branch\(es\)/);
+  assert.match(String(err.cause?.message), /git: removed 2 worktrees and 2 branches/);
   assert.equal(git(repo, 'branch', '--list', 'sparky/*'), '');
-  assert.equal(existsSync(path.join(repo, '.git', 'sparky-worktrees', id, 'ws-a')), false);
+  assert.equal(existsSync(path.join(repo, '.sparky-worktrees', id, 'ws-a')), false);
   assert.equal(git(repo, 'rev-parse', 'main'), before);
 });
 

@@ -61,7 +61,7 @@ phases:
   const run = /started (\S+)/.exec(started.stdout)?.[1] ?? assert.fail(started.stdout);
 
   const failed = await eventually('greet in attention', () => statusOf(run), (s) => workstreamOf(s, 'greet').state === 'attention', 60_000);
-  const worktree = path.join(repo, '.git', 'sparky-worktrees', run, 'greet');
+  const worktree = path.join(repo, '.sparky-worktrees', run, 'greet');
   const branch = `sparky/demo/${run.slice('sparky-demo-'.length)}/greet`;
   const base = git(repo, 'rev-parse', 'main');
   assert.match(workstreamOf(failed, 'greet').steps[0].commit ?? '', /^[0-9a-f]{12}$/, 'write committed greeting.txt on the branch');

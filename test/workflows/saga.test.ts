@@ -112,6 +112,6 @@ test('onFailure: halt fails with a summary and undoes nothing', async () => {
   const dir = await tempDir();
   const handle = await start(chainPlan('saga-halt', dir, { failIn: 'E', onFailure: 'halt' }), 'sparky-saga-halt-1');
   const err = await handle.result().then(() => assert.fail('the run should fail'), (e) => e);
-  assert.match((err.cause as Error).message, /onFailure halt: no compensation ran \(4 finished step\(s\)/);
+  assert.match((err.cause as Error).message, /onFailure halt: no compensation ran \(4 finished steps/);
   assert.deepEqual(await lines(path.join(dir, 'undo.log')), []);
 });

@@ -301,7 +301,7 @@ test('a key swap by an unsigned revision is refused; signed by the gate\'s curre
   await writeFile(sigFile, await sshSign(stmt.stdout, alice));
   const signed = await sparky(['revise', run, file, '--as', 'alice', '--signed-at', at, '--signature', sigFile]);
   assert.equal(signed.exitCode, 0, signed.stdout + signed.stderr);
-  assert.match(signed.stdout, /revision 1 of \S+ by alice \(1 signature\(s\)\): gate gate-1 approval/);
+  assert.match(signed.stdout, /revision 1 of \S+ by alice \(1 signature\): gate gate-1 approval/);
   const st = await statusOf(run);
   assert.notEqual(st.planDigest, before, 'the plan digest follows the revision');
   assert.deepEqual(st.revisions[0].signedBy, [{ gate: 'gate-1', approvers: [{ name: 'alice', fingerprint: alice.fingerprint }] }]);

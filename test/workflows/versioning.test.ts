@@ -115,7 +115,7 @@ test("sparky dev's workers after an upgrade: a run of an older build drains on i
   const builds = await serveBuilds({ connection: env.nativeConnection, client: env.client, current: { name, ...today }, worker });
   assert.equal(builds.workers.length, 3, builds.lines.join('\n'));
   assert.match(builds.lines.join('\n'), new RegExp(`draining +${older.buildId}: 1 open run`));
-  assert.match(builds.lines.join('\n'), /unversioned +1 open run\(s\) from before Worker Versioning/);
+  assert.match(builds.lines.join('\n'), /unversioned +1 open run from before Worker Versioning/);
   for (const w of builds.workers) run(w);
   await makeCurrent(env.client, { name, buildId: today.buildId });
 

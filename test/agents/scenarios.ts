@@ -1,0 +1,279 @@
+// The agent step's cases, run for each CLI by claude-code.test.ts and codex.test.ts: the real CLI, real
+// git worktrees, the real dev server and workers; only the model is a double (test/helpers/model-endpoint.ts).
+// Each test gets its own marker in the prompt, so one endpoint serves them all.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatErrors, loadPlanText } from '../../plan/load.ts';
+import { validatePlan } from '../../plan/validate.ts';
+import { PROJECT_ROOT } from '../../host/paths.ts';
+import { findAgentCli, type AgentName } from '../../host/agents.ts';
+import { startModelEndpoint, type ModelEndpoint, type Turn } from '../helpers/model-endpoint.ts';
+import { uniqueTaskQueue } from '../helpers/temporal.ts';
+import { eventually, waitFor } from '../helpers/wait.ts';
+import { gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from '../workflows/helpers.ts';
+
+const KEY_VAR = 'SPARKY_TEST_AGENT_KEY';
+const KEY = 'sk-test-agent-key-0123456789';
+
+export function agentScenarios(agent: AgentName): void {
+  const cli = findAgentCli(agent);
+  if ('missing' in cli) throw new Error(`${cli.missing} (npm test runs scripts/setup first)`);
+  const stack = useStack();
+  let ep: ModelEndpoint;
+  // What an approver's session on the worker might hold: the agent must see none of it.
+  const planted = { SSH_AUTH_SOCK: '/tmp/sparky-test-agent.sock', SPARKY_APPROVER_KEY: '-----BEGIN OPENSSH PRIVATE KEY----- planted', TEMPORAL_API_KEY: 'planted-temporal-cloud-key' };
+  before(async () => {
+    ep = await startModelEndpoint();
+    Object.assign(process.env, planted, { [KEY_VAR]: KEY });
+  });
+  after(async () => { await ep?.close(); });
+
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, {
+    cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@x' },
+  }).trim();
+  async function repository(): Promise<string> {
+    const repo = path.join(await tempDir('sparky-agent-repo-'), 'repo');
+    git(path.dirname(repo), 'init', '--quiet', '--initial-branch=main', repo);
+    writeFileSync(path.join(repo, 'README.md'), '# demo\n');
+    writeFileSync(path.join(repo, '.gitignore'), '__pycache__/\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'initial');
+    return repo;
+  }
+  const endpointUrl = () => (agent === 'codex' ? ep.openaiBaseUrl : ep.anthropicBaseUrl);
+  const step = (marker: string, repo: string, extra: Record<string, unknown> = {}) => ({
+    id: 'agent', kind: 'agent' as const, agent, cwd: repo, prompt: `Implement the task ${marker}.`, endpoint: endpointUrl(),
+    apiKey: { fromEnv: KEY_VAR }, retry: { maximumAttempts: 1 }, ...extra,
+  });
+  const onePhase = (name: string, repo: string, steps: object[], gate?: object) => ({
+    name, git: { repo }, phases: [{ id: 'build', domains: [{ id: 'd', workstreams: [{ id: 'feature', steps }] }], ...(gate ? { gate } : {}) }],
+  });
+  async function start(plan: object, id: string, taskQueue = stack.taskQueue) {
+    const v = validatePlan(plan);
+    assert.ok(v.ok, JSON.stringify(v.errors));
+    return stack.env.client.workflow.start('metaOrchestrator', { taskQueue, workflowId: id, args: [{ plan, options: { cpuTaskQueue: taskQueue } }] });
+  }
+  const attention = (id: string) => eventually('the workstream in attention', () => status(stack.env, id), (s) => workstreamOf(s, 'feature').state === 'attention', 90_000);
+  const greet = { write: { path: 'greet.py', content: 'def greet(name):\n    return "hello " + name\n' } };
+  const verifyGreet = [['python3', '-c', 'import greet; assert greet.greet("x") == "hello x"']];
+
+  test(`${agent}: success with verify; the change is committed on the workstream branch and merged at the gate; the agent's environment holds no key or agent socket`, async () => {
+    const marker = `OK-${agent}`;
+    ep.script(marker, [greet, { bash: 'env | sort > "$SPARKY_RUN_DIR/agent-env.txt"' }, { text: 'Added greet.py with greet(name).' }]);
+    const repo = await repository();
+    const id = `sparky-agent-ok-${agent}`;
+    const plan = onePhase(`agent-ok-${agent}`, repo, [step(marker, repo, { verify: verifyGreet, commit: 'feature: greet' })], {
+      id: 'review', checks: [{ id: 'changed', kind: 'metric', metric: 'feature.agent.filesChanged', atLeast: 1 }], approval: { approvers: ['alice'] },
+    });
+    const handle = await start(plan, id);
+    const waiting = await eventually('the gate waiting', () => status(stack.env, id), (s) => gateOf(s, 'review').state === 'waiting', 90_000);
+    const st = workstreamOf(waiting, 'feature').steps[0];
+    assert.equal(st.state, 'succeeded');
+    assert.equal(st.outputs?.summary, 'Added greet.py with greet(name).');
+    assert.equal(st.outputs?.turns, '3');
+    assert.equal(st.outputs?.filesChanged, '1', `greet.py only (the env file went to the run directory): ${st.outputs?.files}`);
+    assert.equal(st.outputs?.files, '["greet.py (+2 −0)"]');
+    assert.match(st.outputs?.sessionId ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(Number(st.outputs?.tokens), 3 * (ep.usage.input + ep.usage.output));
+    if (agent === 'claude-code') assert.ok(Number(st.outputs?.costUsd) > 0, 'Claude Code reports a cost');
+    assert.match(st.commit ?? '', /^[0-9a-f]{12}$/);
+    assert.equal(gateOf(waiting, 'review').checks[0].passed, true, 'a gate check reads the agent step\'s outputs');
+    // The agent's environment: the step's and the CLI's, none of the worker's secrets or sockets.
+    const envFile = readFileSync(path.join(stack.logDir, id, 'agent-env.txt'), 'utf8');
+    for (const [name, value] of Object.entries(planted)) {
+      assert.doesNotMatch(envFile, new RegExp(`^${name}=`, 'm'), `${name} reached the agent`);
+      assert.ok(!envFile.includes(value), `the value of ${name} reached the agent`);
+    }
+    assert.doesNotMatch(envFile, /^TEMPORAL_/m);
+    assert.match(envFile, /^SPARKY_STEP_ID=feature\/agent$/m);
+    await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'approve' }] });
+    assert.equal((await handle.result()).state, 'completed');
+    assert.equal(readFileSync(path.join(repo, 'greet.py'), 'utf8'), 'def greet(name):\n    return "hello " + name\n', 'merged into main');
+    assert.match(git(repo, 'log', '--format=%s', 'main'), /^Merge sparky\/agent-ok-[a-z-]+\/[^ ]+\/feature into main[^\n]*\nfeature: greet\ninitial$/);
+    // The transcript: turns, tool calls, the result; the raw events beside it.
+    const log = readFileSync(st.logPath!, 'utf8');
+    assert.match(log, /turn 1\n[\s\S]*greet\.py[\s\S]*turn 3\n {2}agent: Added greet\.py/);
+    assert.match(log, /result: (success|completed), 3 turns/);
+    assert.ok(!log.includes(KEY), 'the key is redacted');
+    assert.ok(existsSync(st.logPath!.replace(/\.log$/, '.events.jsonl')));
+    const logs = await sparky(['logs', id, 'feature/agent']);
+    assert.equal(logs.code, 0, logs.err);
+    assert.match(logs.out, /turn 2\n {2}→ .*env \| sort/);
+  });
+
+  test(`${agent}: verify failing puts the workstream in attention; retry resumes the same session with the failure, and it passes`, async () => {
+    const marker = `VERIFY-${agent}`;
+    ep.script(marker, [{ write: { path: 'greet.py', content: 'def greet(name):\n    return "hi " + name\n' } }, { text: 'Done.' }, greet, { text: 'Fixed greet.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-verify-${agent}`;
+    const handle = await start(onePhase(`agent-verify-${agent}`, repo, [step(marker, repo, { verify: verifyGreet, commit: 'feature: greet' })]), id);
+    const s = await attention(id);
+    const ws = workstreamOf(s, 'feature');
+    assert.equal(ws.attention?.cause, 'failed');
+    assert.match(ws.steps[0].lastError ?? '', /verify `python3 -c import greet; assert greet\.greet\("x"\) == "hello x"` exited 1/);
+    assert.match(ws.steps[0].lastError ?? '', /AssertionError/);
+    const firstSession = sessionOf(ep, marker);
+    await handle.signal('retryStep', { step: 'feature/agent', by: 'alice' });
+    assert.equal((await handle.result()).state, 'completed');
+    const resumed = ep.requests.filter((r) => r.script === marker && r.turn === 2)[0];
+    assert.ok(resumed, 'the resumed session asked for its third turn');
+    assert.match(resumed.text, /a verify command failed/);
+    assert.match(resumed.text, /AssertionError/);
+    assert.match(resumed.text, /hi /, 'the earlier turns are in the resumed conversation');
+    assert.equal(sessionOf(ep, marker), firstSession);
+    assert.equal(readFileSync(path.join(repo, '.sparky-worktrees', id, 'feature', 'greet.py'), 'utf8'), greet.write.content);
+  });
+
+  test(`${agent}: a refused tool call is not a success, although the CLI exits 0`, async () => {
+    const marker = `DENIED-${agent}`;
+    const refused: Turn = agent === 'claude-code'
+      ? { tool: { name: 'WebFetch', input: { url: 'http://127.0.0.1:9/x', prompt: 'read it' } } }
+      : { tool: { name: 'exec_command', input: { cmd: 'touch /etc/sparky-agent-escalated', sandbox_permissions: 'require_escalated', justification: 'needed' } } };
+    ep.script(marker, [greet, refused, { text: 'Done, although one call was refused.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-denied-${agent}`;
+    await start(onePhase(`agent-denied-${agent}`, repo, [step(marker, repo, { verify: verifyGreet })]), id);
+    const ws = workstreamOf(await attention(id), 'feature');
+    assert.match(ws.steps[0].lastError ?? '', /the agent was refused 1 tool call\(s\) it asked for: /);
+    assert.match(ws.steps[0].lastError ?? '', agent === 'claude-code' ? /WebFetch/ : /escalat/);
+    assert.equal(ep.requests.filter((r) => r.script === marker).length, 3, 'the CLI went on to its final message (and exited 0)');
+  });
+
+  test(`${agent}: max turns puts the workstream in attention`, async () => {
+    const marker = `TURNS-${agent}`;
+    ep.script(marker, [greet, { bash: 'echo second' }, { bash: 'echo third' }, { text: 'Done.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-turns-${agent}`;
+    await start(onePhase(`agent-turns-${agent}`, repo, [step(marker, repo, { maxTurns: 1 })]), id);
+    const ws = workstreamOf(await attention(id), 'feature');
+    assert.match(ws.steps[0].lastError ?? '', /max turns/);
+    assert.ok(ep.requests.filter((r) => r.script === marker).length < 4, 'the agent did not run to its end');
+  });
+
+  test(`${agent}: a rejection with --rework hands the reviewer's reason to the same session`, async () => {
+    const marker = `REWORK-${agent}`;
+    ep.script(marker, [greet, { text: 'Added greet.' }, { write: { path: 'greet.py', content: '"""Greetings."""\n\ndef greet(name):\n    return "hello " + name\n' } }, { text: 'Added the docstring.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-rework-${agent}`;
+    const handle = await start(onePhase(`agent-rework-${agent}`, repo, [step(marker, repo, { verify: verifyGreet, commit: 'feature: greet' })], { id: 'review', approval: { approvers: ['alice', 'bob'] } }), id);
+    const atGate = () => eventually('the gate waiting', () => status(stack.env, id), (s) => gateOf(s, 'review').state === 'waiting', 90_000);
+    await atGate();
+    await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'bob', decision: 'reject', comment: 'greet.py needs a module docstring', rework: ['feature'] }] });
+    const held = await attention(id);
+    assert.match(workstreamOf(held, 'feature').attention?.reason ?? '', /rework requested by bob: greet\.py needs a module docstring/);
+    await handle.signal('retryStep', { step: 'feature/agent', by: 'alice' });
+    await atGate();
+    const reworked = ep.requests.find((r) => r.script === marker && r.turn === 2);
+    assert.ok(reworked, 'the session went on after the rework');
+    assert.match(reworked.text, /rework requested by bob: greet\.py needs a module docstring/);
+    assert.match(reworked.text, /Added greet\./, 'the same session: the earlier turns are there');
+    await handle.executeUpdate('decideGate', { args: [{ gate: 'review', approver: 'alice', decision: 'approve' }] });
+    assert.equal((await handle.result()).state, 'completed');
+    assert.match(readFileSync(path.join(repo, 'greet.py'), 'utf8'), /^"""Greetings\."""/);
+  });
+
+  test(`${agent}: a missing key or CLI — validation names it, and a run puts the step in attention saying what to set`, async () => {
+    const repo = await repository();
+    const noKey = validatePlan(onePhase('agent-nokey', repo, [{ id: 'agent', kind: 'agent', agent, prompt: 'x' }]));
+    assert.equal(noKey.ok, false);
+    assert.match(noKey.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), /steps\[0\]: an agent step needs "apiKey": \{ fromEnv: <the worker's variable holding the key> \} \(for example \{ fromEnv: (ANTHROPIC|OPENAI)_API_KEY \}\)/);
+    const binVar = agent === 'claude-code' ? 'SPARKY_CLAUDE_CODE_BIN' : 'SPARKY_CODEX_BIN';
+    process.env[binVar] = '/nonexistent/agent-cli';
+    try {
+      const loaded = loadPlanText(JSON.stringify(onePhase('agent-nocli', repo, [step('x', repo)])), path.join(repo, 'plan.json'));
+      assert.equal(loaded.ok, true, formatErrors(loaded.errors)); // the text loader does no machine checks…
+      const { loadPlanFile } = await import('../../plan/load.ts');
+      const file = path.join(await tempDir('sparky-agent-plan-'), 'plan.json');
+      writeFileSync(file, JSON.stringify(onePhase('agent-nocli', repo, [step('x', repo)])));
+      const checked = await loadPlanFile(file); // …the file loader (sparky validate) asks this machine
+      assert.equal(checked.ok, false);
+      assert.match(formatErrors(checked.errors), new RegExp(`steps\\[0\\]\\.agent: ${binVar}=/nonexistent/agent-cli names no file on this worker`));
+      const id = `sparky-agent-nocli-${agent}`;
+      await start(onePhase(`agent-nocli-${agent}`, repo, [step('NOCLI', repo)]), id);
+      assert.match(workstreamOf(await attention(id), 'feature').steps[0].lastError ?? '', new RegExp(`${binVar}=/nonexistent/agent-cli names no file on this worker`));
+    } finally {
+      delete process.env[binVar];
+    }
+    const id = `sparky-agent-nokey-${agent}`;
+    await start(onePhase(`agent-nokey-${agent}`, repo, [step('NOKEY', repo, { apiKey: { fromEnv: 'SPARKY_TEST_UNSET_KEY' } })]), id);
+    const ws = workstreamOf(await attention(id), 'feature');
+    assert.match(ws.steps[0].lastError ?? '', /API key comes from the environment variable SPARKY_TEST_UNSET_KEY, which is not set on this worker \(set SPARKY_TEST_UNSET_KEY/);
+    assert.equal(ep.requests.filter((r) => r.text.includes('NOKEY') || r.text.includes('NOCLI')).length, 0, 'no agent ran');
+  });
+
+  test(`${agent}: kill -9 of the worker mid-turn: the retry resumes the same session (the endpoint gets the earlier turns), the run completes, each commit once`, async () => {
+    const marker = `KILL-${agent}`;
+    const first = agent === 'claude-code'
+      ? { bash: 'printf "one\\n" > one.txt && git add one.txt && git commit -qm "agent: part one"' }
+      : { write: { path: 'one.txt', content: 'one\n' } };
+    ep.script(marker, [first, { write: { path: 'two.txt', content: 'two\n' }, hold: true }, { text: 'Both parts done.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-kill-${agent}`;
+    const taskQueue = uniqueTaskQueue('agent-kill');
+    let worker = await workerProcess(taskQueue);
+    try {
+      const handle = await start(onePhase(`agent-kill-${agent}`, repo, [step(marker, repo, { commit: 'feature: two parts', heartbeatTimeout: '3s', retry: { maximumAttempts: 3, initialInterval: '1s' } })]), id, taskQueue);
+      await ep.reached(marker, 1, 90_000); // the second turn's request is held: the worker dies mid-turn
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+      worker = await workerProcess(taskQueue);
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      const after = ep.requests.filter((r) => r.script === marker && r.turn === 1);
+      assert.equal(after.length, 2, `the held request, then the resumed session's: ${ep.requests.filter((r) => r.script === marker).map((r) => `#${r.turn} ${r.text.slice(-300)}`).join('\n')}`);
+      assert.match(after[1].text, /resumed this session after an interruption/);
+      assert.match(after[1].text, agent === 'claude-code' ? /agent: part one/ : /one\.txt/, 'the endpoint got the earlier turns');
+      assert.equal(ep.requests.filter((r) => r.script === marker && r.turn === 0).length, 1, 'the first turn was never asked again');
+      const branch = git(repo, 'branch', '--list', '--format=%(refname:short)', 'sparky/*');
+      const subjects = git(repo, 'log', '--format=%s', branch).split('\n');
+      assert.equal(subjects.filter((s) => s === 'feature: two parts').length, 1);
+      if (agent === 'claude-code') assert.equal(subjects.filter((s) => s === 'agent: part one').length, 1);
+      assert.equal(readFileSync(path.join(repo, 'two.txt'), 'utf8'), 'two\n');
+      const st = workstreamOf(await status(stack.env, id), 'feature').steps[0];
+      assert.equal(st.attempts, 2);
+      const sessions = new Set(readFileSync(st.logPath!.replace(/\.log$/, '.events.jsonl'), 'utf8').split('\n').filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>).map((e) => e.session_id ?? e.thread_id).filter(Boolean));
+      assert.equal(sessions.size, 1, `one session across both attempts: ${[...sessions].join(', ')}`);
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  });
+
+  async function workerProcess(taskQueue: string): Promise<ChildProcess> {
+    const script = fileURLToPath(new URL('../../workers/cpu.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TEMPORAL_ADDRESS: serverAddress(stack.env), TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default', SPARKY_TASK_QUEUE: taskQueue, SPARKY_LOG_DIR: stack.logDir },
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => { out += String(d); });
+    child.stderr!.on('data', (d) => { out += String(d); });
+    await waitFor('the worker process', () => {
+      if (child.exitCode !== null) throw new Error(`the worker exited: ${out}`);
+      return out.includes('task queue');
+    }, 60_000);
+    return child;
+  }
+
+  async function sparky(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const { execa } = await import('execa');
+    const r = await execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'sparky.js'), ...args], {
+      env: { TEMPORAL_ADDRESS: serverAddress(stack.env), TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default' }, reject: false,
+    });
+    return { code: r.exitCode ?? -1, out: r.stdout, err: r.stderr };
+  }
+}
+
+/** The session a script's requests belong to (Claude Code: the session header; Codex: the thread in its metadata). */
+function sessionOf(ep: ModelEndpoint, marker: string): string | undefined {
+  const ids = new Set(ep.requests.filter((r) => r.script === marker).map((r) => {
+    const h = r.headers['x-claude-code-session-id'] ?? r.headers['x-codex-window-id'] ?? String(r.headers['x-codex-turn-metadata'] ?? '').match(/"thread_id":"([^"]+)"/)?.[1];
+    return String(h ?? '').split(':')[0];
+  }));
+  assert.equal(ids.size, 1, `one session: ${[...ids].join(', ')}`);
+  return [...ids][0];
+}
