@@ -16,6 +16,8 @@ import { createStepCache } from './cache.ts';
 import { CacheStore, cacheDirFor } from './cache-store.ts';
 import type { InspectInput, InspectResult } from '../common/cache-types.ts';
 import os from 'node:os';
+import type { PlanActivities } from '../common/plan-ref.ts';
+import { loadCommittedPlan } from './committed-plan.ts';
 import { createStepRunners, runByKind } from './runners.ts';
 import { evaluateWhen } from './when.ts';
 
@@ -48,7 +50,7 @@ export interface ActivityDeps {
 }
 
 /** Step and check runners, plus the git flow's activities (git runs where the repository is: CPU workers). */
-export function createActivities(deps: ActivityDeps): SparkyActivities & GitActivities {
+export function createActivities(deps: ActivityDeps): SparkyActivities & GitActivities & PlanActivities {
   const runnerDeps = {
     logDir: deps.logDir, workdir: deps.workdir, killGraceMs: deps.killGraceMs, tailBytes: deps.tailBytes, pinnedTaskQueue: deps.pinned?.taskQueue,
     justBin: deps.justBin,
@@ -98,6 +100,6 @@ export function createActivities(deps: ActivityDeps): SparkyActivities & GitActi
   }
 
   return {
-    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), inspectStep, ...createGitActivities(),
+    runStep, runGateCheck: (input) => gateCheck(inRunDir(input, 'check')), notify: createNotifier(deps.notify), inspectStep, loadCommittedPlan, ...createGitActivities(),
   };
 }

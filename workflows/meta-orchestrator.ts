@@ -7,8 +7,9 @@
 // (workflows/cache.ts), a subset of the workstreams (options.only/from, plan/subset.ts) and dry runs
 // (options.dryRun, workflows/dry-run.ts). Design and the reasons behind it: docs/orchestration.md.
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertMemo, workflowInfo,
+  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
+import { planRefOf, type PlanActivities } from '../common/plan-ref.ts';
 import { domainWorkflowId } from '../common/ids.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import type { Plan } from '../plan/schema.ts';
@@ -64,13 +65,17 @@ export interface MetaResult {
 }
 
 export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
-  const validated = validateRunInput(input, { gitPaths: () => patched('sparky-git-paths') }); // a rule older runs did not have
+  // A plan committed in a repository (a schedule's `--committed` plan): read as committed now.
+  const committed = await committedPlan(input);
+  const validated = validateRunInput(committed ? { plan: committed.plan, options: input.options } : input,
+    { gitPaths: () => patched('sparky-git-paths') }); // a rule older runs did not have
   let plan: Plan = validated.plan;
   const { options } = validated;
   const runWorkflowId = workflowInfo().workflowId; // `sparky-<plan>-<run>` from Sparky; anything when started by hand
   const cpuTaskQueue = options.cpuTaskQueue ?? CPU_TASK_QUEUE;
   const childId = (p: string, d: string) => domainWorkflowId(runWorkflowId, p, d);
   const status = initialStatus(plan, runWorkflowId, childId);
+  if (committed) status.planSource = committed.source;
   const signing = new RunSigning(plan, runWorkflowId, options.startedBy, { dryRun: options.dryRun === true });
   status.planDigest = signing.planDigest;
   if (signing.starter) status.startedBy = signing.starter;
@@ -271,6 +276,18 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     skippedSteps: status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.flatMap((w) =>
       w.steps.filter((s) => s.state === 'skipped').map((s) => `${w.id}.${s.id}: ${s.skippedReason ?? ''}`)))),
   };
+}
+
+/** `{"planRef": …}` instead of a plan: the CPU worker reads the plan committed at the ref (activities/committed-plan.ts). */
+async function committedPlan(input: MetaInput): Promise<{ plan: unknown; source: NonNullable<RunStatus['planSource']> } | undefined> {
+  const ref = planRefOf(input);
+  if (!ref) return undefined;
+  if ('error' in ref) throw ApplicationFailure.nonRetryable(`invalid input: ${ref.error}`, 'SparkyInvalidPlan', { errors: [{ path: 'planRef', message: ref.error }] });
+  const options = (input as { options?: { cpuTaskQueue?: unknown } }).options;
+  const taskQueue = typeof options?.cpuTaskQueue === 'string' ? options.cpuTaskQueue : CPU_TASK_QUEUE;
+  const { loadCommittedPlan } = proxyActivities<PlanActivities>({ taskQueue, startToCloseTimeout: '2m', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SparkyInvalidPlan'] } });
+  const loaded = await loadCommittedPlan(ref);
+  return { plan: loaded.plan, source: { repo: ref.repo, path: ref.path, ref: ref.ref ?? 'HEAD', commit: loaded.commit } };
 }
 
 /** A phase a subset run does not enter: its gate is not asked. */

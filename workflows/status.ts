@@ -257,6 +257,8 @@ export interface RunStatus {
   phases: PhaseStatus[];
   compensations: CompensationStatus[];
   counts: { phases: number; domains: number; workstreams: number; steps: number; finishedWorkstreams: number };
+  /** A plan read from a repository when the run started (planRef; a schedule's committed plan). */
+  planSource?: { repo: string; path: string; ref: string; commit: string };
   /** A subset run (`--only`, `--from`): what was asked and what it brought in. */
   subset?: string;
   /** `--no-cache`: every workstream (true) or these ran their cached steps whatever the cache held. */

@@ -8,10 +8,12 @@ import { validatePlan } from '../plan/validate.ts';
 import { resolvePlanPaths } from '../plan/paths.ts';
 import { gitPathErrors } from '../plan/git.ts';
 import type { RunOptions } from './run-context.ts';
+import type { PlanRef } from '../common/plan-ref.ts';
 import { subsetErrors } from '../plan/subset.ts';
 import { suggest } from '../plan/suggest.ts';
 
-export interface MetaInput { plan: unknown; options?: RunOptions }
+/** `plan` (the plan as JSON), or `planRef` (a plan committed in a repository: common/plan-ref.ts), and the run's options. */
+export interface MetaInput { plan?: unknown; planRef?: PlanRef; options?: RunOptions }
 
 /**
  * `gitPaths`: whether the rule that a step which commits works in git.repo applies (plan/git.ts; new
@@ -21,7 +23,7 @@ export interface MetaInput { plan: unknown; options?: RunOptions }
 export function validateRunInput(input: unknown, opts: { gitPaths?: () => boolean } = {}): { plan: Plan; options: RunOptions } {
   if (input === null || typeof input !== 'object' || Array.isArray(input) || !('plan' in input)) {
     throw ApplicationFailure.nonRetryable(
-      'invalid input: expected one JSON object {"plan": {...}, "options": {...}} (the plan as JSON)',
+      'invalid input: expected one JSON object {"plan": {...}, "options": {...}} (the plan as JSON; or {"planRef": {"repo", "path", "ref"}} for a committed plan)',
       'SparkyInvalidPlan', { errors: [{ path: '(input)', message: 'missing "plan"' }] });
   }
   const { plan, options } = input as MetaInput;
