@@ -22,6 +22,9 @@ export interface FactsContext {
   justBin?: string;
   inference?: InferenceDeps;
   env: Record<string, string | undefined>;
+  /** The run's directory and the worktree: a program there was made by the steps before (or is the base commit's), which the key already covers. */
+  runDir?: string;
+  worktree?: string;
 }
 
 export interface KindCacheFacts<T extends StepBody> {
@@ -47,8 +50,17 @@ export async function resolveProgram(program: string, cwd: string, envPath: stri
   return undefined;
 }
 
-/** `program` → `path sha256:…` (or why it is not known): the program's bytes are its version. */
-async function programFact(program: string, cwd: string, env: FactsContext['env']): Promise<string> {
+const within = (p: string, dir: string | undefined) => dir !== undefined && (p === dir || p.startsWith(`${dir}/`));
+
+/** `program` → `sha256:…` (or why it is not known): the program's bytes are its version. */
+async function programFact(program: string, cwd: string, ctx: Pick<FactsContext, 'env' | 'runDir' | 'worktree'>): Promise<string> {
+  const { env } = ctx;
+  if (program.includes('/')) {
+    const p = path.resolve(cwd, program);
+    // Made in this run by the steps before it (the chain covers them), or the worktree's (the base commit).
+    if (within(p, ctx.runDir)) return `made in this run: $SPARKY_RUN_DIR${p.slice(ctx.runDir!.length)}`;
+    if (within(p, ctx.worktree)) return `in the worktree: ${p.slice(ctx.worktree!.length + 1)}`;
+  }
   const resolved = await resolveProgram(program, cwd, env.PATH ?? process.env.PATH);
   if (!resolved) return `${program} (not found)`;
   const digest = await fileDigest(resolved);
@@ -114,12 +126,12 @@ export const KIND_FACTS: { readonly [K in StepKind]: KindCacheFacts<OfKind<K>> }
   shell: {
     tool: async (s, ctx): Promise<Record<string, string>> => {
       const cwd = path.resolve(ctx.workdir, s.cwd ?? '.');
-      return s.shell ? { sh: await programFact('/bin/sh', cwd, ctx.env) } : { program: await programFact(s.run[0], cwd, ctx.env) };
+      return s.shell ? { sh: await programFact('/bin/sh', cwd, ctx) } : { program: await programFact(s.run[0], cwd, ctx) };
     },
     files: async (s, ctx) => argvFiles(s.shell ? s.run.slice(1) : s.run, path.resolve(ctx.workdir, s.cwd ?? '.')),
   },
   just: {
-    tool: async (s, ctx) => ({ just: await programFact(ctx.justBin ?? 'just', ctx.workdir, ctx.env) }),
+    tool: async (_s, ctx) => ({ just: await programFact(ctx.justBin ?? 'just', ctx.workdir, ctx) }),
     files: async (s, ctx) => {
       const workdir = path.resolve(ctx.workdir, s.workdir ?? '.');
       const justfile = await justfileOf(s.justfile, workdir);

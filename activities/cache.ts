@@ -85,16 +85,23 @@ export function createStepCache(deps: CacheDeps) {
     const base = places.planDir ?? deps.facts.workdir;
     const declared = req.inputs.map((p) => ({ raw: p, abs: path.resolve(base, expandRunDir(p, places.runDir)) }));
     const named = (await factsOf(step).files?.(step, { ...deps.facts, env }) ?? []).map((abs) => ({ raw: abs, abs }));
-    for (const { raw, abs } of [...declared, ...named]) {
-      if (req.parts.producers[raw] !== undefined) continue; // made in this run by a cached step: its key stands for it
-      if (inside(abs, places.worktree)) continue; // the worktree holds the base commit and the chain's changes: both in the key
-      const isDeclared = declared.some((d) => d.abs === abs);
-      if (!isDeclared && inside(abs, places.runDir)) continue; // an argument in the run's directory: made by the steps before it (the chain)
+    const add = async (raw: string, abs: string) => {
       const name = String(norm(abs));
       if (GLOB.test(raw)) {
         const matches = await expandInput(abs, base);
         files[name] = matches.length === 0 ? 'missing' : jsonDigest(await Promise.all(matches.map(async (m) => [String(norm(m)), await fileDigest(m) ?? 'unreadable'])));
       } else files[name] = await pathDigest(abs);
+    };
+    for (const { raw, abs } of declared) {
+      if (req.parts.producers[raw] !== undefined) continue; // made in this run by a cached step: its key stands for it
+      if (inside(abs, places.worktree)) continue; // the worktree holds the base commit and the chain's changes: both in the key
+      await add(raw, abs);
+    }
+    for (const { raw, abs } of named) {
+      // An argument in the run's directory was made by the steps before it (the chain, or a declared input's maker);
+      // one in the worktree is the base commit's; a declared one is counted above.
+      if (inside(abs, places.runDir) || inside(abs, places.worktree) || declared.some((d) => d.abs === abs)) continue;
+      await add(raw, abs);
     }
     return files;
   }
@@ -105,7 +112,9 @@ export function createStepCache(deps: CacheDeps) {
     const env = Object.fromEntries(Object.entries(ctx.env ?? {}).filter(([k]) => k !== RUN_DIR_VAR));
     const factsEnv = { ...process.env, ...env };
     const facts = factsOf(step);
-    const [tool, files] = await Promise.all([facts.tool(step, { ...deps.facts, env: factsEnv }), keyFiles(step, req, places, factsEnv)]);
+    const [tool, files] = await Promise.all([
+      facts.tool(step, { ...deps.facts, env: factsEnv, runDir: places.runDir, worktree: places.worktree }), keyFiles(step, req, places, factsEnv),
+    ]);
     const p = req.parts;
     const named: Record<string, unknown> = {
       def: norm(p.def), refs: norm(p.refs), chain: p.chain, producers: norm(p.producers), git: p.git ?? null, version: p.version ?? null,

@@ -65,8 +65,9 @@ export function selectWorkstreams(plan: Plan, opts: SubsetOptions): Selection | 
   const roots = [...(opts.only ?? []), ...forced];
   const selected = closure(roots, (id) => deps.get(id) ?? []);
   const asked = [opts.only?.length ? `--only ${opts.only.join(',')}` : '', opts.from?.length ? `--from ${opts.from.join(',')}` : ''].filter(Boolean).join(' ');
-  const needed = [...selected].filter((id) => !roots.includes(id));
-  const downstream = [...forced].filter((id) => !(opts.from ?? []).includes(id));
+  // In the plan's order.
+  const needed = all.map((w) => w.id).filter((id) => selected.has(id) && !roots.includes(id));
+  const downstream = all.map((w) => w.id).filter((id) => forced.has(id) && !(opts.from ?? []).includes(id));
   const summary = `${asked}: ${selected.size} of ${all.length} workstreams`
     + `${downstream.length ? `; downstream: ${downstream.join(', ')}` : ''}${needed.length ? `; needed: ${needed.join(', ')}` : ''}`;
   const excluded = new Map(all.filter((w) => !selected.has(w.id)).map((w) => [w.id, `not in this run (${asked})`] as const));

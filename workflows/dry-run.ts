@@ -153,6 +153,9 @@ export async function dryRun(deps: DryRunDeps): Promise<DryRunReport> {
     return out;
   }
 
+  // In the plan's order (the questions went out in dependency waves).
+  const order = new Map(plan.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.flatMap((w) => w.steps.map((st) => `${w.id}/${st.id}`)))).map((k, i) => [k, i]));
+  report.sort((a, b) => (order.get(`${a.workstream}/${a.step}`) ?? 0) - (order.get(`${b.workstream}/${b.step}`) ?? 0));
   const runs = new Set(report.filter((r) => r.action === 'run').map((r) => r.workstream));
   const trimmed: Plan = {
     ...plan,
