@@ -7,10 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runDir } from '../../activities/run-dir.ts';
 import { renderStatus } from '../../cli/progress.ts';
+import { attestCommand } from '../../cli/attest.ts';
 import type { MetaResult } from '../../workflows/meta-orchestrator.ts';
 import type { RunOptions } from '../../workflows/run-context.ts';
 import type { RunStatus, StepStatus } from '../../workflows/status.ts';
@@ -217,8 +219,8 @@ test('a rework never takes a hit on the outputs a reviewer sent back; the compen
   assert.match(row?.reason ?? '', new RegExp(`R\\.r was taken from the cache \\(run ${first}, made .*\\), so it did not run in this run`));
   assert.match(renderStatus(s), /R\.r → undo-r {2}skipped {2}— not undone/);
   await stack.env.client.workflow.getHandle(second).executeUpdate('resolve', { args: [{ action: 'retryStep', step: 'R/r', by: 'alice' }] });
-  s = await waiting(second);
-  assert.deepEqual(await ran(dir), ['R'], 'the reworked step ran instead of taking the rejected entry');
+  s = await eventually('the gate waiting again', () => status(stack.env, second), (x) => gateOf(x, 'g').state === 'waiting');
+  assert.deepEqual(await ran(dir), ['R'], `the reworked step ran instead of taking the rejected entry: ${JSON.stringify(stepOf(s, 'R', 'r'))}`);
   assert.equal(stepOf(s, 'R', 'r').state, 'succeeded');
   assert.match(stepOf(s, 'R', 'r').cache?.miss ?? '', /not the outputs a reviewer sent back \(rework requested by alice: the result is stale\)/);
   assert.notEqual(await readFile(path.join(dir, 'result.txt'), 'utf8'), made);
@@ -231,6 +233,18 @@ test('a rework never takes a hit on the outputs a reviewer sent back; the compen
   assert.equal(stepOf(s, 'R', 'r').cache?.hit?.run, second);
   await approve(third);
   await stack.env.client.workflow.getHandle(third).result();
+
+  // The attestation of an approved run names the work it took from the cache (from its history alone).
+  process.env.TEMPORAL_ADDRESS = stack.env.address;
+  const attest = async (id: string) => {
+    const out = path.join(dir, `${id}.intoto.json`);
+    assert.equal(await attestCommand(id, { out }), 0);
+    return JSON.parse(await readFile(out, 'utf8')).predicate.cachedSteps as { step: string; key: string; from: { run: string } }[];
+  };
+  const cachedInThird = await attest(third);
+  assert.deepEqual(cachedInThird.map((c) => [c.step, c.from.run]), [['R/r', second]]);
+  assert.match(cachedInThird[0].key, /^[0-9a-f]{64}$/);
+  assert.deepEqual(await attest(second), [], 'the reworked step ran in the end');
 });
 
 test('a plan without cache sends no cache request and reports no fingerprints', async () => {
@@ -260,4 +274,76 @@ test('a plan without cache sends no cache request and reports no fingerprints', 
   const child = await payloads(`${id}/p/d`);
   assert.match(child, /"kind":"shell"/, 'the decoding sees the step inputs');
   assert.doesNotMatch(child, /"cache":|fingerprint/, 'no cache request, no fingerprint');
+});
+
+test('--from runs a workstream and everything after it whatever the cache holds, takes what they need from the cache, and enters only the phases it needs', async () => {
+  const dir = await tempDir();
+  const step = (name: string, extra: object = {}) => ({ id: name.toLowerCase(), kind: 'shell', run: sh(`echo ${name} >> runs.log`), cache: true, ...extra });
+  const plan = {
+    name: 'cache-from', baseDir: dir, phases: [
+      { id: 'one', domains: [{ id: 'd1', workstreams: [{ id: 'A', steps: [step('A')] }, { id: 'X', steps: [step('X', { outputs: { from: 'stdout-last-line' }, run: sh('echo X >> runs.log; echo \'{"v": 2}\'') })] }] }],
+        gate: { id: 'g1', checks: [{ id: 'x-ok', kind: 'metric', metric: 'X.x.v', atLeast: 1 }, { id: 'always', kind: 'command', run: ['true'] }] } },
+      { id: 'two', domains: [{ id: 'd2', workstreams: [{ id: 'B', dependsOn: ['A'], steps: [step('B')] }, { id: 'C', dependsOn: ['B'], steps: [step('C')] }] }] },
+      { id: 'three', domains: [{ id: 'd3', workstreams: [{ id: 'D', dependsOn: ['X'], steps: [step('D')] }] }], gate: { id: 'g3', checks: [{ id: 'c', kind: 'command', run: ['true'] }] } },
+    ],
+  };
+  await run(plan);
+  assert.deepEqual(await ran(dir), ['A', 'B', 'C', 'D', 'X']);
+  const from = await run(plan, { from: ['B'] });
+  assert.deepEqual(await ran(dir), ['B', 'C'], 'B and C ran although the cache held them; A came from it; X and D are not in this run');
+  assert.deepEqual(states(from.status), { 'A/a': 'cached', 'X/x': 'skipped', 'B/b': 'succeeded', 'C/c': 'succeeded', 'D/d': 'skipped' });
+  assert.equal(stepOf(from.status, 'B', 'b').cache?.miss, '--no-cache B: forced to run');
+  assert.equal(from.status.subset, '--from B: 3 of 5 workstreams; downstream: C; needed: A');
+  assert.equal(workstreamOf(from.status, 'X').state, 'skipped');
+  assert.deepEqual(from.status.phases.map((p) => p.state), ['succeeded', 'succeeded', 'skipped']);
+  assert.equal(from.status.phases[2].gate?.state, 'skipped');
+  assert.match(from.status.phases[2].gate?.skippedReason ?? '', /not asked: no workstream of phase three is in this run/);
+  assert.deepEqual(from.status.phases[0].gate?.skippedChecks, [{ id: 'x-ok', reason: 'reads the work of X, not in this run' }]);
+  assert.deepEqual(from.status.phases[0].gate?.checks.map((c) => c.id), ['always']);
+  const shown = renderStatus(from.status);
+  assert.match(shown, /subset run: --from B/);
+  assert.match(shown, /check x-ok not run: reads the work of X, not in this run/);
+  assert.match(shown, /gate g3 {2}skipped: not asked/);
+  // Bad workstream names are refused before anything starts.
+  await assert.rejects(run(plan, { only: ['Bee'] }), (err: Error & { cause?: Error }) => {
+    assert.match(err.cause?.message ?? '', /invalid plan \(1 error\):\n {2}options\.only: unknown workstream "Bee"$/);
+    return true;
+  });
+});
+
+test('git flow: the base commit is in the key; a hit writes what the step changed into the new worktree, where its commit takes it', async () => {
+  const dir = await tempDir('sparky-cache-git-');
+  const repo = path.join(dir, 'repo');
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@x' };
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', env }).trim();
+  execFileSync('git', ['init', '--quiet', '--initial-branch=main', repo], { env });
+  await writeFile(path.join(repo, 'gone.txt'), 'to be deleted\n');
+  await writeFile(path.join(repo, 'src.txt'), 'source\n');
+  git('add', '.');
+  git('commit', '--quiet', '-m', 'initial');
+  const plan = {
+    name: 'cache-git', baseDir: dir, git: { repo: 'repo', merge: 'never' },
+    phases: [{ id: 'p', domains: [{ id: 'd', workstreams: [{ id: 'G', steps: [{
+      id: 'gen', kind: 'shell', cwd: 'repo', cache: true, commit: 'generated',
+      run: sh(`echo G >> ${path.join(dir, 'runs.log')}; mkdir -p out; cat src.txt src.txt > out/gen.txt; rm gone.txt`),
+    }] }] }] }],
+  };
+  const first = await run(plan);
+  assert.equal(first.result.state, 'completed');
+  assert.deepEqual(await ran(dir), ['G']);
+  const second = await run(plan);
+  assert.deepEqual(await ran(dir), [], 'the same base commit: a hit');
+  const step = stepOf(second.status, 'G', 'gen');
+  assert.equal(step.state, 'cached');
+  assert.equal(step.cache?.hit?.restored, 2, 'the new file written, the deleted one deleted');
+  assert.match(step.commit ?? '', /^[0-9a-f]{12}$/, `the step's commit took the changes: ${step.commit}`);
+  const branch = second.status.phases[0].git!.branches[0].branch;
+  assert.equal(git('show', `${branch}:out/gen.txt`), 'source\nsource');
+  assert.throws(() => git('show', `${branch}:gone.txt`), 'the deletion is committed too');
+  // The base moves: the key changes, the step runs.
+  await writeFile(path.join(repo, 'src.txt'), 'changed\n');
+  git('commit', '--quiet', '-am', 'change');
+  const third = await run(plan);
+  assert.deepEqual(await ran(dir), ['G']);
+  assert.match(stepOf(third.status, 'G', 'gen').cache?.miss ?? '', /the base commit of its worktree moved/);
 });
