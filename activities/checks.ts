@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GateCheckInput, GateCheckResult } from '../common/activity-types.ts';
-import type { GateCheck } from '../plan/schema.ts';
+import type { CheckKindName, GateCheck } from '../plan/checks/index.ts';
 import { compare, dig } from './compare.ts';
 import { attemptInfo } from './context.ts';
 import { durationMs } from '../plan/durations.ts';
@@ -95,14 +95,21 @@ async function httpCheck(check: Check<'http'>): Promise<Verdict> {
   }
 }
 
+/** One runner per check kind (plan/checks/index.ts): a kind without a runner fails `tsc`. */
+export type CheckRunners = { readonly [K in CheckKindName]: (check: Check<K>, input: GateCheckInput, deps: RunnerDeps) => Verdict | Promise<Verdict> };
+const CHECK_RUNNERS: CheckRunners = {
+  command: commandCheck,
+  file: (check, _input, deps) => fileCheck(check, deps),
+  metric: (check, input) => metricCheck(check, input),
+  http: (check) => httpCheck(check),
+};
+
 export function createGateCheckRunner(deps: RunnerDeps) {
   return async function runGateCheck(input: GateCheckInput): Promise<GateCheckResult> {
     const started = Date.now();
     const { check } = input;
-    const verdict = check.kind === 'command' ? await commandCheck(check, input, deps)
-      : check.kind === 'file' ? await fileCheck(check, deps)
-        : check.kind === 'metric' ? metricCheck(check, input)
-          : await httpCheck(check);
+    const run = CHECK_RUNNERS[check.kind] as (c: GateCheck, i: GateCheckInput, d: RunnerDeps) => Verdict | Promise<Verdict>;
+    const verdict = await run(check, input, deps);
     return { id: check.id, kind: check.kind, ...verdict, durationMs: Date.now() - started };
   };
 }

@@ -11,6 +11,7 @@ import { loadHistory } from './history-json.ts';
 import { verifyHistory } from './verify-history.ts';
 import { cachedStepsOf } from './cache-audit.ts';
 import { count } from '../common/plural.ts';
+import { isWebauthnSignature } from '../common/webauthn.ts';
 
 export const PREDICATE_TYPE = 'https://sparky.dev/attestations/gate-decisions/v1';
 
@@ -29,12 +30,13 @@ export async function attestCommand(arg: string, opts: { out?: string }): Promis
     predicate: {
       plan: { name: report.plan, digest: report.planDigest },
       run: { workflowId: report.run, runId: report.runId },
-      verifiedBy: 'sparky verify (SSHSIG ed25519, namespace sparky-gate)',
+      verifiedBy: 'sparky verify (SSHSIG ed25519 in namespace sparky-gate, or a WebAuthn ES256 passkey assertion whose challenge is the statement\'s SHA-256)',
       gates: [...new Set(counted.map((d) => d.gate))].map((gate) => ({
         gate,
         decisions: counted.filter((d) => d.gate === gate).map((d) => ({
           approver: d.approver, decision: d.decision, comment: d.comment, surface: d.surface, receivedAt: d.receivedAt,
           verdict: d.verdict, fingerprint: d.fingerprint, signedAt: d.signedAt, statement: d.statement, signature: d.signature,
+          ...(d.signature ? { signatureType: isWebauthnSignature(d.signature) ? 'webauthn' : 'sshsig' } : {}),
         })),
       })),
       // Work this run did not do: each step taken from the cache, with its key and the run it came from.

@@ -49,6 +49,7 @@ program.command('dev')
     'Environment:',
     '  SPARKY_TEMPORAL_PORT  the dev server\'s gRPC port (default 7233)',
     '  SPARKY_UI_PORT        the Web UI\'s port (default: the gRPC port + 1000, so 8233)',
+    '  SPARKY_BOARD_PORT     the Sparky board\'s port (default 8234)',
     '  SPARKY_DATA_DIR       SQLite, logs and step files (default .sparky/ in the checkout)',
     '  SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS   the GPU pool (see README)',
   ].join('\n'))
@@ -111,6 +112,20 @@ schedule.command('backfill <name>')
 schedule.command('delete <name>')
   .description('delete the schedule (runs it started are not touched)')
   .action(action(async (name: string) => (await import('./schedule.ts')).scheduleDelete(name, {})));
+
+program.command('board')
+  .description('serve the Sparky board: a live web page of the runs (graph, schedule, waiting list, gates with passkey signing, logs, audit)')
+  .option('--port <port>', 'the port (default SPARKY_BOARD_PORT or 8234; 0: any free one)')
+  .option('--host <address>', 'the address to listen on (default 127.0.0.1: this machine only)')
+  .addOption(new Option('--allow-host <name:port>', 'another Host the board answers to (behind a proxy); repeatable').argParser((v: string, prev: string[] = []) => [...prev, v]))
+  .option('--web-ui <url>', 'the Temporal Web UI every item links to (default SPARKY_UI_URL, else the dev server\'s)')
+  .action(action(async (opts) => (await import('./board.ts')).boardCommand(opts)));
+
+program.command('report <run>')
+  .description('the weekly report of a run per workstream: state (✅ 🟡 ⚪), progress, actual against estimate, blockers and decisions needed')
+  .option('--since <duration>', 'what happened in this window (default 7d)', '7d')
+  .option('--format <format>', 'md or json', 'md')
+  .action(action(async (run: string, opts: { since: string; format: string }) => (await import('./report.ts')).reportCommand(run, opts)));
 
 program.command('status <run>')
   .description('show a run (its workflow id, its short run id, or "last")')

@@ -2,6 +2,7 @@
 // `baseDir` and calls resolvePlanPaths, so every step reaches the activities with absolute paths and
 // a cwd, whichever machine or directory the worker runs in. Pure (POSIX paths, no node:path), so a
 // workflow may apply it to a plan started by hand that carries `baseDir`. Idempotent.
+import { CHECK_KINDS, checkKindOf } from './checks/index.ts';
 import type { GateCheck, Plan, StepBody } from './schema.ts';
 import { kindOf } from './kinds/index.ts';
 import { mapCachePaths } from './cache-key.ts';
@@ -76,8 +77,9 @@ function resolveStep<T extends StepBody>(step: T, base: string): T {
   return mapCachePaths(kindOf(step).resolvePaths(step, base, under), (p) => under(base, p)!);
 }
 
+/** A check's relative paths made absolute, by its kind's own rules (plan/checks/<kind>.ts). */
 function resolveCheck(check: GateCheck, base: string): GateCheck {
-  if (check.kind === 'command') return { ...check, cwd: under(base, check.cwd) ?? base };
-  if (check.kind === 'file') return { ...check, path: under(base, check.path)! };
-  return check;
+  const def = checkKindOf(check.kind);
+  if (!def) throw new Error(`unknown gate check kind ${JSON.stringify(check.kind)} (known: ${Object.keys(CHECK_KINDS).join(', ')})`);
+  return def.resolvePaths(check, base, under);
 }

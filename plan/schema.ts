@@ -36,31 +36,24 @@ export const Domain = z.strictObject({
   workstreams: z.array(Workstream).min(1, 'a domain needs at least one workstream'),
 });
 
-const CheckCommon = { id: Id, name: z.string().optional(), timeout: Duration.optional() };
-export const GateCheck = z.discriminatedUnion('kind', [
-  z.strictObject({ ...CheckCommon, kind: z.literal('command'), run: z.array(z.string()).min(1, 'argv must not be empty'), cwd: z.string().optional() }),
-  z.strictObject({
-    ...CheckCommon, kind: z.literal('file'), path: z.string().min(1),
-    /** Optional JSON field check: a dotted path into the file's JSON. */
-    field: z.string().optional(),
-    equals: z.unknown().optional(), atLeast: z.number().optional(), atMost: z.number().optional(),
-  }),
-  z.strictObject({
-    ...CheckCommon, kind: z.literal('metric'),
-    /** `<workstream>.<step>.<output key>` (dotted path allowed after the step). */
-    metric: z.string().min(1),
-    atLeast: z.number().optional(), atMost: z.number().optional(), equals: z.unknown().optional(),
-  }),
-  z.strictObject({ ...CheckCommon, kind: z.literal('http'), url: z.string().url(), expectStatus: z.number().int().optional() }),
-]);
+import { GateCheck } from './checks/index.ts';
 
-/** An OpenSSH ed25519 public key line: `ssh-ed25519 AAAA… [comment]` (checked in semantic-rules.ts). */
-export const SshPublicKeyLine = z.string().regex(/^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$/, 'an OpenSSH ed25519 public key: "ssh-ed25519 AAAA… [comment]" (ssh-keygen -t ed25519; other key types are not supported)');
+export { GateCheck };
+export { CHECK_KINDS, CHECK_SCHEMAS } from './checks/index.ts';
+export type { CheckKindName, CheckOfKind } from './checks/index.ts';
 
-/** A name, or a name with the key(s) their decisions must be signed with. */
+/**
+ * Either kind of key a person's decisions may be signed with: an OpenSSH ed25519 key, or a passkey
+ * (`webauthn AAAA… [comment]`, the line the board prints when one is registered; common/webauthn.ts).
+ * The blob is checked in semantic-rules.ts.
+ */
+export const KeyLine = z.string().regex(/^(ssh-ed25519|webauthn) [A-Za-z0-9+/=]+( .*)?$/,
+  'an OpenSSH ed25519 public key ("ssh-ed25519 AAAA… [comment]", ssh-keygen -t ed25519) or a passkey ("webauthn AAAA… [comment]", registered on the Sparky board); other key types are not supported');
+
+/** A name, or a name with the key(s) their decisions must be signed with (SSH ed25519 keys and/or passkeys). */
 export const Approver = z.union([
   z.string().min(1),
-  z.strictObject({ name: z.string().min(1), key: z.union([SshPublicKeyLine, z.array(SshPublicKeyLine).min(1)]) }),
+  z.strictObject({ name: z.string().min(1), key: z.union([KeyLine, z.array(KeyLine).min(1)]) }),
 ]);
 
 /** What a notification is about; a gate's own `notify` sends the gate events only. */
@@ -187,6 +180,15 @@ export const Plan = z.strictObject({
    * A plain name takes its keys from the plan's allowedSigners file.
    */
   starters: z.array(Approver).min(1).optional(),
+  /**
+   * What the board and `sparky report` flag (docs/board.md): a running workstream with no step started
+   * or finished for `stalledAfter` (default 24h), and one past `overrunPercent` (default 150) of the high
+   * end of its estimate. Tells people; changes nothing in the run.
+   */
+  tracking: z.strictObject({
+    stalledAfter: Duration.optional(),
+    overrunPercent: z.number().int().min(100, 'overrunPercent is a share of the estimate: 100 or more (150 = half again as long)').optional(),
+  }).optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 
@@ -196,7 +198,6 @@ export type Domain = z.infer<typeof Domain>;
 export type Workstream = z.infer<typeof Workstream>;
 export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
-export type GateCheck = z.infer<typeof GateCheck>;
 export type Approval = z.infer<typeof Approval>;
 export type Approver = z.infer<typeof Approver>;
 export type Webhook = z.infer<typeof Webhook>;

@@ -5,6 +5,7 @@ import { ancestorQuery, cycleIn, stronglyConnected, type DepGraph } from './grap
 import { parseEstimate } from './durations.ts';
 import { scanRefs } from './outputs.ts';
 import { formatPath, getAt, type PathSegment } from './field-path.ts';
+import { checkKindOf } from './checks/index.ts';
 import { arr, checkApprovers, checkCommit, checkStarters, checkEnv, checkGit, checkNotify, obj, str, type Obj } from './semantic-rules.ts';
 import { stepKindOf } from './kinds/index.ts';
 import { GATE_NOTIFY_EVENTS } from './schema.ts';
@@ -187,18 +188,7 @@ export function semanticErrors(input: unknown): PlanError[] {
       if (!check) return;
       const at = [...gatePath, 'checks', c];
       firstAt(checkIds, str(check.id), at, 'check');
-      if (check.kind === 'metric' && typeof check.metric === 'string') {
-        const parts = check.metric.split('.');
-        if (parts.length < 3 || parts.some((x) => x === '')) err([...at, 'metric'], `metric "${check.metric}" must be <workstream>.<step>.<output key>`);
-        else {
-          const problem = visible(parts[0], parts[1]);
-          if (problem) err([...at, 'metric'], `metric "${check.metric}": ${problem}`);
-        }
-      }
-      if (check.kind === 'command') {
-        const run = arr(check.run);
-        if (run.length > 0 && typeof run[0] === 'string' && run[0].trim() === '') err([...at, 'run', 0], 'argv[0] (the program) must not be empty');
-      }
+      checkKindOf(check.kind)?.rules?.(check, at, { visible }, err);
       scanRefs(check, (text, ref, sub) => {
         if (!ref) { err([...at, ...sub], `malformed output reference ${text}: expected \${{ outputs.<workstream>.<step>.<key> }}`); return; }
         const problem = visible(ref.workstream, ref.step);
