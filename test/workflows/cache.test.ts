@@ -17,7 +17,7 @@ import type { MetaResult } from '../../workflows/meta-orchestrator.ts';
 import type { RunOptions } from '../../workflows/run-context.ts';
 import type { RunStatus, StepStatus } from '../../workflows/status.ts';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { gateOf, lines, status, tempDir, useStack, workstreamOf } from './helpers.ts';
+import { gateOf, lines, status, tempDir, temporal, useStack, workstreamOf } from './helpers.ts';
 import { eventually, sleep } from '../helpers/wait.ts';
 
 const stack = useStack();
@@ -160,6 +160,15 @@ test('a dry run says, step for step, what the next run does, and starts nothing'
   const actions = (r: typeof empty) => Object.fromEntries(r.steps.map((s) => [`${s.workstream}/${s.step}`, s.action]));
   assert.deepEqual(actions(changed), { 'A/make': 'run', 'B/use': 'run', 'C/c': 'skipped' });
   assert.match(changed.steps.find((s) => s.step === 'make')!.reason, /input \$PLAN_DIR\/input-a\.txt changed/);
+  // The same through `temporal workflow start` (no Sparky CLI): options.dryRun, the report as the result.
+  const input = path.join(dir, 'dry.json');
+  await writeFile(input, JSON.stringify({ plan, options: { cpuTaskQueue: stack.taskQueue, dryRun: true } }));
+  const started = await temporal(stack.env, ['workflow', 'execute', '--type', 'metaOrchestrator', '--task-queue', stack.taskQueue,
+    '--workflow-id', 'sparky-cache-dry-by-hand', '--input-file', input, '--output', 'json']);
+  assert.equal(started.exitCode, 0, started.all);
+  assert.match(started.stdout, /"dryRun"/);
+  assert.match(started.stdout, /"action": ?"cached"/);
+  assert.deepEqual(await ran(dir), []);
   const forced = await compare({ noCache: ['A'] });
   assert.deepEqual(actions(forced), { 'A/make': 'run', 'B/use': 'cached', 'C/c': 'skipped' }, 'A runs again with the same key: B still hits');
 });
