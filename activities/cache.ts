@@ -10,6 +10,7 @@
 // nothing (inspect). Problems of the cache never fail a step: it runs, and its status says why it was
 // not taken from or put into the cache. plan/cache-key.ts has what goes into a key; ADR 0010 the store.
 import { chmod, constants as fsConstants, copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { gitRaw } from './git-exec.ts';
 import { createHash } from 'node:crypto';
@@ -40,13 +41,29 @@ interface Places { runDir: string; planDir?: string; worktree?: string }
 
 const GLOB = /[*?[]/;
 
+/** The checkout the plan's directory is in (the nearest folder above it with a `.git`), remembered per directory. */
+const checkouts = new Map<string, string | undefined>();
+function checkoutOf(planDir: string | undefined): string | undefined {
+  if (!planDir) return undefined;
+  if (!checkouts.has(planDir)) {
+    let found: string | undefined;
+    for (let dir = planDir; ; dir = path.dirname(dir)) {
+      if (existsSync(path.join(dir, '.git'))) { found = dir; break; }
+      if (path.dirname(dir) === dir) break;
+    }
+    checkouts.set(planDir, found);
+  }
+  return checkouts.get(planDir);
+}
+
 /**
- * Replaces the run directory's and the plan directory's absolute prefixes in every string by their
- * names, so keys do not depend on where a run or a checkout lives. (A worktree needs none: the key
- * sees a step with the plan's paths, and the files inside a worktree are known by the base commit.)
+ * Replaces the run directory's, the plan directory's and its checkout's absolute prefixes in every
+ * string by their names, so keys do not depend on where a run or a checkout lives (the same plan in
+ * another clone, or on another host, has the same keys). A worktree needs none: the key sees a step
+ * with the plan's paths, and the files inside a worktree are known by the base commit.
  */
 function normalizer(places: Places): (value: unknown) => unknown {
-  const pairs = ([[places.runDir, `$${RUN_DIR_VAR}`], [places.planDir, '$PLAN_DIR']] as [string | undefined, string][])
+  const pairs = ([[places.runDir, `$${RUN_DIR_VAR}`], [places.planDir, '$PLAN_DIR'], [checkoutOf(places.planDir), '$CHECKOUT']] as [string | undefined, string][])
     .filter((p): p is [string, string] => Boolean(p[0])).sort((a, b) => b[0].length - a[0].length);
   const one = (text: string): string => {
     for (const [prefix, name] of pairs) {

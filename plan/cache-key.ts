@@ -274,9 +274,24 @@ export function keyParts(step: StepBody, settings: CacheSettings, chain: string[
   };
 }
 
-/** The fingerprint of a step that is not cached: what it was asked to do, after what (never its outputs). */
-export function fingerprintOf(what: 'ran' | 'skipped', step: StepBody, chain: string[], fingerprints: Record<string, string>): string {
-  return jsonDigest({ [what]: keyDefinition(step), chain: chain.map((c) => fingerprints[c] ?? `missing:${c}`) });
+/** A value with the plan's directory written `$PLAN_DIR` in every string (the same plan in another checkout is the same). */
+export function relocate<T>(value: T, planDir: string | undefined): T {
+  if (!planDir) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return v === planDir || v.startsWith(`${planDir}/`) ? `$PLAN_DIR${v.slice(planDir.length)}` : v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * The fingerprint of a step that is not cached: what it was asked to do (its paths relative to the
+ * plan's directory), after what — never its outputs.
+ */
+export function fingerprintOf(what: 'ran' | 'skipped', step: StepBody, chain: string[], fingerprints: Record<string, string>, planDir?: string): string {
+  return jsonDigest({ [what]: relocate(keyDefinition(step), planDir), chain: chain.map((c) => fingerprints[c] ?? `missing:${c}`) });
 }
 
 /** A step's ttl in milliseconds (validated plans only). */

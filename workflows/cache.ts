@@ -77,7 +77,7 @@ export class DomainCache {
    * (ran or skipped) after its chain. Returns it (it travels to the parent with the step's report).
    */
   finished(ws: Workstream, index: number, step: StepBody, how: { key?: string; skipped?: boolean }): string {
-    const fp = how.key || fingerprintOf(how.skipped ? 'skipped' : 'ran', step, chainOf(ws, index), this.fingerprints);
+    const fp = how.key || fingerprintOf(how.skipped ? 'skipped' : 'ran', step, chainOf(ws, index), this.fingerprints, this.run().baseDir);
     this.fingerprints[`${ws.id}.${step.id}`] = fp;
     if (index === ws.steps.length - 1) this.fingerprints[workstreamKey(ws.id)] = fp;
     return fp;

@@ -143,7 +143,7 @@ export async function dryRun(deps: DryRunDeps): Promise<DryRunReport> {
         if (answer.outputs) outputs[stepKey] = answer.outputs;
       } else entry = { workstream: ws.id, step: step.id, action: 'run', reason: guess ?? answer.reason, ...(answer.key && { key: answer.key }) };
       out.push(entry);
-      fingerprints[stepKey] = answer.key && settings ? answer.key : fingerprintOf(answer.action === 'skipped' ? 'skipped' : 'ran', step, chain, fingerprints);
+      fingerprints[stepKey] = answer.key && settings ? answer.key : fingerprintOf(answer.action === 'skipped' ? 'skipped' : 'ran', step, chain, fingerprints, run.baseDir);
       if (guess) unknown.set(stepKey, guess);
     }
     const last = ws.steps.at(-1)!;

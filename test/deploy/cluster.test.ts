@@ -157,10 +157,15 @@ after(async () => {
 });
 
 // ---- the plan: the flagship, GPU steps pinned to the two hosts --------------------------------------
-/** A copy of examples/ (the plan writes into its baseDir) with the variant next to the original; `pins` moves steps to other pools. */
-async function flagshipOnTwoHosts(dir: string, pins: Record<string, string> = {}): Promise<string> {
-  await cp(path.join(PROJECT_ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
-  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+/**
+ * A copy of examples/ (the plan writes into its baseDir) with the variant next to the original; `pins`
+ * moves steps to other pools, into a variant of its own name (`variant`) beside the first.
+ */
+async function flagshipOnTwoHosts(dir: string, pins: Record<string, string> = {}, variantName = 'dgx-pixels.two-hosts.plan.yaml'): Promise<string> {
+  if (!existsSync(path.join(dir, 'examples'))) {
+    await cp(path.join(PROJECT_ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  }
   const file = path.join(dir, 'examples', 'dgx-pixels.plan.yaml');
   const doc = parseDocument(readFileSync(file, 'utf8'));
   doc.set('pools', { 'a-gpu0': { host: 'hosta', gpu: 0 }, 'b-gpu0': { host: 'hostb', gpu: 0 } });
@@ -185,7 +190,7 @@ async function flagshipOnTwoHosts(dir: string, pins: Record<string, string> = {}
   b.setIn(['params', 'iterations'], 400);
   b.set('heartbeatTimeout', '5s');
   for (const [at, pool] of Object.entries(pins)) step(at.split('/')[0], at.split('/')[1]).set('pool', pool);
-  const variant = path.join(dir, 'examples', 'dgx-pixels.two-hosts.plan.yaml');
+  const variant = path.join(dir, 'examples', variantName);
   writeFileSync(variant, doc.toString());
   return variant;
 }
@@ -376,10 +381,10 @@ test('the flagship plan across two hosts survives history SIGKILL, a GPU worker 
   }
   t.diagnostic(`${ran.length} steps succeeded; WS-05/gemm-512 executions: ${runs.get('WS-05/gemm-512')?.count}`);
 
-  // The step cache across hosts (ADR 0010: its store is in the run root the hosts share): the same plan
-  // again, from another copy, with WS-01/gemm now pinned to hostb. Every cached step is a hit, and
-  // WS-01/gemm's is taken on hostb from the entry hosta stored in the run above.
-  const againPlan = await flagshipOnTwoHosts(path.join(root, 'run1-again'), { 'WS-01/gemm': 'b-gpu0' });
+  // The step cache across hosts (ADR 0011: its store is in the run root the hosts share): the same plan
+  // again, with WS-01/gemm now pinned to hostb. Every cached step is a hit, and WS-01/gemm's is taken on
+  // hostb from the entry hosta stored in the run above.
+  const againPlan = await flagshipOnTwoHosts(dir, { 'WS-01/gemm': 'b-gpu0' }, 'dgx-pixels.two-hosts-again.plan.yaml');
   const againId = `${workflowId}-again`;
   const again = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'run', againPlan, '--id', againId,
     '--wait', '--auto-approve', 'alice,bob,carol'], { cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', timeout: 300_000, env: cliEnv });

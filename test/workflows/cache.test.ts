@@ -356,3 +356,16 @@ test('git flow: the base commit is in the key; a hit writes what the step change
   assert.deepEqual(await ran(dir), ['G']);
   assert.match(stepOf(third.status, 'G', 'gen').cache?.miss ?? '', /the base commit of its worktree moved/);
 });
+
+test('the same plan in another folder (another clone, another host\'s checkout) has the same keys: its entries are hits', async () => {
+  const [a, b] = [await tempDir(), await tempDir()];
+  for (const d of [a, b]) await writeFile(path.join(d, 'input-a.txt'), 'same\n');
+  await run(threeSteps(a, 'cache-moved'));
+  assert.deepEqual(await ran(a), ['A', 'B', 'C']);
+  const moved = await run(threeSteps(b, 'cache-moved'));
+  assert.deepEqual(await ran(b), [], 'nothing ran in the other folder');
+  assert.deepEqual(states(moved.status), { 'A/make': 'cached', 'B/use': 'cached', 'C/c': 'cached' });
+  await writeFile(path.join(b, 'input-a.txt'), 'different\n');
+  await run(threeSteps(b, 'cache-moved'));
+  assert.deepEqual(await ran(b), ['A', 'B'], 'its own files still decide');
+});
