@@ -188,6 +188,10 @@ export function createStepCache(deps: CacheDeps) {
     const copies: Restore[] = [];
     const from = sourcePlaces(entry);
     for (const file of entry.files) {
+      // An entry names files inside their place only: one that would write elsewhere is never taken.
+      if (file.root !== 'abs' && (path.isAbsolute(file.rel) || path.normalize(file.rel).split(path.sep)[0] === '..')) {
+        return { ok: false, why: `its entry names a file outside its ${file.root === 'run' ? 'run directory' : file.root} (${file.rel}): not taken` };
+      }
       const target = placeOf(file, places);
       const source = placeOf(file, from);
       if (file.deleted) {

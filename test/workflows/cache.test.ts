@@ -369,3 +369,20 @@ test('the same plan in another folder (another clone, another host\'s checkout) 
   await run(threeSteps(b, 'cache-moved'));
   assert.deepEqual(await ran(b), ['A', 'B'], 'its own files still decide');
 });
+
+test('an entry that names a file outside its place is never taken (a hit writes only into this run\'s places)', async () => {
+  const dir = await tempDir();
+  await writeFile(path.join(dir, 'input-a.txt'), 'one\n');
+  const plan = threeSteps(dir, 'cache-escape');
+  const first = await run(plan);
+  await ran(dir);
+  const key = stepOf(first.status, 'A', 'make').cache!.key;
+  const file = path.join(stack.logDir, '.sparky-cache', 'v1', 'entries', key.slice(0, 2), `${key}.json`);
+  const entry = JSON.parse(await readFile(file, 'utf8'));
+  entry.files[0].rel = '../../escaped.txt';
+  await writeFile(file, JSON.stringify(entry));
+  const second = await run(plan);
+  assert.deepEqual(await ran(dir), ['A'], 'A ran instead (with the same key: B still hits)');
+  assert.match(stepOf(second.status, 'A', 'make').cache?.miss ?? '', /its entry names a file outside its run directory \(\.\.\/\.\.\/escaped\.txt\): not taken/);
+  assert.equal(existsSync(path.join(runDir(stack.logDir, second.id), '..', '..', 'escaped.txt')), false);
+});
