@@ -26,6 +26,7 @@ import { commitStep, prepareWorktree } from './git-flow.ts';
 import { stepInWorktree, type WorktreePlace } from '../common/git-flow.ts';
 import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
 import { DomainCache, type DomainCacheInput } from './cache.ts';
+import { workstreamKey } from '../plan/cache-key.ts';
 
 export interface DomainCarry {
   /** Workstreams that finished (succeeded) in earlier runs of this child. */
@@ -296,7 +297,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       }
     }
     done.add(wsId);
-    const fingerprint = stepCache?.fingerprints[`ws:${wsId}`];
+    const fingerprint = stepCache?.fingerprints[workstreamKey(wsId)];
     reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now(), ...(fingerprint && { fingerprint }) });
   }
 

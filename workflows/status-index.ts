@@ -3,6 +3,7 @@
 // maps so a 2,000-workstream plan costs the same per event as a small one.
 import type { DomainProgress } from './progress.ts';
 import type { Saga } from './saga.ts';
+import { workstreamKey } from '../plan/cache-key.ts';
 import { now, type DomainStatus, type RunStatus, type WorkstreamStatus } from './status.ts';
 
 export class StatusIndex {
@@ -40,7 +41,7 @@ export class StatusIndex {
     for (const key of Object.keys(this.byWorkstream.get(workstreamId) ?? {})) delete this.outputs[key];
     this.byWorkstream.delete(workstreamId);
     for (const key of Object.keys(this.fingerprints)) {
-      if (key.startsWith(`${workstreamId}.`) || key === `ws:${workstreamId}`) delete this.fingerprints[key];
+      if (key.startsWith(`${workstreamId}.`) || key === workstreamKey(workstreamId)) delete this.fingerprints[key];
     }
   }
 
@@ -67,7 +68,7 @@ export class StatusIndex {
         if (ev.state === 'running') { ws.startedAt ??= ev.at; ws.error = undefined; ws.finishedAt = undefined; }
         else if (ev.state === 'attention') ws.error = ev.error ?? ev.attention?.reason;
         else { ws.finishedAt = ev.at; ws.error = ev.error; }
-        if (ev.fingerprint) this.fingerprints[`ws:${ws.id}`] = ev.fingerprint;
+        if (ev.fingerprint) this.fingerprints[workstreamKey(ws.id)] = ev.fingerprint;
         if (ev.state === 'succeeded') { this.status.counts.finishedWorkstreams += 1; succeeded(ws.id); }
         continue;
       }
