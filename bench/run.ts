@@ -2,7 +2,7 @@
 // writes one results file, bench/results/<yyyy-mm-ddThh-mm>.json (UTC; never overwritten). Figures are
 // ratios to a baseline measured in the same run, or distributions (median and IQR of repetitions).
 //
-//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching] [--reps 5] [--gates 50]
+//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching,cache] [--reps 5] [--gates 50]
 //   (orchestration = overhead,gates,dag: each may be named alone)
 //                    [--scale-10k] [--sizes 200,2000] [--out-dir DIR]
 // --out-dir writes the file elsewhere (a smoke run that must not land in bench/results/).
@@ -13,6 +13,7 @@ import { startDevServer } from '../test/helpers/temporal.ts';
 import { PROJECT_ROOT } from '../host/paths.ts';
 import { runBatchingBench } from './batching.ts';
 import { runColdStartBench } from './cold-start.ts';
+import { runCacheBench } from './cache.ts';
 import { runInferenceBench } from './inference.ts';
 import { harness, runOrchestrationBench, type OrchestrationPart } from './orchestration.ts';
 import { resultsFile } from './results-file.ts';
@@ -20,7 +21,7 @@ import { runScaleBench } from './scale.ts';
 import type { BenchRow } from './stats.ts';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching'];
+const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching', 'cache'];
 const ORCHESTRATION: OrchestrationPart[] = ['overhead', 'gates', 'dag'];
 const only = arg('--only')?.split(',');
 for (const part of only ?? []) {
@@ -52,6 +53,7 @@ if (want('inference')) {
   rows.push(...await runInferenceBench());
 }
 if (want('batching')) rows.push(...await runBatchingBench());
+if (want('cache')) rows.push(...await runCacheBench());
 
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), arch: process.arch, node: process.version, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) };
 const out = resultsFile(arg('--out-dir') ?? path.join(PROJECT_ROOT, 'bench', 'results'), started);

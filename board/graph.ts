@@ -48,7 +48,7 @@ export function runGraph(status: RunStatus, plan: Plan | undefined, criticalPath
       for (const ws of domain.workstreams) {
         g.setNode(ws.id, { width: WS_W, height: WS_H });
         g.setParent(ws.id, did);
-        const done = ws.steps.filter((s) => s.state === 'succeeded' || s.state === 'skipped').length;
+        const done = ws.steps.filter((s) => s.state === 'succeeded' || s.state === 'cached' || s.state === 'skipped').length;
         labels.set(ws.id, { id: ws.id, kind: 'workstream', label: ws.id, sub: `${ws.name ? `${ws.name} · ` : ''}${done}/${ws.steps.length}`, state: ws.state, critical: critical.has(ws.id), parent: did });
         const deps = (plan ? plan.phases[i]?.domains.find((d) => d.id === domain.id)?.workstreams.find((w) => w.id === ws.id)?.dependsOn : undefined) ?? ws.dependsOn;
         for (const dep of deps) { edges.push([dep, ws.id]); if (mine.has(dep)) dependedOn.add(dep); }

@@ -38,7 +38,7 @@ export interface GanttRow {
   lastProgress?: string;
   flags: Flag[];
   critical: boolean;
-  /** Steps done of all (succeeded, skipped). */
+  /** Steps done of all (succeeded, taken from the cache, skipped). */
   progress: { done: number; total: number };
 }
 
@@ -157,7 +157,7 @@ export function runView(status: RunStatus, plan: Plan | undefined, now: number):
           ...(begun !== undefined ? { startMs: begun - start } : {}), ...(ended !== undefined ? { endMs: ended - start } : {}),
           ...(elapsed !== undefined ? { elapsedMs: elapsed } : {}), ...(percent !== undefined ? { percentOfEstimate: percent } : {}),
           ...(last ? { lastProgress: last } : {}), flags, critical: critical.has(ws.id),
-          progress: { done: ws.steps.filter((s) => s.state === 'succeeded' || s.state === 'skipped').length, total: ws.steps.length },
+          progress: { done: ws.steps.filter((s) => s.state === 'succeeded' || s.state === 'cached' || s.state === 'skipped').length, total: ws.steps.length },
         });
         for (const s of ws.steps) {
           steps.push({ workstream: ws.id, id: s.id, kind: s.kind, state: s.state, attempts: s.attempts, lastError: s.lastError, startedAt: s.startedAt, finishedAt: s.finishedAt, logPath: s.logPath, outputs: s.outputs });

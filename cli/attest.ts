@@ -2,12 +2,14 @@
 // (https://in-toto.io/Statement/v1), so the approval record travels with the artifacts. Subjects:
 // the plan (sha256 of its canonical JSON, the digest every signature names) and the run (sha256 of
 // the exported history it was verified from). The predicate lists each gate decision with its
-// statement, signature and key fingerprint. Refuses to attest a history that does not verify.
+// statement, signature and key fingerprint, and the steps the run took from the cache (not run in it:
+// where their results came from). Refuses to attest a history that does not verify.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { CliError } from './connection.ts';
 import { loadHistory } from './history-json.ts';
 import { verifyHistory } from './verify-history.ts';
+import { cachedStepsOf } from './cache-audit.ts';
 import { count } from '../common/plural.ts';
 import { isWebauthnSignature } from '../common/webauthn.ts';
 
@@ -37,6 +39,8 @@ export async function attestCommand(arg: string, opts: { out?: string }): Promis
           ...(d.signature ? { signatureType: isWebauthnSignature(d.signature) ? 'webauthn' : 'sshsig' } : {}),
         })),
       })),
+      // Work this run did not do: each step taken from the cache, with its key and the run it came from.
+      cachedSteps: cachedStepsOf(history.events),
     },
   };
   const text = `${JSON.stringify(statement, null, 2)}\n`;

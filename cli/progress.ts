@@ -12,7 +12,7 @@ import { spendLines } from '../workflows/spend.ts';
 import { liveText, type AgentLive } from './agent-live.ts';
 
 const STEP_MARK: Record<string, string> = {
-  pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
+  pending: '·', running: '▶', succeeded: '✔', cached: '↺', failed: '✖', skipped: '↷', cancelled: '⊘',
 };
 
 function bar(done: number, total: number, width = 20): string {
@@ -135,6 +135,8 @@ export function renderStatus(status: RunStatus, live?: Map<string, AgentLive>): 
   const lines: string[] = [];
   lines.push(`${status.runWorkflowId}  plan ${status.plan}  ${status.state.toUpperCase()}${status.paused ? ' (paused)' : ''}`);
   if (status.waitingFor) lines.push(`  ${status.waitingFor}`);
+  if (status.subset) lines.push(`  subset run: ${status.subset}`);
+  if (status.noCache) lines.push(`  --no-cache: ${status.noCache === true ? 'every workstream' : status.noCache.join(', ')} (cached steps ran whatever the cache held)`);
   for (const phase of status.phases) {
     const steps = phase.domains.flatMap((d) => d.workstreams.flatMap((w) => w.steps));
     const done = steps.filter((s) => s.state !== 'pending' && s.state !== 'running').length;
@@ -147,7 +149,7 @@ export function renderStatus(status: RunStatus, live?: Map<string, AgentLive>): 
         if (ws.state === 'pending' && phase.state === 'pending') continue;
         const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}${nothingCommitted(s) ? ' (nothing committed)' : ''}`).join(' ');
         const revised = ws.steps.some((s) => (s.revision ?? 0) > 0) ? `  (revision ${Math.max(...ws.steps.map((s) => s.revision ?? 0))})` : '';
-        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${revised}`);
+        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${ws.skippedReason ? `  — ${ws.skippedReason}` : ''}${revised}`);
         for (const s of ws.steps) {
           const story = stepStory(s);
           if (story) lines.push(`      ${s.id}: ${story}`);
@@ -159,14 +161,17 @@ export function renderStatus(status: RunStatus, live?: Map<string, AgentLive>): 
     if (phase.gate) {
       const g = phase.gate;
       const checks = g.checks.map((c) => `${c.passed ? '✔' : '✖'}${c.id}${c.measured !== undefined ? `=${JSON.stringify(c.measured)}` : ''}`).join(' ');
-      lines.push(`  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
+      lines.push(g.state === 'skipped' ? `  gate ${g.id}  skipped: ${g.skippedReason ?? ''}`
+        : `  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
+      for (const c of g.skippedChecks ?? []) lines.push(`    check ${c.id} not run: ${c.reason}`);
       lines.push(...auditLines(g));
     }
     if (phase.git) lines.push(...gitLines(phase.git));
   }
+  lines.push(...cacheLines(status));
   if (status.compensations.length) {
     lines.push('compensations (newest first):');
-    for (const c of status.compensations) lines.push(`  ${c.of} → ${c.stepId}  ${c.state}${c.error ? `  — ${c.error.split('\n')[0]}` : ''}`);
+    for (const c of status.compensations) lines.push(`  ${c.of} → ${c.stepId}  ${c.state}${c.error ? `  — ${c.error.split('\n')[0]}` : ''}${c.reason ? `  — ${c.reason}` : ''}`);
   }
   if (status.revisions.length) {
     lines.push(`plan revisions: ${status.revisions.map((r) => `${r.revision} by ${r.by}${r.comment ? ` (${r.comment})` : ''}: ${r.changes.join(', ')}`).join('; ')}`);
@@ -177,6 +182,32 @@ export function renderStatus(status: RunStatus, live?: Map<string, AgentLive>): 
   if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
   if (status.state === 'attention') lines.push('', attentionHelp(status));
   return lines.join('\n');
+}
+
+/**
+ * The cache's part of the run, step by step: where each hit came from (run, step, when, host, key), and
+ * for each cached step that ran, why (no entry, what changed, an output gone, forced) and whether it
+ * was stored. The audit of what this run did not run.
+ */
+export function cacheLines(status: RunStatus): string[] {
+  const out: string[] = [];
+  for (const p of status.phases) {
+    for (const d of p.domains) {
+      for (const w of d.workstreams) {
+        for (const s of w.steps) {
+          const c = s.cache;
+          if (!c) continue;
+          if (s.state === 'cached' && c.hit) {
+            out.push(`  ${w.id}/${s.id}  cached: from run ${c.hit.run} (${c.hit.workstream}/${c.hit.step}, made ${c.hit.at}${c.hit.host ? ` on ${c.hit.host}` : ''}), `
+              + `key ${c.key.slice(0, 16)}${c.hit.restored ? `, ${c.hit.restored} file(s) brought in` : ''}`);
+          } else if (s.state === 'succeeded') {
+            out.push(`  ${w.id}/${s.id}  ran: ${c.miss ?? 'no entry'}; ${c.stored ? `stored, key ${c.key.slice(0, 16)}` : `not stored: ${c.notStored ?? '?'}`}`);
+          }
+        }
+      }
+    }
+  }
+  return out.length ? ['cache:', ...out] : [];
 }
 
 /** A `commit:` step that found nothing to commit (the status says why, e.g. the step changed nothing). */
@@ -265,6 +296,7 @@ function describeStep(s: StepStatus): string {
   if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}${s.spend ? `; spent ${spendText(s.spend)}` : ''}`;
   const story = stepStory(s);
   if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}${s.spend ? `; spent ${spendText(s.spend)}` : ''}`;
+  if (s.state === 'cached') return `cached: from run ${s.cache?.hit?.run ?? '?'} (${s.cache?.hit?.workstream}/${s.cache?.hit?.step}, made ${s.cache?.hit?.at ?? '?'})${s.taskQueue ? ` on ${s.taskQueue}` : ''}`;
   return `${s.state}${story && s.state !== 'pending' ? `; ${story}` : ''}`;
 }
 

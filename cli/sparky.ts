@@ -62,7 +62,56 @@ program.command('run <plan>')
   .option('--id <workflowId>', 'workflow id (default sparky-<plan>-<run id>)')
   .option('--as <name>', 'who starts the run (default SPARKY_USER or your login name); gates with preventSelfApproval refuse their approval')
   .option('--key <file>', 'sign the start with this ed25519 key (or its .pub via ssh-agent): the starter is then known by key too')
+  .addOption(new Option('--only <workstreams>', 'run only these workstreams and what they need (from the cache or by running it); phases not entered are not asked').argParser(names))
+  .addOption(new Option('--from <workstreams>', 'run these and everything downstream of them (not from the cache), and what those need').argParser(names))
+  .addOption(new Option('--no-cache [workstreams]', 'cached steps (of these workstreams, comma-separated; default all) run whatever the cache holds, and store their new results'))
+  .option('--dry-run', 'start nothing: print what each step would do (run, from the cache, skipped, and why) and the critical path of what would run')
+  .option('--json', 'with --dry-run: the report as JSON')
   .action(action(async (file: string, opts) => (await import('./run.ts')).runCommand(file, { ...opts, interactive: true })));
+
+const schedule = program.command('schedule')
+  .description('runs of a plan on Temporal Schedules (the Web UI\'s Schedules page): create, list, pause, unpause, trigger, backfill, delete');
+const repeat = (v: string, prev: string[] = []) => [...prev, v];
+schedule.command('create <name> <plan>')
+  .description('run PLAN on a cron expression or an interval; the plan is copied in now, or read as committed when each run starts (--committed)')
+  .addOption(new Option('--cron <expression>', 'a cron expression, e.g. "0 2 * * *" (repeatable)').argParser(repeat))
+  .option('--every <duration>', 'an interval, e.g. 1d, 6h, 30m')
+  .option('--offset <duration>', 'with --every: shift the interval (e.g. --every 1d --offset 2h: 02:00 UTC)')
+  .addOption(new Option('--overlap <policy>', 'a run is due while the last one still runs (default skip)').choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']))
+  .option('--catchup-window <duration>', 'after an outage, start missed runs at most this late (default: Temporal\'s, 1 year)')
+  .option('--pause-on-failure', 'pause the schedule when a run fails')
+  .option('--paused', 'create it paused')
+  .option('--note <text>', 'a note shown with the schedule')
+  .option('--committed', 'read PLAN from its git repository as committed at --ref (default: the branch checked out now) when each run starts')
+  .option('--ref <ref>', 'with --committed: the branch, tag or commit')
+  .option('--as <name>', 'who the runs are started by (default SPARKY_USER or your login name)')
+  .addOption(new Option('--only <workstreams>', 'each run runs only these workstreams and what they need').argParser(names))
+  .addOption(new Option('--from <workstreams>', 'each run runs these and everything downstream').argParser(names))
+  .addOption(new Option('--no-cache [workstreams]', 'each run runs its cached steps (of these workstreams) whatever the cache holds'))
+  .action(action(async (name: string, file: string, opts) => (await import('./schedule.ts')).scheduleCreate(name, file, opts)));
+schedule.command('list')
+  .description('the Sparky schedules: plan, when, overlap policy, paused, runs taken, the next run')
+  .option('--json', 'as JSON')
+  .action(action(async (opts: { json?: boolean }) => (await import('./schedule.ts')).scheduleList(opts)));
+for (const verb of ['pause', 'unpause'] as const) {
+  schedule.command(`${verb} <name>`)
+    .description(verb === 'pause' ? 'start no more runs until unpaused' : 'start runs again as scheduled')
+    .option('--note <text>', 'why (shown with the schedule)')
+    .action(action(async (name: string, opts: { note?: string }) => (await import('./schedule.ts')).schedulePause(name, verb === 'pause', opts)));
+}
+schedule.command('trigger <name>')
+  .description('start a run now (also of a paused schedule)')
+  .addOption(new Option('--overlap <policy>', 'for this run (default: the schedule\'s)').choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']))
+  .action(action(async (name: string, opts: { overlap?: string }) => (await import('./schedule.ts')).scheduleTrigger(name, opts)));
+schedule.command('backfill <name>')
+  .description('start now the runs the schedule would have started between --start and --end')
+  .requiredOption('--start <time>', 'e.g. 2026-12-01T00:00:00Z')
+  .requiredOption('--end <time>', 'e.g. 2026-12-04T00:00:00Z')
+  .addOption(new Option('--overlap <policy>', 'default buffer-all: every run starts, one after another').choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']))
+  .action(action(async (name: string, opts: { start: string; end: string; overlap?: string }) => (await import('./schedule.ts')).scheduleBackfill(name, opts)));
+schedule.command('delete <name>')
+  .description('delete the schedule (runs it started are not touched)')
+  .action(action(async (name: string) => (await import('./schedule.ts')).scheduleDelete(name, {})));
 
 program.command('board')
   .description('serve the Sparky board: a live web page of the runs (graph, schedule, waiting list, gates with passkey signing, logs, audit)')

@@ -4,6 +4,7 @@
 // never put a secret value in these types, only references (see StepBody.secrets).
 import type { GateCheck, ModelPrice, NotifyEvent, StepBody, Webhook } from '../plan/schema.ts';
 import type { ScopeBudget } from './agent-spend.ts';
+import type { CacheOutcome, CacheRequest, InspectInput, InspectResult } from './cache-types.ts';
 
 /** Who is running a step, for log paths, idempotency keys and container/compose names. */
 export interface StepContext {
@@ -83,10 +84,13 @@ export interface StepActivityInput {
   /** The step with `${{ outputs.… }}` references already substituted by the workflow. */
   step: StepBody;
   ctx: StepContext;
+  /** A cached step (plan/cache-key.ts): the worker takes a hit or runs and stores (activities/cache.ts). */
+  cache?: CacheRequest;
 }
 
 export interface StepResult {
-  status: 'succeeded' | 'skipped';
+  /** `cached`: an earlier run's result with the same key was taken; the step did not run. */
+  status: 'succeeded' | 'skipped' | 'cached';
   /** Why a step was skipped (its `when` was false), in words a person reads. */
   skippedReason?: string;
   /** Values later steps and gate checks may use: `${{ outputs.<workstream>.<step>.<key> }}`. */
@@ -106,6 +110,8 @@ export interface StepResult {
   details?: Record<string, unknown>;
   /** Shell steps run through /bin/sh when the plan asks: made visible in the status. */
   viaShell?: boolean;
+  /** What the cache did (cached steps only). */
+  cache?: CacheOutcome;
 }
 
 export interface GateCheckInput {
@@ -177,4 +183,6 @@ export interface SparkyActivities {
    * without a worktree whose steps keep state on their host (agent sessions) is placed with it.
    */
   claimHost(input: Record<string, never>): Promise<{ hostTaskQueue?: string }>;
+  /** A dry run: what the step would do (skipped by `when`, a cache hit, or run), changing nothing. */
+  inspectStep(input: InspectInput): Promise<InspectResult>;
 }

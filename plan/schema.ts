@@ -2,10 +2,10 @@
 // workflow code (the metaOrchestrator validates its own input), so it must stay free of I/O.
 // Semantic checks that need the whole plan (ids, dependencies, cycles, pools) live in validate.ts.
 import { z } from 'zod';
-import { Budget, Duration, EnvName, EnvRef, Estimate, Id, ModelPrice, PoolRef, RetryPolicy } from './step-base.ts';
+import { Budget, CacheVersion, Duration, EnvName, EnvRef, Estimate, Id, ModelPrice, PoolRef, RetryPolicy } from './step-base.ts';
 import { Step } from './kinds/index.ts';
 
-export { Budget, DURATION_RE, Duration, ModelPrice, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
+export { Budget, Cache, CacheSpec, CacheVersion, DURATION_RE, Duration, ModelPrice, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
 export { Compensation, Step, StepBody, STEP_KINDS, STEP_SCHEMAS } from './kinds/index.ts';
 export type { StepKindName, StepOfKind } from './kinds/index.ts';
 export { ShellStep } from './kinds/shell.ts';
@@ -144,6 +144,10 @@ export const Defaults = z.strictObject({
   retry: RetryPolicy.optional(),
   maxParallel: z.number().int().min(1).optional(),
   pool: PoolRef.optional(),
+  /** Cache every step that does not say otherwise (a step's own `cache: false` turns it off). */
+  cache: z.boolean().optional(),
+  ttl: Duration.optional(),
+  cacheVersion: CacheVersion.optional(),
 });
 
 export const Plan = z.strictObject({

@@ -10,6 +10,7 @@ import { arr, checkApprovers, checkCommit, checkStarters, checkEnv, checkGit, ch
 import { stepKindOf } from './kinds/index.ts';
 import { GATE_NOTIFY_EVENTS } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { checkCache } from './cache-key.ts';
 
 export interface PlanError { path: string; message: string }
 
@@ -118,6 +119,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   checkGit(plan.git, err);
   checkStarters(plan, err);
   const hasGit = obj(plan.git) !== undefined;
+  const cachedByDefault = obj(plan.defaults)?.cache === true;
   for (const ws of workstreams.values()) {
     const raw = obj(getAt(input, ws.path))!;
     const est = str(raw.estimate);
@@ -152,6 +154,7 @@ export function semanticErrors(input: unknown): PlanError[] {
           err([...at, 'outputs'], 'outputs from json-file needs "file" (the JSON file the step writes)');
         }
         checkCommit(st, at, hasGit && raw.git !== false, isCompensation, err);
+        checkCache(st, at, { isCompensation, cachedByDefault }, err);
         checkEnv(st.env, [...at, 'env'], err);
         for (const name of Object.keys(obj(st.secrets) ?? {})) {
           if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);

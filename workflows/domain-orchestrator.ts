@@ -10,6 +10,7 @@
 // Agent steps are supervised here (workflows/supervision.ts): their spend, the budgets they run under,
 // the attention causes `stalled`, `budget` and `question`, a person's answer. A workstream's steps stay on
 // the host that holds its worktree (its host task queue, chosen at its first step and kept).
+// Cached steps (plan/cache-key.ts) carry a cache request and report fingerprints (workflows/cache.ts).
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler,
 } from '@temporalio/workflow';
@@ -29,6 +30,8 @@ import { commitStep, prepareWorktree } from './git-flow.ts';
 import { stepInWorktree, type WorktreePlace } from '../common/git-flow.ts';
 import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
 import { agentAttention, agentSupervision, claimHost, needsHost, spendOfFailure, spendOfResult } from './supervision.ts';
+import { DomainCache, type DomainCacheInput } from './cache.ts';
+import { workstreamKey } from '../plan/cache-key.ts';
 
 export interface DomainCarry {
   /** Workstreams that finished (succeeded) in earlier runs of this child. */
@@ -86,6 +89,8 @@ export interface DomainInput {
   spend?: { steps: Record<string, Spend>; phase: Spend; run: Spend };
   /** Host task queues of workstreams that ran before (a rework keeps them where their worktrees are). */
   hosts?: Record<string, string>;
+  /** Plans with cached steps: the fingerprints this domain's keys follow, --no-cache, rework's rejected keys. */
+  cache?: DomainCacheInput;
 }
 
 export interface DomainResult {
@@ -132,6 +137,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   for (const [wsId, held] of Object.entries(input.held ?? {})) {
     if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
   }
+  const stepCache = input.cache ? new DomainCache(input.cache, () => run, () => domain) : undefined;
   // The reviewer's reason goes with the reworked workstream's agent steps (their next attempt is told it).
   const rework = new Map(Object.entries(carry.rework ?? {}));
   const spend: Record<string, Spend> = { ...input.spend?.steps, ...carry.spend };
@@ -156,6 +162,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     for (const ws of msg?.workstreams ?? []) {
       externalPending.delete(ws.id);
       Object.assign(outputs, ws.outputs);
+      stepCache?.received(ws.fingerprints);
     }
     changed();
   });
@@ -173,11 +180,13 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       t.retries.push({ by: msg.by, at: now(), ...(msg.reason ? { comment: msg.reason } : {}), ...(entry.attention.cause === 'rework' ? { rework: true } : {}) });
       t.retried = true;
     } else {
-      const def = workstreamDef(msg.workstream)?.steps[entry.stepIndex];
+      const wsDef = workstreamDef(msg.workstream);
+      const def = wsDef?.steps[entry.stepIndex];
       const why = `skipped by ${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
       skipped[`${msg.workstream}.${msg.step}`] = why;
+      const fingerprint = stepCache && wsDef && def ? stepCache.finished(wsDef, entry.stepIndex, def, { skipped: true }) : undefined;
       reporter.push({ type: 'step', workstreamId: msg.workstream,
-        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision } });
+        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision }, ...(fingerprint && { fingerprint }) });
       resume.set(msg.workstream, entry.stepIndex + 1);
     }
     changed();
@@ -269,6 +278,8 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
           // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
           const told = body.kind === 'agent' ? rework.get(ws.id) : undefined;
+          const { compensate: _undo, ...defined } = step;
+          const cache = stepCache?.request(ws, stepIndex, defined, body, outputs, place);
           const agent = body.kind === 'agent' ? agentSupervision({ run, ws, step: body, spend, before: outside, answer: answers.get(ws.id) }) : undefined;
           let result;
           try {
@@ -278,6 +289,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
                 ...(target.gpu ? { gpu: target.gpu } : {}), ...(before ? { attemptsBefore: before } : {}), ...(retriedBy ? { retriedBy } : {}),
                 ...(told ? { rework: told } : {}), ...(agent ? { agent } : {}),
               }),
+              ...(cache && { cache }),
             }, options);
           } catch (err) {
             if (body.kind === 'agent') {
@@ -292,23 +304,28 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
             const spent = spendOfResult(result.outputs);
             if (spent) { spend[spendKey] = spent; status.spend = spent; }
           }
+          const done = result.status === 'succeeded' || result.status === 'cached'; // a hit's files are in place: it commits like a run
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
-          if (step.commit && worktree && result.status === 'succeeded') {
+          if (step.commit && worktree && done) {
             status.commit = await commitStep(run, worktree, step.commit, `${run.runWorkflowId}/${ws.id}/${step.id}`, hosts[ws.id]);
           }
           if (result.outputs) outputs[`${ws.id}.${step.id}`] = result.outputs;
+          const fingerprint = stepCache?.finished(ws, stepIndex, defined, { key: result.cache?.key, skipped: result.status === 'skipped' });
           delete tries[`${ws.id}/${step.id}`]; // done: its story is in the status
           Object.assign(status, {
             state: result.status, finishedAt: now(), skippedReason: result.skippedReason, taskQueue: result.taskQueue ?? target.taskQueue,
             attempts: before + (result.attempt ?? 1), outputs: summariseOutputs(result.outputs), viaShell: result.viaShell,
-            logPath: result.logPath, durationMs: result.durationMs,
+            logPath: result.logPath, durationMs: result.durationMs, ...(result.cache && { cache: result.cache }),
           });
+          const hit = result.status === 'cached' ? result.cache?.hit : undefined;
           reporter.push({
             type: 'step', workstreamId: ws.id, step: { ...status }, outputs: result.outputs,
-            saga: compensate && result.status === 'succeeded' ? {
+            saga: compensate && done ? {
               of: `${ws.id}.${step.id}`, phaseId: run.phaseId, domainId: domain.id, workstreamId: ws.id, stepId: step.id,
               compensate, taskQueue: status.taskQueue ?? target.taskQueue, finishedAt: status.finishedAt ?? now(),
+              ...(hit && { cached: { run: hit.run, at: hit.at } }),
             } : undefined,
+            ...(fingerprint && { fingerprint }),
           });
         } catch (err) {
           if (isCancellation(err)) throw err;
@@ -337,7 +354,8 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       }
     }
     done.add(wsId);
-    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now() });
+    const fingerprint = stepCache?.fingerprints[workstreamKey(wsId)];
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now(), ...(fingerprint && { fingerprint }) });
   }
 
   /** A step of the run's CPU pool goes to its workstream's host queue, once the workstream has one. */
@@ -379,7 +397,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         await reporter.flush();
         await condition(allHandlersFinished);
         return await continueAsNew<typeof domainOrchestrator>({
-          ...input, run, domain, revision, outputs, paused, held: undefined,
+          ...input, run, domain, revision, outputs, paused, held: undefined, ...(stepCache && { cache: stepCache.carry() }),
           ...(outside ? { spend: { steps: {}, ...outside } } : {}),
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,

@@ -13,6 +13,14 @@ export interface RunOptions {
   searchAttributes?: boolean;
   /** Who started the run (set by `sparky run`), signed with their key when they gave one: preventSelfApproval. */
   startedBy?: StartedBy;
+  /** `sparky run --no-cache [WS…]`: cached steps of every workstream (true) or of these run and refresh their entries. */
+  noCache?: boolean | string[];
+  /** `--only WS…`: run these workstreams and the ones they need (workflows/subset.ts). */
+  only?: string[];
+  /** `--from WS…`: run these, everything downstream of them (forced: no cache), and what those need. */
+  from?: string[];
+  /** `--dry-run`: start nothing; the run's result says what each step would do (workflows/dry-run.ts). */
+  dryRun?: boolean;
 }
 
 export interface RunContext {

@@ -32,6 +32,20 @@ export function needingAttention(status: RunStatus): WorkstreamStatus[] {
 
 export interface TextContext { runWorkflowId: string; sagaSize: number }
 
+/**
+ * Steps taken from the cache (they did not run in this run), in words: how many, and from which runs.
+ * `phaseId` limits it to one phase (what a gate's approvers approve). Empty when there are none.
+ */
+export function cachedText(status: RunStatus, phaseId?: string): string {
+  const steps = status.phases.filter((p) => phaseId === undefined || p.id === phaseId)
+    .flatMap((p) => p.domains.flatMap((d) => d.workstreams.flatMap((w) => w.steps.map((s) => ({ ws: w.id, s })))));
+  const hits = steps.filter(({ s }) => s.state === 'cached');
+  if (hits.length === 0) return '';
+  const runs = [...new Set(hits.map(({ s }) => s.cache?.hit?.run).filter(Boolean))];
+  const total = steps.filter(({ s }) => s.state !== 'skipped').length;
+  return `${hits.length} of ${total} step(s) taken from the cache, not run in this run (from ${runs.slice(0, 3).join(', ')}${runs.length > 3 ? `, … (${runs.length} runs)` : ''}; \`sparky status\` lists them)`;
+}
+
 export function runText(status: RunStatus, ctx: TextContext): string {
   const spend = spendLines(status);
   const text = stateText(status, ctx);
@@ -41,12 +55,20 @@ export function runText(status: RunStatus, ctx: TextContext): string {
 function stateText(status: RunStatus, ctx: TextContext): string {
   const id = ctx.runWorkflowId;
   switch (status.state) {
-    case 'completed': case 'failed': case 'cancelled': case 'aborted':
+    case 'completed': {
+      const cached = cachedText(status);
+      return `completed${cached ? `; ${cached}` : ''}${status.subset ? `; subset run ${status.subset}` : ''}`;
+    }
+    case 'failed': case 'cancelled': case 'aborted':
       return `${status.state}${status.error ? `: ${status.error.split('\n')[0]}` : ''}`;
     case 'compensating': return compensatingText(status, ctx.sagaSize);
     case 'paused': return `paused: no new steps start; resume with: \`sparky resume ${id}\` or \`temporal workflow signal --workflow-id ${id} --name resume\``;
     case 'attention': return attentionText(status, id);
-    case 'waiting': return waitText(waitingGate(status) as GateStatus, id);
+    case 'waiting': {
+      const gate = waitingGate(status) as GateStatus;
+      const cached = cachedText(status, gate.phaseId);
+      return `${waitText(gate, id)}${cached ? `\n  in this phase: ${cached}` : ''}`;
+    }
     default: return runningText(status);
   }
 }
@@ -66,7 +88,8 @@ function runningText(status: RunStatus): string {
   if (undoing) return `rework: undoing ${undoing.of}`;
   const runningWs = phase.domains.flatMap((d) => d.workstreams.filter((w) => w.state === 'running').map((w) => w.id));
   const shown = runningWs.slice(0, 8).join(', ') + (runningWs.length > 8 ? `, … (${runningWs.length})` : '');
-  return `running phase ${phase.id}${runningWs.length ? `: ${shown}` : ''}`;
+  const cached = cachedText(status, phase.id);
+  return `running phase ${phase.id}${runningWs.length ? `: ${shown}` : ''}${cached ? `; ${cached}` : ''}`;
 }
 
 /** One block per thing that needs a person: what happened, and the commands for each way on. */

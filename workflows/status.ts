@@ -7,13 +7,16 @@ import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
 import type { WorktreePlace } from '../common/git-flow.ts';
 import type { BudgetLimits, Spend } from '../common/agent-spend.ts';
+import type { CacheOutcome } from '../common/cache-types.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
-export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
-export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
-export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled';
-export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed';
+/** `cached`: not run in this run; its result is an earlier run's with the same key (StepStatus.cache.hit says which). */
+export type StepState = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+/** `skipped` (workstreams, domains, phases, gates): left out of a subset run (`--only`, `--from`), with why. */
+export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled' | 'skipped';
+export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled' | 'skipped';
+export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed' | 'skipped';
 
 export interface StepStatus {
   id: string;
@@ -42,6 +45,12 @@ export interface StepStatus {
   commit?: string;
   /** Agent steps: what the step's session spent so far (all attempts and reworks). */
   spend?: Spend;
+  /**
+   * A cached step: its key, and where a hit came from (run, step, when, host) — or why it ran (no entry,
+   * what changed since the last one, an output gone, expired, rejected, --no-cache) and whether its
+   * result was stored.
+   */
+  cache?: CacheOutcome;
 }
 
 /** Why a workstream waits for a person (docs/orchestration.md "Attention", docs/agents.md). */
@@ -84,6 +93,8 @@ export interface WorkstreamStatus {
   reworks?: number;
   /** The host task queue its steps run on (chosen at its first step: where its worktree and agent sessions are). */
   host?: string;
+  /** Why a subset run left it out (state `skipped`). */
+  skippedReason?: string;
   steps: StepStatus[];
 }
 
@@ -179,6 +190,9 @@ export interface GateStatus {
   preventSelfApproval?: boolean;
   /** Git flow: approved, but merging a branch into the base conflicts (state `merge-conflict`, attention). */
   mergeConflict?: { workstreamId: string; branch: string; base: string; files: string[] };
+  /** A subset run: checks not run because they read the work of a workstream left out (or why the gate was not asked: state `skipped`). */
+  skippedChecks?: { id: string; reason: string }[];
+  skippedReason?: string;
 }
 
 /** Git flow of one phase: the base it started from, each workstream's branch, and the merge. */
@@ -224,6 +238,8 @@ export interface CompensationStatus {
   of: string;
   stepId: string;
   state: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  /** Why it was skipped without running (a step taken from the cache did not run in this run). */
+  reason?: string;
   taskQueue: string;
   startedAt?: string;
   finishedAt?: string;
@@ -261,6 +277,12 @@ export interface RunStatus {
   budgets?: PlanBudgets;
   compensations: CompensationStatus[];
   counts: { phases: number; domains: number; workstreams: number; steps: number; finishedWorkstreams: number };
+  /** A plan read from a repository when the run started (planRef; a schedule's committed plan). */
+  planSource?: { repo: string; path: string; ref: string; commit: string };
+  /** A subset run (`--only`, `--from`): what was asked and what it brought in. */
+  subset?: string;
+  /** `--no-cache`: every workstream (true) or these ran their cached steps whatever the cache held. */
+  noCache?: true | string[];
 }
 
 export interface PlanBudgets { run?: BudgetLimits; phases?: Record<string, BudgetLimits>; workstreams?: Record<string, BudgetLimits> }
