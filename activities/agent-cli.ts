@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StepActivityInput } from '../common/activity-types.ts';
 import type { AgentCli, AgentName } from '../host/agents.ts';
+import { PROJECT_ROOT } from '../host/paths.ts';
+import { ASK_DESCRIPTION, ASK_FILE_VAR, ASK_SERVER, ASK_TOOL, ASK_TOOL_VAR } from './ask-tool.ts';
 import type { AgentStep } from '../plan/schema.ts';
 import { safeSegment } from './logs.ts';
 import { stepEnv } from './step-env.ts';
@@ -47,6 +49,9 @@ export function sessionDirOf(runDir: string, ctx: { workstreamId: string; stepId
   mkdirSync(path.join(dir, 'home'), { recursive: true });
   return dir;
 }
+
+/** Where the step's `ask` tool writes the agent's question (in the session directory). */
+export const askFileOf = (sessionDir: string) => path.join(sessionDir, 'question.json');
 
 /** Where the CLI keeps its sessions and settings for this step (created). */
 export function cliConfigDir(sessionDir: string): string {
@@ -97,17 +102,36 @@ export interface LaunchSpec {
   endpoint?: string;
   /** What is left of the step's USD budget (Claude Code enforces it itself). */
   usdLeft?: number;
+  /** Turns this run of the CLI may take (the step's maxTurns, or less where a budget's turns are nearly spent). */
+  maxTurns?: number;
+  /** Where the `ask` tool writes the agent's question (the step's session directory). */
+  askFile: string;
 }
+
+/** The `ask` MCP server, as both CLIs start it: this Node, bin/sparky-ask.js, the question file. */
+export function askServer(askFile: string): { command: string; args: string[]; env: Record<string, string> } {
+  return {
+    command: process.execPath, args: [path.join(PROJECT_ROOT, 'bin', 'sparky-ask.js')],
+    env: { [ASK_FILE_VAR]: askFile, [ASK_TOOL_VAR]: JSON.stringify({ server: ASK_SERVER, tool: ASK_TOOL, description: ASK_DESCRIPTION }) },
+  };
+}
+
+/** Claude Code's name for the ask tool (its MCP tools are `mcp__<server>__<tool>`). */
+export const CLAUDE_ASK_TOOL = `mcp__${ASK_SERVER}__${ASK_TOOL}`;
 
 const TOML = (s: string) => JSON.stringify(s); // a TOML basic string is a JSON string for what we write
 
 export function claudeLaunch(spec: LaunchSpec): CliLaunch {
   const { step } = spec;
   const config = cliConfigDir(spec.sessionDir);
+  // The ask tool: Sparky's MCP server only (--strict-mcp-config: no other configured server starts).
+  const mcp = path.join(spec.sessionDir, 'mcp.json');
+  writeFileSync(mcp, JSON.stringify({ mcpServers: { [ASK_SERVER]: { type: 'stdio', ...askServer(spec.askFile) } } }, null, 2));
   const args = ['-p', spec.prompt, '--output-format', 'stream-json', '--verbose',
     ...(spec.resume ? ['--resume', spec.resume] : ['--session-id', spec.newSessionId!]),
-    '--allowedTools', ...(step.tools ?? DEFAULT_CLAUDE_TOOLS),
-    ...(step.maxTurns ? ['--max-turns', String(step.maxTurns)] : []),
+    '--mcp-config', mcp, '--strict-mcp-config',
+    '--allowedTools', ...(step.tools ?? DEFAULT_CLAUDE_TOOLS), CLAUDE_ASK_TOOL,
+    ...(spec.maxTurns ? ['--max-turns', String(spec.maxTurns)] : []),
     ...(spec.usdLeft !== undefined ? ['--max-budget-usd', String(Math.max(spec.usdLeft, 0.000001))] : []),
     ...(step.model ? ['--model', step.model] : []),
   ];
@@ -130,6 +154,7 @@ const CODEX_KEY_VAR = 'SPARKY_AGENT_API_KEY';
 export function codexLaunch(spec: LaunchSpec): CliLaunch {
   const { step } = spec;
   const config = cliConfigDir(spec.sessionDir);
+  const ask = askServer(spec.askFile);
   const provider = spec.endpoint
     ? ['model_provider = "sparky"', '', '[model_providers.sparky]', 'name = "sparky"', `base_url = ${TOML(spec.endpoint)}`, 'wire_api = "responses"', `env_key = ${TOML(CODEX_KEY_VAR)}`]
     : ['model_provider = "openai"'];
@@ -143,7 +168,11 @@ export function codexLaunch(spec: LaunchSpec): CliLaunch {
     ...provider,
     '', '[analytics]', 'enabled = false',
     // The key stays with codex: the commands the agent runs do not get it.
-    '', '[shell_environment_policy]', 'inherit = "all"', `exclude = [${TOML(CODEX_KEY_VAR)}, "OPENAI_API_KEY"]`, '',
+    '', '[shell_environment_policy]', 'inherit = "all"', `exclude = [${TOML(CODEX_KEY_VAR)}, "OPENAI_API_KEY"]`,
+    // The ask tool (Sparky ends the session at a question, so the call never needs to time out).
+    '', `[mcp_servers.${ASK_SERVER}]`, `command = ${TOML(ask.command)}`, `args = [${ask.args.map(TOML).join(', ')}]`,
+    'startup_timeout_sec = 60', 'tool_timeout_sec = 86400', 'default_tools_approval_mode = "approve"', 'startup_readiness = "catalog"',
+    `env = { ${Object.entries(ask.env).map(([k, v]) => `${k} = ${TOML(v)}`).join(', ')} }`, '',
   ].join('\n'));
   const common = ['--json', '--skip-git-repo-check', '--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps'];
   const args = spec.resume ? ['exec', 'resume', ...common, spec.resume, spec.prompt] : ['exec', ...common, spec.prompt];

@@ -4,19 +4,24 @@
 // later attempt — a retry, a restarted worker, `sparky retry`, a rework — resumes THAT session with a
 // message saying why, never the first prompt again. Done by evidence: the CLI's own final result must
 // be a success, no tool call may have been refused, and every `verify` command must pass afterwards.
-// Each event heartbeats (session, turns, tokens, cost, current tool, worktree HEAD). See docs/agents.md.
+// Each event heartbeats (session, turns, tokens, cost, current tool, worktree HEAD). Supervised: no
+// event for `stallAfter` ends the process tree (cause `stalled`); the step's, workstream's, phase's and
+// run's budgets bound its spend (cause `budget`, with the figures); its `ask` tool (an MCP server)
+// ends the session at a question (cause `question`) until `sparky answer` resumes it. See docs/agents.md.
 import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { StepActivityInput, StepResult } from '../common/activity-types.ts';
+import type { AgentFailureDetails, StepActivityInput, StepResult } from '../common/activity-types.ts';
+import { budgetReached, leftFor, limitText, NO_SPEND, priced, spendText as spentFigures, type ScopeBudget, type Spend } from '../common/agent-spend.ts';
 import { findAgentCli, type AgentName } from '../host/agents.ts';
 import { agentKeyVar } from '../plan/kinds/agent.ts';
 import type { AgentStep } from '../plan/schema.ts';
 import { durationMs, formatMs } from '../plan/durations.ts';
-import { agentEnv, agentLaunch, claudeSessionId, lastCodexSession, sessionDirOf, sessionStored } from './agent-cli.ts';
+import { agentEnv, agentLaunch, askFileOf, claudeSessionId, lastCodexSession, sessionDirOf, sessionStored } from './agent-cli.ts';
+import type { AskedQuestion } from './ask-tool.ts';
 import { newProgress, readAgentLine, readAgentStderr, type AgentProgress } from './agent-events.ts';
 import { attemptInfo, currentActivity } from './context.ts';
 import { attemptHeader, safeSegment, shortTail, StepLog, stepLogPath } from './logs.ts';
@@ -34,7 +39,7 @@ const run = promisify(execFile);
 export const AGENT_FAILURES = {
   unavailable: 'AgentUnavailable', keyMissing: 'SecretMissing', endpointMissing: 'AgentEndpointMissing', specMissing: 'AgentSpecMissing',
   sessionLost: 'AgentSessionLost', failed: 'AgentFailed', maxTurns: 'AgentMaxTurns', budget: 'AgentBudgetExceeded',
-  denied: 'AgentToolDenied', stalled: 'AgentStalled', verify: 'AgentVerifyFailed',
+  denied: 'AgentToolDenied', stalled: 'AgentStalled', verify: 'AgentVerifyFailed', question: 'AgentQuestion',
 } as const;
 
 /** What the step's session directory remembers between attempts (session.json). */
@@ -46,7 +51,11 @@ interface SessionState {
   /** Spent by all attempts before this one. */
   spent: { usd: number; tokens: number; turns: number };
   /** Why the last attempt did not succeed, told to the next one. */
-  pending?: { cause: 'verify' | 'max-turns' | 'budget' | 'denied' | 'stalled' | 'failed'; message: string };
+  pending?: { cause: AgentFailureDetails['cause']; message: string };
+  /** The question the session stopped at (its `ask` tool), until an answer is told. */
+  asked?: AskedQuestion;
+  /** The answer last told to the session (`<at> <by>`), so a retried attempt does not tell it twice. */
+  answerTold?: string;
   /** The agent finished with a success (verify may still have failed). */
   done?: { summary: string; turns: number; tokens: { input: number; output: number }; costUsd?: number; files: string[] };
   /** The rework request the session was last told about. */
@@ -91,7 +100,8 @@ const fail = (type: string, message: string, nonRetryable: boolean, details?: un
   ApplicationFailure.create({ type, message, nonRetryable, details: details === undefined ? undefined : [details] });
 
 /** The message a resumed session gets, saying why it runs again. */
-function resumePrompt(state: SessionState, rework: string | undefined, attempt: number): string {
+function resumePrompt(state: SessionState, rework: string | undefined, attempt: number, answer?: { by: string; answer: string; question: string }): string {
+  if (answer) return `${answer.by} answered your question.\nYour question: ${answer.question}\nThe answer: ${answer.answer}\nContinue the task with this answer, where you left off. When you are done, end with a short summary of what you changed.`;
   if (rework) return `A reviewer rejected this work at the gate and sent it back: ${rework}\nRework it accordingly, in this same working directory (the workstream's branch was reset to where the phase started, so look at what is there now). When you are done, end with a short summary of what you changed.`;
   const p = state.pending;
   if (p?.cause === 'verify') return `Sparky checked your work and a verify command failed:\n${p.message}\nFix the cause; the same commands run again when you finish. End with a short summary of what you changed.`;
@@ -159,19 +169,37 @@ export function createAgentRunner(deps: RunnerDeps) {
         resume = known;
       }
       if (rework) { state.done = undefined; state.reworkTold = reworkKey; }
+      // A person's answer to the question the session stopped at: told once (a retried attempt goes on).
+      const answerKey = ctx.agent?.answer ? `${ctx.agent.answer.at} ${ctx.agent.answer.by}` : undefined;
+      const answer = ctx.agent?.answer && answerKey !== state.answerTold ? ctx.agent.answer : undefined;
+      if (answer) { state.answerTold = answerKey; state.asked = undefined; }
+
+      // The budgets this step runs under: its own (its session, all attempts) and the workflow's.
+      const budgets: ScopeBudget[] = [
+        ...(step.budget ? [{ scope: 'step', limit: step.budget, elsewhere: NO_SPEND }] : []),
+        ...(ctx.agent?.budgets ?? []),
+      ];
+      const price = step.agent === 'codex' ? ctx.agent?.price : undefined;
+      const failDetails = (cause: AgentFailureDetails['cause'], extra: Partial<AgentFailureDetails> = {}): AgentFailureDetails => ({
+        sessionId: state.sessionId, turns: state.spent.turns, tokens: state.spent.tokens, ...(state.spent.usd > 0 ? { costUsd: state.spent.usd } : {}), cause, ...extra,
+      });
 
       let progress: AgentProgress = newProgress();
-      if (state.done && !state.pending && !rework) {
+      if (state.done && !state.pending && !rework && !answer) {
         // The agent finished in an earlier attempt (the worker died after it): only the checks remain.
         say(`[the agent finished in an earlier attempt (session ${state.sessionId}); checking its work again]`);
         progress = { ...progress, ...state.done, sessionId: state.sessionId, result: { ok: true, subtype: 'success' } };
       } else {
-        const budgetLeft = step.budget?.usd !== undefined ? step.budget.usd - state.spent.usd : undefined;
-        if ((budgetLeft !== undefined && budgetLeft <= 0) || (step.budget?.tokens !== undefined && state.spent.tokens >= step.budget.tokens)) {
-          throw fail(AGENT_FAILURES.budget, `${label}: its budget is spent (${spentText(state.spent)} of ${budgetText(step)}); raise budget with sparky revise, then retry`, true);
+        const spentBefore = budgetReached(budgets, state.spent, true);
+        if (spentBefore) {
+          const message = budgetMessage(spentBefore, 'before this attempt started');
+          state.pending = { cause: 'budget', message };
+          writeState(stateFile, state);
+          say(`[${message}]`);
+          throw fail(AGENT_FAILURES.budget, `${label}: ${message}`, true, failDetails('budget', { budget: spentBefore }));
         }
         let prompt: string;
-        if (resume) prompt = resumePrompt(state, rework, attempt);
+        if (resume) prompt = resumePrompt(state, rework, attempt, answer);
         else {
           let spec = '';
           if (step.spec) {
@@ -186,11 +214,21 @@ export function createAgentRunner(deps: RunnerDeps) {
         writeState(stateFile, state);
         progress.sessionId = state.sessionId;
 
-        const launch = agentLaunch(input, attempt, secrets.env, cli, { step, prompt, sessionDir, resume, newSessionId, apiKey, endpoint, usdLeft: budgetLeft });
+        // What this run of the CLI may spend: Claude Code enforces USD and turns itself; Sparky the rest.
+        const usdLeft = step.agent === 'claude-code' ? leftFor(budgets, 'usd', state.spent) : undefined;
+        const turnsLeft = leftFor(budgets, 'turns', state.spent);
+        const turnsByBudget = turnsLeft !== undefined && (step.maxTurns === undefined || turnsLeft.left < step.maxTurns);
+        const runTurns = turnsByBudget ? Math.max(1, turnsLeft!.left) : step.maxTurns;
+        const askFile = askFileOf(sessionDir);
+        rmSync(askFile, { force: true });
+        const launch = agentLaunch(input, attempt, secrets.env, cli, {
+          step, prompt, sessionDir, resume, newSessionId, apiKey, endpoint, usdLeft: usdLeft?.left, maxTurns: runTurns, askFile,
+        });
         say(`[${resume ? `resuming session ${resume}` : `new session${newSessionId ? ` ${newSessionId}` : ''}`} in ${cwd}; its store: ${path.join(sessionDir, 'config')}]`);
-        if (resume) say(`[told: ${resumePrompt(state, rework, attempt).split('\n')[0]}]`);
+        if (resume) say(`[told: ${resumePrompt(state, rework, attempt, answer).split('\n')[0]}]`);
+        if (budgets.length) say(`[budgets: ${budgets.map((b) => `${b.scope} ${limitText(b.limit)}`).join('; ')}; the session spent ${spentFigures(state.spent)} before]`);
 
-        // Sparky's own limits: turns (Codex has no flag for them), token budget, stall.
+        // Sparky's own limits: turns (Codex has no flag for them), budgets, stall; and the ask tool's question.
         const stop = new AbortController();
         const seen = new Set<string>();
         let head = state.baseHead;
@@ -200,29 +238,45 @@ export function createAgentRunner(deps: RunnerDeps) {
         const armStall = () => {
           if (stallMs === undefined) return;
           clearTimeout(stallTimer);
-          stallTimer = setTimeout(() => stop.abort(`stalled: no event for ${formatMs(stallMs)} (last: ${progress.lastEvent ?? 'none'} at ${progress.lastEventAt ?? 'start'})`), stallMs);
+          stallTimer = setTimeout(() => stop.abort(`stalled: no event from the agent for ${formatMs(stallMs)} (the last: ${progress.lastEvent ?? 'none'} at ${progress.lastEventAt ?? 'its start'}); its process tree was ended`), stallMs);
         };
         armStall();
+        const sessionSpend = (): Spend => {
+          const tokens = progress.tokens.input + progress.tokens.output;
+          const usd = price ? priced(progress.tokens, price) : progress.costUsd ?? 0;
+          return { usd: state.spent.usd + usd, tokens: state.spent.tokens + tokens, turns: state.spent.turns + progress.turns };
+        };
+        let question: AskedQuestion | undefined;
+        const lookForQuestion = () => {
+          if (question || stop.signal.aborted || !existsSync(askFile)) return;
+          try { question = JSON.parse(readFileSync(askFile, 'utf8')) as AskedQuestion; } catch { return; }
+          stop.abort(`question: ${question.question}`);
+        };
+        const asking = setInterval(lookForQuestion, 200);
+        let overBudget: ReturnType<typeof budgetReached>;
         const onEvent = () => {
           armStall();
+          lookForQuestion();
           currentActivity()?.heartbeat(heartbeat());
-          if (step.agent === 'codex' && step.maxTurns && progress.turns > step.maxTurns && !stop.signal.aborted) {
-            stop.abort(`max turns: ${progress.turns} turns, the step allows ${step.maxTurns}`);
+          if (step.agent === 'codex' && runTurns && progress.turns > runTurns && !stop.signal.aborted) {
+            stop.abort(turnsByBudget ? `budget: ${progress.turns} turns in this run, the ${turnsLeft!.scope} budget leaves ${turnsLeft!.left}` : `max turns: ${progress.turns} turns, the step allows ${runTurns}`);
           }
-          if (step.budget?.tokens !== undefined && state.spent.tokens + progress.tokens.input + progress.tokens.output > step.budget.tokens && !stop.signal.aborted) {
-            stop.abort(`budget: ${state.spent.tokens + progress.tokens.input + progress.tokens.output} tokens of ${step.budget.tokens}`);
-          }
+          const over = budgetReached(budgets, sessionSpend(), false);
+          if (over && !stop.signal.aborted && !progress.result) { overBudget = over; stop.abort(`budget: ${budgetMessage(over, 'while it ran')}`); }
           if (Date.now() - headAsked > 2_000) {
             headAsked = Date.now();
             void gitOr(cwd, ['rev-parse', '--short', 'HEAD']).then((h) => { if (h) head = h; });
           }
         };
-        const heartbeat = () => ({
-          sessionId: progress.sessionId, turns: state.spent.turns + progress.turns,
-          tokens: state.spent.tokens + progress.tokens.input + progress.tokens.output,
-          ...(progress.costUsd !== undefined || state.spent.usd > 0 ? { costUsd: state.spent.usd + (progress.costUsd ?? 0) } : {}),
-          tool: progress.tool ?? null, head: head ?? null, lastEvent: progress.lastEvent ?? null, lastEventAt: progress.lastEventAt ?? null,
-        });
+        const heartbeat = () => {
+          const spent = sessionSpend();
+          return {
+            step: `${ctx.workstreamId}/${ctx.stepId}`, sessionId: progress.sessionId, turns: spent.turns, tokens: spent.tokens,
+            ...(spent.usd > 0 ? { costUsd: Number(spent.usd.toFixed(6)) } : {}),
+            state: question ? 'asking' : progress.tool ? 'running a tool' : 'thinking',
+            tool: progress.tool ?? null, head: head ?? null, lastEvent: progress.lastEvent ?? null, lastEventAt: progress.lastEventAt ?? null,
+          };
+        };
 
         let outcome;
         try {
@@ -247,24 +301,44 @@ export function createAgentRunner(deps: RunnerDeps) {
           });
         } finally {
           clearTimeout(stallTimer);
+          clearInterval(asking);
         }
+        if (price) progress.costUsd = priced(progress.tokens, price);
         const spentNow = { usd: progress.costUsd ?? 0, tokens: progress.tokens.input + progress.tokens.output, turns: progress.turns };
         state.spent = { usd: state.spent.usd + spentNow.usd, tokens: state.spent.tokens + spentNow.tokens, turns: state.spent.turns + spentNow.turns };
         const tail = `\n--- last of the session (full transcript: ${logPath}; events: ${eventsPath}) ---\n${shortTail(outcome.tail)}`;
-        const failWith = (cause: NonNullable<SessionState['pending']>['cause'], type: string, message: string, nonRetryable: boolean) => {
+        const failWith = (cause: AgentFailureDetails['cause'], type: string, message: string, nonRetryable: boolean, extra: Partial<AgentFailureDetails> = {}) => {
           state.pending = { cause, message };
           writeState(stateFile, state);
           say(`[${message}]`);
-          return fail(type, `${label}: ${message}${tail}`, nonRetryable, { sessionId: state.sessionId, turns: state.spent.turns, tokens: state.spent.tokens, costUsd: state.spent.usd || undefined, cause });
+          return fail(type, `${label}: ${message}${cause === 'question' ? '' : tail}`, nonRetryable, failDetails(cause, extra));
         };
-        if (outcome.stopped?.startsWith('stalled')) throw failWith('stalled', AGENT_FAILURES.stalled, outcome.stopped, true);
+        if (outcome.stopped?.startsWith('question') && question) {
+          state.asked = question;
+          throw failWith('question', AGENT_FAILURES.question, `the agent asks: ${question.question}`, true, { question: question.question });
+        }
+        if (outcome.stopped?.startsWith('stalled')) {
+          throw failWith('stalled', AGENT_FAILURES.stalled, outcome.stopped, true, { lastEvent: { event: progress.lastEvent ?? 'none', ...(progress.lastEventAt ? { at: progress.lastEventAt } : {}) } });
+        }
         if (outcome.stopped?.startsWith('max turns')) throw failWith('max-turns', AGENT_FAILURES.maxTurns, outcome.stopped, true);
-        if (outcome.stopped?.startsWith('budget')) throw failWith('budget', AGENT_FAILURES.budget, outcome.stopped, true);
+        if (outcome.stopped?.startsWith('budget')) {
+          const reached = overBudget ?? budgetReached(budgets, state.spent, true);
+          throw failWith('budget', AGENT_FAILURES.budget, reached ? budgetMessage(reached, 'while it ran') : outcome.stopped, true, reached ? { budget: reached } : {});
+        }
         if (outcome.timedOut) throw failWith('failed', 'StepTimeout', `the agent ran past the step's timeout (${formatMs(outcome.timeoutMs ?? 0)}); the next attempt resumes the session`, false);
         if (outcome.spawnError) throw failWith('failed', AGENT_FAILURES.unavailable, `${cli.bin} could not start: ${outcome.spawnError}`, true);
         const result = progress.result;
-        if (result?.subtype === 'error_max_turns') throw failWith('max-turns', AGENT_FAILURES.maxTurns, `max turns: the agent used the ${step.maxTurns ?? ''} turns the step allows without finishing`, true);
-        if (result?.subtype?.startsWith('error_max_budget')) throw failWith('budget', AGENT_FAILURES.budget, `budget: the agent spent ${spentText(state.spent)} of ${budgetText(step)}`, true);
+        if (result?.subtype === 'error_max_turns') {
+          if (turnsByBudget) {
+            const reached = budgetReached(budgets, state.spent, true) ?? { scope: turnsLeft!.scope, limit: budgets.find((b) => b.scope === turnsLeft!.scope)!.limit, spent: state.spent, figures: [] };
+            throw failWith('budget', AGENT_FAILURES.budget, budgetMessage(reached, 'while it ran'), true, { budget: reached });
+          }
+          throw failWith('max-turns', AGENT_FAILURES.maxTurns, `max turns: the agent used the ${step.maxTurns ?? ''} turns the step allows without finishing`, true);
+        }
+        if (result?.subtype?.startsWith('error_max_budget')) {
+          const reached = budgetReached(budgets, state.spent, true) ?? (usdLeft ? { scope: usdLeft.scope, limit: budgets.find((b) => b.scope === usdLeft.scope)!.limit, spent: state.spent, figures: [] } : undefined);
+          throw failWith('budget', AGENT_FAILURES.budget, reached ? budgetMessage(reached, 'while it ran') : `budget: the agent spent ${spentText(state.spent)}`, true, reached ? { budget: reached } : {});
+        }
         if (progress.denials.length > 0) {
           throw failWith('denied', AGENT_FAILURES.denied, `the agent was refused ${progress.denials.length} tool call(s) it asked for: ${progress.denials.join('; ')} `
             + `(even though the CLI ${result?.ok ? 'reported success' : 'ended'}: allow it in "tools", or change the task)`, true);
@@ -289,7 +363,7 @@ export function createAgentRunner(deps: RunnerDeps) {
           const message = `verify \`${argv.join(' ')}\` ${why}:\n${shortTail(check.tail, 2_000).trimEnd()}`;
           state.pending = { cause: 'verify', message };
           writeState(stateFile, state);
-          throw fail(AGENT_FAILURES.verify, `${label}: ${message}\n(retry resumes the agent's session with this failure)`, true, { sessionId: state.sessionId, cause: 'verify' });
+          throw fail(AGENT_FAILURES.verify, `${label}: ${message}\n(retry resumes the agent's session with this failure)`, true, failDetails('verify'));
         }
       }
 
@@ -316,4 +390,11 @@ export function createAgentRunner(deps: RunnerDeps) {
 }
 
 const spentText = (s: { usd: number; tokens: number }) => `${s.tokens} tokens${s.usd > 0 ? `, $${s.usd.toFixed(4)}` : ''}`;
-const budgetText = (step: AgentStep) => [step.budget?.tokens !== undefined ? `${step.budget.tokens} tokens` : '', step.budget?.usd !== undefined ? `$${step.budget.usd}` : ''].filter(Boolean).join(', ');
+
+/** `budget: the phase build budget ($0.01, 500 tokens) is reached: 620 tokens of 500 (…)`, with how to go on. */
+function budgetMessage(r: NonNullable<ReturnType<typeof budgetReached>>, when: string): string {
+  const whose = r.scope === 'step' ? 'the step\'s budget' : `the ${r.scope} budget`;
+  const figures = r.figures.length ? r.figures.join(', ') : spentFigures(r.spent);
+  return `budget: ${whose} (${limitText(r.limit)}) is reached ${when}: ${figures} (spent: ${spentFigures(r.spent)}); `
+    + `raise it with sparky revise (budget${r.scope === 'step' ? ' of the step' : ` of the ${r.scope.split(' ')[0]}`}), then sparky retry resumes the same session`;
+}

@@ -15,6 +15,9 @@ export function webUiLink(ctx: MessageContext, runWorkflowId: string): string | 
 function headline(e: NotifyEventData): string {
   const run = `run ${e.runWorkflowId} (plan ${e.plan})`;
   const g = e.gate;
+  const q = e.question;
+  if (q && e.event === 'attention') return `The agent of ${q.step} in ${run} asks ${q.to.length ? q.to.join(', ') : 'a person'}: ${q.text}${q.deadline ? ` (escalates at ${q.deadline})` : ''}`;
+  if (q && e.event === 'escalated') return `Nobody answered the question of ${q.step} in ${run} in time${q.escalatedTo?.length ? `: escalated to ${q.escalatedTo.join(', ')}` : ''}: ${q.text}`;
   switch (e.event) {
     case 'waiting': return `Gate ${g?.id} of ${run} waits for approval: ${g?.approvals.length ?? 0} of ${g?.required} (${g?.approvers.join(', ')})${g?.deadline ? `; times out at ${g.deadline}` : ''}`;
     case 'escalated': return `Gate ${g?.id} of ${run} was escalated to ${g?.approvers.join(', ')} (${g?.required} needed)${g?.deadline ? `; times out at ${g.deadline}` : ''}`;
@@ -27,6 +30,16 @@ function headline(e: NotifyEventData): string {
     case 'finished': return `${run} ended: ${e.state ?? 'finished'}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`;
   }
   return `${run}: ${String(e.event)}`;
+}
+
+/** The commands that answer an agent's question (the session resumes with the answer). */
+export function answerCommands(e: NotifyEventData, ctx: MessageContext): string[] {
+  const q = e.question;
+  if (!q) return [];
+  return [
+    `npx sparky answer ${e.runWorkflowId} ${q.step} "…" --as NAME`,
+    `temporal workflow signal --workflow-id ${e.runWorkflowId} --namespace ${ctx.namespace} --name answerQuestion --input '${JSON.stringify({ step: q.step, by: 'NAME', answer: '…' })}'`,
+  ];
 }
 
 /** The commands that decide a waiting gate, signed where the gate's approvers have keys. */
@@ -54,7 +67,8 @@ export function statementToSign(e: NotifyEventData): string | undefined {
 
 export function messageText(e: NotifyEventData, ctx: MessageContext): string {
   const lines = [`Sparky: ${headline(e)}`];
-  if (e.event === 'attention') lines.push('', e.waitingFor ?? e.error ?? 'a person must act (sparky status shows what)');
+  if (e.question) lines.push('', 'Answer with:', ...answerCommands(e, ctx).map((c) => `  ${c}`));
+  else if (e.event === 'attention') lines.push('', e.waitingFor ?? e.error ?? 'a person must act (sparky status shows what)');
   if (e.event === 'waiting' || e.event === 'escalated') {
     lines.push('', 'Decide with:', ...decideCommands(e, ctx).map((c) => `  ${c}`));
     const statement = statementToSign(e);
@@ -75,5 +89,6 @@ export function messageBody(format: 'json' | 'slack', e: NotifyEventData, ctx: M
   return {
     ...e, text, webUi: webUiLink(ctx, e.runWorkflowId),
     ...(e.gate && (e.event === 'waiting' || e.event === 'escalated') ? { commands: decideCommands(e, ctx), statement: statementToSign(e) } : {}),
+    ...(e.question ? { commands: answerCommands(e, ctx) } : {}),
   };
 }

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { agentLaunch, claudeSessionId, sessionDirOf } from '../activities/agent-cli.ts';
+import { agentLaunch, askFileOf, claudeSessionId, sessionDirOf } from '../activities/agent-cli.ts';
 import { RUN_DIR_VAR } from '../activities/run-dir.ts';
 import type { StepActivityInput } from '../common/activity-types.ts';
 import { domainWorkflowId } from '../common/ids.ts';
@@ -146,7 +146,7 @@ async function byHand(ctx: Ctx, agent: AgentName): Promise<Sample> {
   if ('missing' in cli) throw new Error(cli.missing);
   const sessionDir = sessionDirOf(runDir, input.ctx);
   const launch = agentLaunch(input, 1, {}, cli, {
-    step, prompt: step.prompt!, sessionDir, apiKey: KEY, endpoint: step.endpoint as string,
+    step, prompt: step.prompt!, sessionDir, apiKey: KEY, endpoint: step.endpoint as string, askFile: askFileOf(sessionDir),
     newSessionId: agent === 'claude-code' ? claudeSessionId(input.ctx.idempotencyKey) : undefined,
   });
   const out = openSync(path.join(sessionDir, 'events.jsonl'), 'w');

@@ -55,6 +55,8 @@ export async function harness(env: TestWorkflowEnvironment): Promise<Harness> {
     },
     runGateCheck: real.runGateCheck,
     notify: real.notify,
+    claimHost: real.claimHost,
+    inspectStep: real.inspectStep,
   };
   // One set of options for both workers: Sparky's own (sparkyWorkerOptions), nothing else differs.
   const make = async (taskQueue: string, workflowsPath?: string) => Worker.create({

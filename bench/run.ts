@@ -2,7 +2,7 @@
 // writes one results file, bench/results/<yyyy-mm-ddThh-mm>.json (UTC; never overwritten). Figures are
 // ratios to a baseline measured in the same run, or distributions (median and IQR of repetitions).
 //
-//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching,agent] [--reps 5] [--gates 50]
+//   npm run bench [-- --only orchestration,scale,cold-start,inference,batching,cache,agent] [--reps 5] [--gates 50]
 //   (orchestration = overhead,gates,dag: each may be named alone)
 //                    [--scale-10k] [--sizes 200,2000] [--agents claude-code,codex] [--out-dir DIR]
 // --out-dir writes the file elsewhere (a smoke run that must not land in bench/results/).
@@ -16,6 +16,7 @@ import type { AgentName } from '../host/agents.ts';
 import { runAgentBench } from './agent.ts';
 import { runBatchingBench } from './batching.ts';
 import { runColdStartBench } from './cold-start.ts';
+import { runCacheBench } from './cache.ts';
 import { runInferenceBench } from './inference.ts';
 import { harness, runOrchestrationBench, type OrchestrationPart } from './orchestration.ts';
 import { resultsFile } from './results-file.ts';
@@ -23,7 +24,7 @@ import { runScaleBench } from './scale.ts';
 import type { BenchRow } from './stats.ts';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching', 'agent'];
+const PARTS = ['orchestration', 'scale', 'cold-start', 'inference', 'batching', 'cache', 'agent'];
 const ORCHESTRATION: OrchestrationPart[] = ['overhead', 'gates', 'dag'];
 const only = arg('--only')?.split(',');
 for (const part of only ?? []) {
@@ -58,6 +59,7 @@ if (want('inference')) {
   rows.push(...await runInferenceBench());
 }
 if (want('batching')) rows.push(...await runBatchingBench());
+if (want('cache')) rows.push(...await runCacheBench());
 if (want('agent')) {
   const env = await startDevServer(); // a server of its own: no scaling run's thousands of histories under it
   try { rows.push(...await runAgentBench(env, { reps, agents })); } finally { await env.teardown(); }

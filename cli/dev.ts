@@ -74,7 +74,16 @@ export async function devCommand(opts: DevOptions): Promise<number> {
       workersLine = `CPU on task queue "sparky"; ${pool.describe()} (in this process)`;
     }
 
-    await printBanner(client, server, workersLine, workerLog, buildLines);
+    // The Sparky board, on its own port (SPARKY_BOARD_PORT, default 8234), linking to this Web UI.
+    const { serveBoard } = await import('./board.ts');
+    // The default port taken (another stack on this machine): any free one, printed below; a port asked for must be had.
+    const board = await serveBoard(client, { webUi: server.uiUrl, namespace: 'default' }).catch((err: Error) => {
+      if (process.env.SPARKY_BOARD_PORT || !(err instanceof CliError)) throw err;
+      return serveBoard(client, { webUi: server.uiUrl, namespace: 'default', port: '0' });
+    });
+    stoppables.push({ name: 'Sparky board', stop: () => board.close() });
+
+    await printBanner(client, server, workersLine, workerLog, buildLines, board.url);
 
     // `on`, not `once`: log-update's cursor restorer (signal-exit) re-raises a signal that no other
     // listener is left to handle, which would kill us before the stack is stopped. A second Ctrl-C
@@ -116,7 +125,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   }
 }
 
-async function printBanner(client: Client, server: DevServer, workersLine: string, workerLog: string, builds: string[]): Promise<void> {
+async function printBanner(client: Client, server: DevServer, workersLine: string, workerLog: string, builds: string[], boardUrl: string): Promise<void> {
   let earlier = 0; let running = 0;
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'metaOrchestrator'`, pageSize: 500 })) {
     earlier += 1; if (wf.status.name === 'RUNNING') running += 1;
@@ -125,6 +134,7 @@ async function printBanner(client: Client, server: DevServer, workersLine: strin
     'Sparky embedded stack',
     `  Temporal server  ${server.address}   (SQLite: ${server.dbFile})`,
     `  Web UI           ${server.uiUrl}`,
+    `  Sparky board     ${boardUrl}   (graph, schedule, waiting list, passkey sign-off)`,
     `  workers          ${workersLine}`,
     ...builds,
     `  logs             workers: ${workerLog}; server: ${server.logFile}; steps: npx sparky logs <run> <workstream>/<step>`,

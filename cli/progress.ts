@@ -7,9 +7,12 @@ import { DEFAULT_ADDRESS, temporalAddress, webUiText } from './connection.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
 import { count } from '../common/plural.ts';
 import { worktreeHelp } from '../common/git-flow.ts';
+import { spendText } from '../common/agent-spend.ts';
+import { spendLines } from '../workflows/spend.ts';
+import { liveText, type AgentLive } from './agent-live.ts';
 
 const STEP_MARK: Record<string, string> = {
-  pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
+  pending: '·', running: '▶', succeeded: '✔', cached: '↺', failed: '✖', skipped: '↷', cancelled: '⊘',
 };
 
 function bar(done: number, total: number, width = 20): string {
@@ -63,6 +66,16 @@ export function attentionHelp(status: RunStatus): string {
     const step = `${ws.id}/${ws.attention?.step ?? '?'}`;
     const failed = ws.steps.find((s) => s.id === ws.attention?.step && s.state === 'failed');
     const input = JSON.stringify({ step, by: 'NAME' });
+    if (ws.attention?.cause === 'question') {
+      const q = ws.attention.question;
+      const answer = JSON.stringify({ step, by: 'NAME', answer: '…' });
+      out.push(`${step} asks ${q?.to.length ? q.to.join(', ') : 'a person'}: ${q?.text ?? ws.attention.reason}`
+        + `${q?.escalated ? `  [escalated${q.escalated.to.length ? ` to ${q.escalated.to.join(', ')}` : ''} at ${q.escalated.at}]` : q?.deadline ? `  (escalates at ${q.deadline})` : ''}`,
+      `  sparky:   npx sparky answer ${id} ${step} "…" --as NAME   |   npx sparky skip ${id} ${step} --as NAME --reason WHY`,
+      `  temporal: .tools/bin/temporal workflow signal${addr} --workflow-id ${id} --name answerQuestion --input '${answer}'`,
+      `  Web UI:   ${web(`answerQuestion ${answer}`)}`);
+      continue;
+    }
     out.push(ws.attention?.cause === 'rework'
       ? `${ws.id} waits for rework: ${ws.attention.reason}`
       : `${step} needs attention: ${(ws.attention?.reason ?? ws.error ?? '').split('\n')[0]}`);
@@ -102,11 +115,28 @@ export function waitingGate(status: RunStatus): GateStatus | undefined {
   return status.phases.map((p) => p.gate).find((g): g is GateStatus => g?.state === 'waiting');
 }
 
-/** The whole run as a tree of lines. */
-export function renderStatus(status: RunStatus): string {
+/** An agent step's state in words: running (from its heartbeat), waiting for a person, stalled, over budget. */
+export function agentState(status: RunStatus, wsId: string, s: StepStatus, live?: Map<string, AgentLive>): string | undefined {
+  if (s.kind !== 'agent') return undefined;
+  const ws = status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams)).find((w) => w.id === wsId);
+  const a = ws?.state === 'attention' && ws.attention?.step === s.id ? ws.attention : undefined;
+  const spent = s.spend ? `; spent ${spendText(s.spend)}` : '';
+  if (a?.cause === 'question') return `waiting for a person (${a.question?.to.length ? a.question.to.join(', ') : 'anyone'}) since ${a.since}${a.question?.escalated ? ', escalated' : ''}${spent}`;
+  if (a?.cause === 'stalled') return `stalled (last event ${a.lastEvent ? `${a.lastEvent.event} at ${a.lastEvent.at ?? '?'}` : 'none'})${spent}`;
+  if (a?.cause === 'budget') return `budget reached (${a.budget?.scope ?? ''})${spent}`;
+  const beat = live?.get(`${wsId}/${s.id}`);
+  if (s.state === 'running' && beat) return liveText(beat);
+  if (s.state === 'running') return `starting${spent}`;
+  return s.spend ? `spent ${spendText(s.spend)}` : undefined;
+}
+
+/** The whole run as a tree of lines (`live`: running agent steps' last heartbeats, cli/agent-live.ts). */
+export function renderStatus(status: RunStatus, live?: Map<string, AgentLive>): string {
   const lines: string[] = [];
   lines.push(`${status.runWorkflowId}  plan ${status.plan}  ${status.state.toUpperCase()}${status.paused ? ' (paused)' : ''}`);
   if (status.waitingFor) lines.push(`  ${status.waitingFor}`);
+  if (status.subset) lines.push(`  subset run: ${status.subset}`);
+  if (status.noCache) lines.push(`  --no-cache: ${status.noCache === true ? 'every workstream' : status.noCache.join(', ')} (cached steps ran whatever the cache held)`);
   for (const phase of status.phases) {
     const steps = phase.domains.flatMap((d) => d.workstreams.flatMap((w) => w.steps));
     const done = steps.filter((s) => s.state !== 'pending' && s.state !== 'running').length;
@@ -119,33 +149,65 @@ export function renderStatus(status: RunStatus): string {
         if (ws.state === 'pending' && phase.state === 'pending') continue;
         const marks = ws.steps.map((s) => `${STEP_MARK[s.state] ?? '?'}${s.id}${nothingCommitted(s) ? ' (nothing committed)' : ''}`).join(' ');
         const revised = ws.steps.some((s) => (s.revision ?? 0) > 0) ? `  (revision ${Math.max(...ws.steps.map((s) => s.revision ?? 0))})` : '';
-        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${revised}`);
+        lines.push(`    ${ws.id.padEnd(8)} ${ws.state.padEnd(9)} ${marks}${ws.error ? `  — ${ws.error.split('\n')[0]}` : ''}${ws.skippedReason ? `  — ${ws.skippedReason}` : ''}${revised}`);
         for (const s of ws.steps) {
           const story = stepStory(s);
           if (story) lines.push(`      ${s.id}: ${story}`);
+          const agent = agentState(status, ws.id, s, live);
+          if (agent) lines.push(`      ${s.id} (agent): ${agent}`);
         }
       }
     }
     if (phase.gate) {
       const g = phase.gate;
       const checks = g.checks.map((c) => `${c.passed ? '✔' : '✖'}${c.id}${c.measured !== undefined ? `=${JSON.stringify(c.measured)}` : ''}`).join(' ');
-      lines.push(`  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
+      lines.push(g.state === 'skipped' ? `  gate ${g.id}  skipped: ${g.skippedReason ?? ''}`
+        : `  gate ${g.id}  ${g.state}  approvals ${g.approvals.length}/${g.required}${g.escalated ? ' (escalated)' : ''}${checks ? `  checks: ${checks}` : ''}`);
+      for (const c of g.skippedChecks ?? []) lines.push(`    check ${c.id} not run: ${c.reason}`);
       lines.push(...auditLines(g));
     }
     if (phase.git) lines.push(...gitLines(phase.git));
   }
+  lines.push(...cacheLines(status));
   if (status.compensations.length) {
     lines.push('compensations (newest first):');
-    for (const c of status.compensations) lines.push(`  ${c.of} → ${c.stepId}  ${c.state}${c.error ? `  — ${c.error.split('\n')[0]}` : ''}`);
+    for (const c of status.compensations) lines.push(`  ${c.of} → ${c.stepId}  ${c.state}${c.error ? `  — ${c.error.split('\n')[0]}` : ''}${c.reason ? `  — ${c.reason}` : ''}`);
   }
   if (status.revisions.length) {
     lines.push(`plan revisions: ${status.revisions.map((r) => `${r.revision} by ${r.by}${r.comment ? ` (${r.comment})` : ''}: ${r.changes.join(', ')}`).join('; ')}`);
   }
   if (status.error) lines.push(`error: ${status.error}`);
+  lines.push(...spendLines(status));
   const gate = waitingGate(status);
   if (gate) lines.push('', approvalHelp(status.runWorkflowId, gate));
   if (status.state === 'attention') lines.push('', attentionHelp(status));
   return lines.join('\n');
+}
+
+/**
+ * The cache's part of the run, step by step: where each hit came from (run, step, when, host, key), and
+ * for each cached step that ran, why (no entry, what changed, an output gone, forced) and whether it
+ * was stored. The audit of what this run did not run.
+ */
+export function cacheLines(status: RunStatus): string[] {
+  const out: string[] = [];
+  for (const p of status.phases) {
+    for (const d of p.domains) {
+      for (const w of d.workstreams) {
+        for (const s of w.steps) {
+          const c = s.cache;
+          if (!c) continue;
+          if (s.state === 'cached' && c.hit) {
+            out.push(`  ${w.id}/${s.id}  cached: from run ${c.hit.run} (${c.hit.workstream}/${c.hit.step}, made ${c.hit.at}${c.hit.host ? ` on ${c.hit.host}` : ''}), `
+              + `key ${c.key.slice(0, 16)}${c.hit.restored ? `, ${c.hit.restored} file(s) brought in` : ''}`);
+          } else if (s.state === 'succeeded') {
+            out.push(`  ${w.id}/${s.id}  ran: ${c.miss ?? 'no entry'}; ${c.stored ? `stored, key ${c.key.slice(0, 16)}` : `not stored: ${c.notStored ?? '?'}`}`);
+          }
+        }
+      }
+    }
+  }
+  return out.length ? ['cache:', ...out] : [];
 }
 
 /** A `commit:` step that found nothing to commit (the status says why, e.g. the step changed nothing). */
@@ -211,18 +273,30 @@ function flatten(status: RunStatus): Flat {
   flat.set('run', `${status.state}${status.paused ? ' (paused)' : ''}`);
   for (const phase of status.phases) {
     flat.set(`phase ${phase.id}`, phase.state);
-    for (const d of phase.domains) for (const w of d.workstreams) for (const s of w.steps) flat.set(`${w.id}/${s.id}`, describeStep(s));
+    for (const d of phase.domains) {
+      for (const w of d.workstreams) {
+        for (const s of w.steps) {
+          flat.set(`${w.id}/${s.id}`, describeStep(s));
+          // An agent step waiting for a person, stalled or over budget (a running one's heartbeat changes every second: not a line each).
+          const agent = s.state !== 'running' && w.state === 'attention' ? agentState(status, w.id, s) : undefined;
+          if (agent) flat.set(`${w.id}/${s.id} (agent)`, agent);
+        }
+      }
+    }
     if (phase.gate) flat.set(`gate ${phase.gate.id}`, `${phase.gate.state} ${phase.gate.approvals.length}/${phase.gate.required}`);
   }
   for (const c of status.compensations) flat.set(`compensate ${c.of}`, c.state);
+  const spend = spendLines(status);
+  if (spend.length) flat.set('agent spend', spend.map((l) => l.trim()).join('; ').replace(/^agent spend: /, ''));
   return flat;
 }
 
 function describeStep(s: StepStatus): string {
   if (s.state === 'skipped') return s.skippedReason?.startsWith('skipped') ? s.skippedReason : `skipped: ${s.skippedReason ?? ''}`;
-  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}`;
+  if (s.state === 'failed') return `failed: ${(s.lastError ?? '').split('\n')[0]}${stepStory(s) ? ` (${stepStory(s)})` : ''}${s.spend ? `; spent ${spendText(s.spend)}` : ''}`;
   const story = stepStory(s);
-  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}`;
+  if (s.state === 'succeeded') return `succeeded${s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s${s.taskQueue ? ` on ${s.taskQueue}` : ''})` : ''}${story ? `; ${story}` : ''}${s.spend ? `; spent ${spendText(s.spend)}` : ''}`;
+  if (s.state === 'cached') return `cached: from run ${s.cache?.hit?.run ?? '?'} (${s.cache?.hit?.workstream}/${s.cache?.hit?.step}, made ${s.cache?.hit?.at ?? '?'})${s.taskQueue ? ` on ${s.taskQueue}` : ''}`;
   return `${s.state}${story && s.state !== 'pending' ? `; ${story}` : ''}`;
 }
 
@@ -232,8 +306,8 @@ export class ProgressPrinter {
   private lastGateHelp = '';
   constructor(private readonly tty = Boolean(process.stdout.isTTY) && !process.env.CI) {}
 
-  update(status: RunStatus): void {
-    if (this.tty) { logUpdate(renderStatus(status)); return; }
+  update(status: RunStatus, live?: Map<string, AgentLive>): void {
+    if (this.tty) { logUpdate(renderStatus(status, live)); return; }
     const now = flatten(status);
     const time = new Date().toISOString().slice(11, 19);
     for (const [key, value] of now) {

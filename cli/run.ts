@@ -1,5 +1,6 @@
-// `sparky run <plan> [--wait] [--auto-approve NAME…]`: validate the plan here (errors with file:line:col),
-// then start a metaOrchestrator run with its id, memo and search attributes, and optionally follow it.
+// `sparky run <plan> [--wait] [--auto-approve NAME…] [--only WS… | --from WS…] [--no-cache [WS…]] [--dry-run]`:
+// validate the plan here (errors with file:line:col), then start a metaOrchestrator run with its id,
+// memo and search attributes, and optionally follow it. A dry run waits for its report and prints it.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
@@ -14,6 +15,9 @@ import { sshSign } from './ssh-sign.ts';
 import { CliError, connectClient, findWebUi, webUiText } from './connection.ts';
 import { rememberLastRun } from './runs.ts';
 import { watchRun } from './watch.ts';
+import type { RunOptions } from '../workflows/run-context.ts';
+import { rerunOptionErrors } from '../workflows/validate-input.ts';
+import { printDryRun } from './dry-run.ts';
 import { count } from '../common/plural.ts';
 
 export interface RunCommandOptions {
@@ -27,6 +31,13 @@ export interface RunCommandOptions {
   as?: string;
   /** Sign the start statement with this key (or its .pub through ssh-agent), so the starter is known by key too. */
   key?: string;
+  /** Re-runs: `--only`, `--from` (workstream ids), `--no-cache` (commander: false for all, or a list), `--dry-run`. */
+  only?: string[];
+  from?: string[];
+  cache?: boolean | string;
+  dryRun?: boolean;
+  /** With --dry-run: print the report as JSON. */
+  json?: boolean;
   client?: Client;
 }
 
@@ -74,11 +85,27 @@ export async function startedBy(plan: Plan, workflowId: string, name: string, ke
   return by;
 }
 
-export async function startRun(client: Client, plan: Plan, workflowId: string, starter?: StartedBy) {
+/** The run options `--only`, `--from`, `--no-cache` and `--dry-run` give (checked against the plan here, as the run will). */
+export function rerunOptions(plan: Plan, opts: Pick<RunCommandOptions, 'only' | 'from' | 'cache' | 'dryRun'>): RunOptions {
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  const options: RunOptions = {
+    ...(opts.only?.length && { only: opts.only }), ...(opts.from?.length && { from: opts.from }),
+    ...(opts.cache === false && { noCache: true }), ...(typeof opts.cache === 'string' && { noCache: list(opts.cache) }),
+    ...(opts.dryRun && { dryRun: true }),
+  };
+  const errors = rerunOptionErrors(plan, options);
+  if (errors.length) {
+    const hint = typeof opts.cache === 'string' && /\.(ya?ml|json)$/.test(opts.cache) ? ' (--no-cache takes workstreams: put the plan first, `sparky run PLAN --no-cache [WS,…]`)' : '';
+    throw new CliError(`${errors.map((e) => `--${e.path.replace('options.', '').replace('noCache', 'no-cache')}: ${e.message}`).join('\n')}${hint}; nothing was started`, 2);
+  }
+  return options;
+}
+
+export async function startRun(client: Client, plan: Plan, workflowId: string, starter?: StartedBy, rerun: RunOptions = {}) {
   return client.workflow.start('metaOrchestrator', {
     taskQueue: CPU_TASK_QUEUE,
     workflowId,
-    args: [{ plan, options: starter ? { startedBy: starter } : {} }],
+    args: [{ plan, options: { ...(starter && { startedBy: starter }), ...rerun } }],
     memo: planMemo(plan),
     typedSearchAttributes: [
       { key: SparkyPlan, value: plan.name },
@@ -111,11 +138,22 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     throw new CliError(`${file}: the plan is invalid (${count(loaded.errors.length, 'problem')}); nothing was started`, 2);
   }
   const plan = loaded.plan;
+  const rerun = rerunOptions(plan, opts);
   const client = opts.client ?? await connectClient();
+  if (rerun.dryRun) {
+    // Nothing runs: a short workflow asks each step's worker what it would do, and returns the report.
+    const id = opts.id ?? runWorkflowId(plan.name, `dry-${newRunId()}`);
+    const handle = await startRun(client, plan, id, undefined, rerun);
+    const result = await handle.result() as { dryRun?: import('../workflows/dry-run.ts').DryRunReport };
+    if (!result.dryRun) throw new CliError(`${id}: the workers answered without a dry-run report (an older Sparky build?)`, 1);
+    if (opts.json) console.log(JSON.stringify(result.dryRun, null, 2));
+    else printDryRun(result.dryRun, file);
+    return 0;
+  }
   const earlier = opts.resume ? await runningRunOf(client, plan.name) : undefined;
   const workflowId = earlier ?? opts.id ?? runWorkflowId(plan.name, newRunId());
   const handle = earlier ? client.workflow.getHandle(earlier)
-    : await startRun(client, plan, workflowId, await startedBy(plan, workflowId, starterName(opts.as), opts.key));
+    : await startRun(client, plan, workflowId, await startedBy(plan, workflowId, starterName(opts.as), opts.key), rerun);
   rememberLastRun(workflowId);
   console.log(earlier
     ? `following ${workflowId}: a run of plan ${plan.name} started earlier and is still running (start another with \`npx sparky run ${file}\`)`

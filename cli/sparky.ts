@@ -49,6 +49,7 @@ program.command('dev')
     'Environment:',
     '  SPARKY_TEMPORAL_PORT  the dev server\'s gRPC port (default 7233)',
     '  SPARKY_UI_PORT        the Web UI\'s port (default: the gRPC port + 1000, so 8233)',
+    '  SPARKY_BOARD_PORT     the Sparky board\'s port (default 8234)',
     '  SPARKY_DATA_DIR       SQLite, logs and step files (default .sparky/ in the checkout)',
     '  SPARKY_GPUS, SPARKY_HOST, SPARKY_GPU_SLOTS   the GPU pool (see README)',
   ].join('\n'))
@@ -61,13 +62,80 @@ program.command('run <plan>')
   .option('--id <workflowId>', 'workflow id (default sparky-<plan>-<run id>)')
   .option('--as <name>', 'who starts the run (default SPARKY_USER or your login name); gates with preventSelfApproval refuse their approval')
   .option('--key <file>', 'sign the start with this ed25519 key (or its .pub via ssh-agent): the starter is then known by key too')
+  .addOption(new Option('--only <workstreams>', 'run only these workstreams and what they need (from the cache or by running it); phases not entered are not asked').argParser(names))
+  .addOption(new Option('--from <workstreams>', 'run these and everything downstream of them (not from the cache), and what those need').argParser(names))
+  .addOption(new Option('--no-cache [workstreams]', 'cached steps (of these workstreams, comma-separated; default all) run whatever the cache holds, and store their new results'))
+  .option('--dry-run', 'start nothing: print what each step would do (run, from the cache, skipped, and why) and the critical path of what would run')
+  .option('--json', 'with --dry-run: the report as JSON')
   .action(action(async (file: string, opts) => (await import('./run.ts')).runCommand(file, { ...opts, interactive: true })));
+
+const schedule = program.command('schedule')
+  .description('runs of a plan on Temporal Schedules (the Web UI\'s Schedules page): create, list, pause, unpause, trigger, backfill, delete');
+const repeat = (v: string, prev: string[] = []) => [...prev, v];
+schedule.command('create <name> <plan>')
+  .description('run PLAN on a cron expression or an interval; the plan is copied in now, or read as committed when each run starts (--committed)')
+  .addOption(new Option('--cron <expression>', 'a cron expression, e.g. "0 2 * * *" (repeatable)').argParser(repeat))
+  .option('--every <duration>', 'an interval, e.g. 1d, 6h, 30m')
+  .option('--offset <duration>', 'with --every: shift the interval (e.g. --every 1d --offset 2h: 02:00 UTC)')
+  .addOption(new Option('--overlap <policy>', 'a run is due while the last one still runs (default skip)').choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']))
+  .option('--catchup-window <duration>', 'after an outage, start missed runs at most this late (default: Temporal\'s, 1 year)')
+  .option('--pause-on-failure', 'pause the schedule when a run fails')
+  .option('--paused', 'create it paused')
+  .option('--note <text>', 'a note shown with the schedule')
+  .option('--committed', 'read PLAN from its git repository as committed at --ref (default: the branch checked out now) when each run starts')
+  .option('--ref <ref>', 'with --committed: the branch, tag or commit')
+  .option('--as <name>', 'who the runs are started by (default SPARKY_USER or your login name)')
+  .addOption(new Option('--only <workstreams>', 'each run runs only these workstreams and what they need').argParser(names))
+  .addOption(new Option('--from <workstreams>', 'each run runs these and everything downstream').argParser(names))
+  .addOption(new Option('--no-cache [workstreams]', 'each run runs its cached steps (of these workstreams) whatever the cache holds'))
+  .action(action(async (name: string, file: string, opts) => (await import('./schedule.ts')).scheduleCreate(name, file, opts)));
+schedule.command('list')
+  .description('the Sparky schedules: plan, when, overlap policy, paused, runs taken, the next run')
+  .option('--json', 'as JSON')
+  .action(action(async (opts: { json?: boolean }) => (await import('./schedule.ts')).scheduleList(opts)));
+for (const verb of ['pause', 'unpause'] as const) {
+  schedule.command(`${verb} <name>`)
+    .description(verb === 'pause' ? 'start no more runs until unpaused' : 'start runs again as scheduled')
+    .option('--note <text>', 'why (shown with the schedule)')
+    .action(action(async (name: string, opts: { note?: string }) => (await import('./schedule.ts')).schedulePause(name, verb === 'pause', opts)));
+}
+schedule.command('trigger <name>')
+  .description('start a run now (also of a paused schedule)')
+  .addOption(new Option('--overlap <policy>', 'for this run (default: the schedule\'s)').choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']))
+  .action(action(async (name: string, opts: { overlap?: string }) => (await import('./schedule.ts')).scheduleTrigger(name, opts)));
+schedule.command('backfill <name>')
+  .description('start now the runs the schedule would have started between --start and --end')
+  .requiredOption('--start <time>', 'e.g. 2026-12-01T00:00:00Z')
+  .requiredOption('--end <time>', 'e.g. 2026-12-04T00:00:00Z')
+  .addOption(new Option('--overlap <policy>', 'default buffer-all: every run starts, one after another').choices(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']))
+  .action(action(async (name: string, opts: { start: string; end: string; overlap?: string }) => (await import('./schedule.ts')).scheduleBackfill(name, opts)));
+schedule.command('delete <name>')
+  .description('delete the schedule (runs it started are not touched)')
+  .action(action(async (name: string) => (await import('./schedule.ts')).scheduleDelete(name, {})));
+
+program.command('board')
+  .description('serve the Sparky board: a live web page of the runs (graph, schedule, waiting list, gates with passkey signing, logs, audit)')
+  .option('--port <port>', 'the port (default SPARKY_BOARD_PORT or 8234; 0: any free one)')
+  .option('--host <address>', 'the address to listen on (default 127.0.0.1: this machine only)')
+  .addOption(new Option('--allow-host <name:port>', 'another Host the board answers to (behind a proxy); repeatable').argParser((v: string, prev: string[] = []) => [...prev, v]))
+  .option('--web-ui <url>', 'the Temporal Web UI every item links to (default SPARKY_UI_URL, else the dev server\'s)')
+  .action(action(async (opts) => (await import('./board.ts')).boardCommand(opts)));
+
+program.command('report <run>')
+  .description('the weekly report of a run per workstream: state (✅ 🟡 ⚪), progress, actual against estimate, blockers and decisions needed')
+  .option('--since <duration>', 'what happened in this window (default 7d)', '7d')
+  .option('--format <format>', 'md or json', 'md')
+  .action(action(async (run: string, opts: { since: string; format: string }) => (await import('./report.ts')).reportCommand(run, opts)));
 
 program.command('status <run>')
   .description('show a run (its workflow id, its short run id, or "last")')
   .option('--json', 'the raw status query result')
   .option('--watch', 'follow it live until it ends')
   .action(action(async (run: string, opts) => (await import('./status.ts')).statusCommand(run, opts)));
+
+program.command('watch <run>')
+  .description('follow a run live until it ends (sparky status --watch): steps, gates, what agents do and spend')
+  .action(action(async (run: string) => (await import('./status.ts')).statusCommand(run, { watch: true })));
 
 const signing = (cmd: Command) => cmd
   .option('--key <file>', 'sign the decision with this ed25519 key (ssh-keygen -Y sign), or its .pub when ssh-agent holds it')
@@ -96,6 +164,12 @@ program.command('retry <run> <step>')
   .option('--comment <text>', 'what was fixed')
   .action(action(async (run: string, step: string, opts: { as: string; comment?: string }) =>
     (await import('./resolve.ts')).resolveCommand(run, { action: 'retryStep', step, by: opts.as, comment: opts.comment })));
+
+program.command('answer <run> <step> <answer>')
+  .description('answer the question an agent step asked (<workstream>/<step>): the same session resumes with the answer')
+  .requiredOption('--as <name>', 'who answers (the step\'s ask.to, when it names people)')
+  .action(action(async (run: string, step: string, answer: string, opts: { as: string }) =>
+    (await import('./resolve.ts')).resolveCommand(run, { action: 'answer', step, by: opts.as, answer })));
 
 program.command('skip <run> <step>')
   .description('skip a step in attention; its workstream goes on with the next step')

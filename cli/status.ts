@@ -3,6 +3,7 @@ import { statusQuery } from '../workflows/messages.ts';
 import { buildOf } from '../workers/deployment.ts';
 import { connectClient, findWebUi } from './connection.ts';
 import { renderStatus } from './progress.ts';
+import { liveAgents } from './agent-live.ts';
 import { resolveRun } from './runs.ts';
 import { watchRun } from './watch.ts';
 
@@ -18,7 +19,7 @@ export async function statusCommand(run: string, opts: { json?: boolean; watch?:
   if (opts.json) console.log(JSON.stringify(status, null, 2));
   else {
     const described = await handle.describe();
-    console.log(renderStatus(status));
+    console.log(renderStatus(status, await liveAgents(client, status)));
     console.log(`build: ${buildOf(described.raw) ?? 'unversioned'}${described.status.name !== 'RUNNING' ? `  (workflow ${described.status.name.toLowerCase()})` : ''}`);
   }
   return 0;

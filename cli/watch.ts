@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunStatus } from '../workflows/status.ts';
 import { findWebUi } from './connection.ts';
+import { liveAgents } from './agent-live.ts';
 import { signDecision } from './decide.ts';
 import { ProgressPrinter, waitingGate } from './progress.ts';
 import { failedGate, needingAttention } from '../workflows/run-text.ts';
@@ -30,7 +31,7 @@ export async function watchRun(handle: WorkflowHandle, options: WatchOptions = {
   for (;;) {
     const { status: wfStatus } = await handle.describe();
     try { status = await handle.query(statusQuery); } catch { /* not started yet / closed without a worker */ }
-    if (status) printer.update(status);
+    if (status) printer.update(status, await liveAgents(handle.client, status));
     if (wfStatus.name !== 'RUNNING') break;
 
     const gate = status && waitingGate(status);

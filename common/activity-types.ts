@@ -2,7 +2,9 @@
 // activities by these names through proxyActivities; workers register factories that implement them
 // (activities/index.ts). Everything here is plain JSON, because it crosses into workflow history:
 // never put a secret value in these types, only references (see StepBody.secrets).
-import type { GateCheck, NotifyEvent, StepBody, Webhook } from '../plan/schema.ts';
+import type { GateCheck, ModelPrice, NotifyEvent, StepBody, Webhook } from '../plan/schema.ts';
+import type { ScopeBudget } from './agent-spend.ts';
+import type { CacheOutcome, CacheRequest, InspectInput, InspectResult } from './cache-types.ts';
 
 /** Who is running a step, for log paths, idempotency keys and container/compose names. */
 export interface StepContext {
@@ -33,6 +35,37 @@ export interface StepContext {
    * by bob: …"), which the agent's next attempt is told (activities/agent.ts). Set for agent steps only.
    */
   rework?: { reason: string; since: string };
+  /** Agent steps only: what the workflow supervises them with (docs/agents.md). Absent for other kinds. */
+  agent?: AgentSupervision;
+}
+
+/** What an agent step gets from the workflow besides its own fields. */
+export interface AgentSupervision {
+  /** The workstream's, phase's and run's budgets it runs under, with what each spent elsewhere. */
+  budgets?: ScopeBudget[];
+  /** Codex: the plan's price for the step's model (USD per million tokens). */
+  price?: ModelPrice;
+  /** A person's answer to the question the session stopped at (`sparky answer`): told on resume. */
+  answer?: AgentAnswer;
+}
+
+/** An answer to an agent's question: who, what, when (workflow time), and the question it answers. */
+export interface AgentAnswer { by: string; answer: string; question: string; at: string }
+
+/**
+ * What an agent step's failure carries (ApplicationFailure details[0]): its session's spend, and why it
+ * stopped where a person must act — `stalled` (with the last event), `budget` (which one, the figures),
+ * `question` (the question) — which the workflow turns into the workstream's attention cause.
+ */
+export interface AgentFailureDetails {
+  sessionId?: string;
+  turns: number;
+  tokens: number;
+  costUsd?: number;
+  cause: 'verify' | 'max-turns' | 'budget' | 'denied' | 'stalled' | 'failed' | 'question';
+  lastEvent?: { event: string; at?: string };
+  budget?: { scope: string; limit: { usd?: number; tokens?: number; turns?: number }; spent: { usd: number; tokens: number; turns: number } };
+  question?: string;
 }
 
 /** A person's `retry` of a step in attention: who, when (workflow time), and why. */
@@ -51,10 +84,13 @@ export interface StepActivityInput {
   /** The step with `${{ outputs.… }}` references already substituted by the workflow. */
   step: StepBody;
   ctx: StepContext;
+  /** A cached step (plan/cache-key.ts): the worker takes a hit or runs and stores (activities/cache.ts). */
+  cache?: CacheRequest;
 }
 
 export interface StepResult {
-  status: 'succeeded' | 'skipped';
+  /** `cached`: an earlier run's result with the same key was taken; the step did not run. */
+  status: 'succeeded' | 'skipped' | 'cached';
   /** Why a step was skipped (its `when` was false), in words a person reads. */
   skippedReason?: string;
   /** Values later steps and gate checks may use: `${{ outputs.<workstream>.<step>.<key> }}`. */
@@ -74,6 +110,8 @@ export interface StepResult {
   details?: Record<string, unknown>;
   /** Shell steps run through /bin/sh when the plan asks: made visible in the status. */
   viaShell?: boolean;
+  /** What the cache did (cached steps only). */
+  cache?: CacheOutcome;
 }
 
 export interface GateCheckInput {
@@ -115,6 +153,11 @@ export interface NotifyEventData {
   };
   decision?: { approver: string; decision: string; comment?: string; fingerprint?: string };
   error?: string;
+  /**
+   * An agent's question (event `attention` when it is asked, `escalated` when nobody answered in time):
+   * which step, the question, whom it is for (empty: anyone), its deadline, and who it escalated to.
+   */
+  question?: { step: string; text: string; to: string[]; deadline?: string; escalatedTo?: string[] };
 }
 
 export interface NotifyInput {
@@ -135,4 +178,11 @@ export interface SparkyActivities {
   runStep(input: StepActivityInput): Promise<StepResult>;
   runGateCheck(input: GateCheckInput): Promise<GateCheckResult>;
   notify(input: NotifyInput): Promise<NotifyResult>;
+  /**
+   * The host task queue of the worker that runs it (`<cpu queue>-host-<host>`), or none: a workstream
+   * without a worktree whose steps keep state on their host (agent sessions) is placed with it.
+   */
+  claimHost(input: Record<string, never>): Promise<{ hostTaskQueue?: string }>;
+  /** A dry run: what the step would do (skipped by `when`, a cache hit, or run), changing nothing. */
+  inspectStep(input: InspectInput): Promise<InspectResult>;
 }

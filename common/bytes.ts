@@ -80,3 +80,14 @@ export class WireReader {
 }
 
 export class WireError extends Error {}
+
+/** base64url without padding (WebAuthn's encoding of challenges and credential ids). */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  return base64Encode(bytes, false).replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** Decodes base64url (padding optional); undefined when the text is not base64url. */
+export function base64UrlDecode(text: string): Uint8Array | undefined {
+  if (/[+/\s]/.test(text)) return undefined;
+  return base64Decode(text.replace(/-/g, '+').replace(/_/g, '/'));
+}

@@ -7,7 +7,7 @@
 import type { GateCheckResult } from './activity-types.ts';
 import { findApprover } from './approvers.ts';
 import { checksDigest } from './gate-statement.ts';
-import { selfApprovalRefusal, signatureId, verifyDecision, type DecisionRecord, type RunStarter } from './signed-decision.ts';
+import { selfApprovalRefusal, verifyDecision, type DecisionRecord, type RunStarter } from './signed-decision.ts';
 import type { Gate } from '../plan/schema.ts';
 
 /** Clocks differ between a laptop and the server: a statement may be this much early or late. */
@@ -59,7 +59,7 @@ export function checkSignedDecision(ctx: GateSigningContext, input: DecisionFiel
     notAfter: shift(ctx.now, CLOCK_SKEW_MS),
   });
   if (!verified.ok) return verified;
-  const id = verified.signed && input.signature !== undefined ? signatureId(input.signature) : undefined;
+  const id = verified.signed ? verified.signatureId : undefined;
   if (id !== undefined && ctx.used?.has(id)) {
     return { ok: false, reason: `this signature already counted in this run: each signed decision counts once (sign a new statement: \`sparky statement ${ctx.runWorkflowId} ${ctx.gateDef.id} --decision ${input.decision}\`)` };
   }

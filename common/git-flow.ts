@@ -4,6 +4,7 @@
 import { BRANCH_PLACEHOLDERS, type BranchPlaceholder } from '../plan/git.ts';
 import { kindOf } from '../plan/kinds/index.ts';
 import type { StepBody } from '../plan/schema.ts';
+import { mapCachePaths } from '../plan/cache-key.ts';
 import { slug } from './ids.ts';
 
 /** The run part of a workflow id `sparky-<plan>-<run>`; a workflow id given by hand is used whole. */
@@ -40,7 +41,8 @@ export function underWorktree(p: string, repo: string, worktree: string): string
  * paths: plan/kinds/<kind>.ts inWorktree); argv and everything else stay.
  */
 export function stepInWorktree<T extends StepBody & { compensate?: StepBody }>(step: T, repo: string, worktree: string): T {
-  const moved = kindOf(step).inWorktree(step, (p) => underWorktree(p, repo, worktree));
+  const mv = (p: string) => underWorktree(p, repo, worktree);
+  const moved = mapCachePaths(kindOf(step).inWorktree(step, mv), mv); // and the step's `cache` inputs and outputs
   return (step.compensate ? { ...moved, compensate: stepInWorktree(step.compensate, repo, worktree) } : moved) as T;
 }
 

@@ -34,6 +34,8 @@ export interface GitPrepareInput {
 export interface GitPrepareResult {
   /** Absolute path of the workstream's worktree (steps run there). */
   worktree: string;
+  /** The host task queue of the worker that made it (workers with one): the workstream's later steps go there. */
+  hostTaskQueue?: string;
   branch: string;
   /** False when the branch already existed (a retry, or a rerun after rework, which reset it to the base). */
   created: boolean;

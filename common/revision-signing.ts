@@ -10,9 +10,10 @@
 import { approverKeys, approverName, type ApproverEntry } from './approvers.ts';
 import { CLOCK_SKEW_MS } from './gate-signing.ts';
 import { buildRevisionStatement, ISO_TIME_RE } from './gate-statement.ts';
+import { keyFingerprint } from './keys.ts';
 import { listedKeys, signatureId } from './signed-decision.ts';
-import { fingerprint } from './ssh-keys.ts';
 import { verifySshsig } from './sshsig.ts';
+import { isWebauthnSignature, verifyPasskeySignature, type WebauthnPublicKey } from './webauthn.ts';
 import { changeWords, planChanges, type PlanChange } from '../plan/changes.ts';
 import type { Plan } from '../plan/schema.ts';
 
@@ -91,10 +92,13 @@ export function authorizeRevision(ctx: RevisionSigningContext, input: RevisionSi
   });
   const fingerprints: string[] = [];
   const ids: string[] = [];
+  // A passkey signature carries no key: it is checked against the passkeys of the approvers asked to sign.
+  const passkeys = quorums.flatMap((q) => q.approvers.flatMap((a) => listedKeys(a).filter((k): k is WebauthnPublicKey => k.type === 'webauthn')));
   for (const [i, sig] of sigs.entries()) {
-    const r = verifySshsig(statement, sig);
-    if (!r.ok) return { ok: false, changes, reason: `signature ${i + 1}: ${r.reason} (it must sign exactly what \`sparky revise ${ctx.run} PLAN --statement --time ${input.signedAt}\` prints)` };
-    const id = signatureId(sig)!;
+    const verified = isWebauthnSignature(sig) ? passkeySignature(statement, sig, passkeys) : sshSignature(statement, sig);
+    if (!verified.ok) return { ok: false, changes, reason: `signature ${i + 1}: ${verified.reason} (it must sign exactly what \`sparky revise ${ctx.run} PLAN --statement --time ${input.signedAt}\` prints)` };
+    const r = verified;
+    const id = verified.id;
     if (ctx.used?.has(id) || ids.includes(id)) return { ok: false, changes, reason: `signature ${i + 1} (key ${r.fingerprint}) already counted: each signature counts once per run` };
     ids.push(id);
     fingerprints.push(r.fingerprint);
@@ -103,7 +107,7 @@ export function authorizeRevision(ctx: RevisionSigningContext, input: RevisionSi
   const short: string[] = [];
   for (const q of quorums) {
     const by = q.approvers.flatMap((a) => {
-      const fp = listedKeys(a).map((k) => fingerprint(k)).find((f) => fingerprints.includes(f));
+      const fp = listedKeys(a).map(keyFingerprint).find((f) => fingerprints.includes(f));
       return fp ? [{ name: approverName(a), fingerprint: fp }] : [];
     });
     signers.push({ gate: q.gate, approvers: by });
@@ -116,4 +120,17 @@ export function authorizeRevision(ctx: RevisionSigningContext, input: RevisionSi
   if (stray.length) return { ok: false, changes, reason: `signed with key ${stray.join(', ')}, which is not a key of a current approver whose agreement this revision needs (${needs})` };
   if (short.length) return { ok: false, changes, reason: `not enough signatures: ${short.join('; ')}; ${how}` };
   return { ok: true, changes, quorums, signers, signatureIds: ids };
+}
+
+type Verified = { ok: true; fingerprint: string; id: string } | { ok: false; reason: string };
+
+function sshSignature(statement: string, sig: string): Verified {
+  const r = verifySshsig(statement, sig);
+  return r.ok ? { ok: true, fingerprint: r.fingerprint, id: signatureId(sig)! } : r;
+}
+
+function passkeySignature(statement: string, sig: string, passkeys: WebauthnPublicKey[]): Verified {
+  const r = verifyPasskeySignature(statement, sig, passkeys);
+  if (!r.ok) return { ok: false, reason: r.unknownCredential !== undefined ? `${r.reason}, which is not a passkey of an approver whose agreement this revision needs` : r.reason };
+  return { ok: true, fingerprint: keyFingerprint(r.key), id: r.signatureId };
 }

@@ -5,13 +5,17 @@
 // Pure and deterministic (pure-JS ed25519/sha2), for workflow code.
 //
 // Decision inputs (approveGate / rejectGate signals, decideGate update) gain two optional fields:
-//   signature  the armored SSHSIG text of `ssh-keygen -Y sign -n sparky-gate` over the statement
+//   signature  the armored SSHSIG text of `ssh-keygen -Y sign -n sparky-gate` over the statement, or
+//              the armored passkey assertion the board makes (common/webauthn.ts: its challenge is
+//              the statement's sha256)
 //   signedAt   the statement's `time:` line (ISO 8601 UTC), so the workflow rebuilds the same bytes
-// Both are required when the approver has a key in the plan.
+// Both are required when the approver has a key in the plan; either kind of key the plan lists counts.
 import { approverKeys, approverName, type ApproverEntry } from './approvers.ts';
 import { buildStartStatement, buildStatement, ISO_TIME_RE, type StatementFields } from './gate-statement.ts';
-import { fingerprint, parsePublicKey, sameKey, type SshPublicKey } from './ssh-keys.ts';
+import { keyFingerprint, parseListedKey, type ListedKey } from './keys.ts';
+import { fingerprint, sameKey } from './ssh-keys.ts';
 import { parseSshsig, verifySshsig } from './sshsig.ts';
+import { isWebauthnSignature, verifyPasskeySignature, type WebauthnPublicKey } from './webauthn.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
 /** The fields a signed decision adds to the signal/update input. */
@@ -22,7 +26,7 @@ export interface SignedFields {
 
 export type VerifyDecisionResult =
   /** `signed`: false for an approver without a key (a plain name, as before keys existed). */
-  | { ok: true; signed: boolean; fingerprint?: string }
+  | { ok: true; signed: boolean; fingerprint?: string; signatureId?: string; keyType?: ListedKey['type'] }
   | { ok: false; reason: string };
 
 export interface VerifyDecisionArgs {
@@ -46,9 +50,9 @@ export function signatureId(armored: string): string | undefined {
   return 'error' in parsed ? undefined : bytesToHex(parsed.signature);
 }
 
-export function listedKeys(entry: ApproverEntry): SshPublicKey[] {
+export function listedKeys(entry: ApproverEntry): ListedKey[] {
   return approverKeys(entry).flatMap((line) => {
-    const key = parsePublicKey(line);
+    const key = parseListedKey(line);
     return 'error' in key ? [] : [key];
   });
 }
@@ -58,17 +62,25 @@ export function verifyDecision(args: VerifyDecisionArgs): VerifyDecisionResult {
   const keys = listedKeys(args.approverEntry);
   if (keys.length === 0) return { ok: true, signed: false };
   const f = args.statementFields;
-  const how = `sign the output of \`sparky statement ${f.run} ${f.gate} --decision ${f.decision}${f.comment ? ' --comment …' : ''}\` with ssh-keygen -Y sign -n sparky-gate, or use \`sparky ${f.decision} … --key\``;
+  const passkeys = keys.filter((k): k is WebauthnPublicKey => k.type === 'webauthn');
+  const sshHow = `sign the output of \`sparky statement ${f.run} ${f.gate} --decision ${f.decision}${f.comment ? ' --comment …' : ''}\` with ssh-keygen -Y sign -n sparky-gate, or use \`sparky ${f.decision} … --key\``;
+  const how = passkeys.length === keys.length ? 'sign it with your passkey on the Sparky board (`sparky board`)'
+    : passkeys.length ? `${sshHow}; or sign it with your passkey on the Sparky board` : sshHow;
   if (typeof args.signature !== 'string' || args.signature.trim() === '') {
     return { ok: false, reason: `${name} has a key in the plan: a decision in their name needs "signature" and "signedAt" (${how})` };
   }
   if (typeof f.time !== 'string' || !ISO_TIME_RE.test(f.time)) {
     return { ok: false, reason: `"signedAt" must be the time line of the signed statement (ISO 8601 UTC like 2026-11-30T11:00:00.000Z), not ${JSON.stringify(f.time)}` };
   }
-  const parsed = parseSshsig(args.signature);
-  if ('error' in parsed) return { ok: false, reason: `bad signature: ${parsed.error}` };
-  if (!keys.some((k) => sameKey(k, parsed.publicKey))) {
-    return { ok: false, reason: `signed with key ${fingerprint(parsed.publicKey)}, which is not a key of ${name} in the plan (listed: ${keys.map((k) => fingerprint(k)).join(', ')})` };
+  const passkey = isWebauthnSignature(args.signature);
+  if (!passkey) {
+    const parsed = parseSshsig(args.signature);
+    if ('error' in parsed) return { ok: false, reason: `bad signature: ${parsed.error}` };
+    if (!keys.some((k) => k.type === 'ssh-ed25519' && sameKey(k, parsed.publicKey))) {
+      return { ok: false, reason: `signed with key ${fingerprint(parsed.publicKey)}, which is not a key of ${name} in the plan (listed: ${keys.map(keyFingerprint).join(', ')})` };
+    }
+  } else if (passkeys.length === 0) {
+    return { ok: false, reason: `signed with a passkey, but ${name} has no passkey in the plan (listed: ${keys.map(keyFingerprint).join(', ')}): ${sshHow}` };
   }
   if (args.notBefore !== undefined && f.time < args.notBefore) {
     return { ok: false, reason: `the statement was made at ${f.time}, before the gate began waiting (${args.notBefore}): sign a new statement` };
@@ -82,9 +94,18 @@ export function verifyDecision(args: VerifyDecisionArgs): VerifyDecisionResult {
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
   }
+  if (passkey) {
+    const r = verifyPasskeySignature(statement, args.signature, passkeys);
+    if (!r.ok) {
+      const why = r.unknownCredential !== undefined
+        ? `${r.reason}, which is not a passkey of ${name} in the plan (listed: ${passkeys.map(keyFingerprint).join(', ')})` : r.reason;
+      return { ok: false, reason: `bad signature: ${why}` };
+    }
+    return { ok: true, signed: true, fingerprint: keyFingerprint(r.key), signatureId: r.signatureId, keyType: 'webauthn' };
+  }
   const result = verifySshsig(statement, args.signature);
   if (!result.ok) return { ok: false, reason: `bad signature: ${result.reason}` };
-  return { ok: true, signed: true, fingerprint: result.fingerprint };
+  return { ok: true, signed: true, fingerprint: result.fingerprint, signatureId: signatureId(args.signature), keyType: 'ssh-ed25519' };
 }
 
 /** Who started the run, as recorded at start (`options.startedBy`, set by `sparky run`). */
@@ -148,7 +169,7 @@ export function starterRefusal(plan: StarterPlan, starter: RunStarter | undefine
   const rule = `gate${gates.length === 1 ? '' : 's'} ${gates.join(', ')} ${gates.length === 1 ? 'has' : 'have'} preventSelfApproval with keyed approvers: the run's starter must be known by a key the plan lists`;
   if (!starter) return `${rule}, and this run names no starter (options.startedBy): ${how}`;
   if (!starter.fingerprint) return `${rule}, and ${starter.name}'s start is not signed: ${how}`;
-  const owners = keyedPeople(plan).filter((e) => listedKeys(e).some((k) => fingerprint(k) === starter.fingerprint)).map(approverName);
+  const owners = keyedPeople(plan).filter((e) => listedKeys(e).some((k) => keyFingerprint(k) === starter.fingerprint)).map(approverName);
   if (owners.length === 0) return `${rule}, and key ${starter.fingerprint} (${starter.name}) is not listed in the plan: ${how}`;
   if (!owners.includes(starter.name)) return `${rule}: key ${starter.fingerprint} belongs to ${[...new Set(owners)].join(', ')} in the plan, not to ${starter.name}`;
   return undefined;
@@ -170,7 +191,7 @@ export function selfApprovalRefusal(args: {
   if (name === args.starter.name) return `${name} started this run; ${rule}`;
   const starterKey = args.starter.fingerprint;
   if (starterKey !== undefined
-    && (args.fingerprint === starterKey || listedKeys(args.approverEntry).some((k) => fingerprint(k) === starterKey))) {
+    && (args.fingerprint === starterKey || listedKeys(args.approverEntry).some((k) => keyFingerprint(k) === starterKey))) {
     return `${name}'s key ${starterKey} started this run (as ${args.starter.name}); ${rule}`;
   }
   return undefined;

@@ -44,7 +44,7 @@ export function fromBlob(blob: Uint8Array): SshPublicKey | { error: string } {
 }
 
 /** `SHA256:…` as `ssh-keygen -l -f key.pub` prints it. */
-export function fingerprint(key: SshPublicKey | Uint8Array): string {
+export function fingerprint(key: { blob: Uint8Array } | Uint8Array): string {
   const blob = key instanceof Uint8Array ? key : key.blob;
   return `SHA256:${base64Encode(sha256(blob), false)}`;
 }

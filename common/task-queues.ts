@@ -8,6 +8,14 @@ export function pinnedGpuTaskQueue(host: string, gpuIndex: number | string): str
   return `${GPU_POOL_TASK_QUEUE}-${host}-${gpuIndex}`;
 }
 
+/**
+ * A CPU worker's host queue, `<cpu queue>-host-<host>` (e.g. `sparky-host-dgx1`): the worker serves it
+ * beside the shared queue, and a workstream whose worktree it made runs all its later steps there.
+ */
+export function hostTaskQueue(cpuTaskQueue: string, host: string): string {
+  return `${cpuTaskQueue}-host-${host}`;
+}
+
 export function isPinnedGpuTaskQueue(queue: string): boolean {
   return /^sparky-gpu-.+-\d+$/.test(queue);
 }

@@ -5,6 +5,7 @@
 import { CHECK_KINDS, checkKindOf } from './checks/index.ts';
 import type { GateCheck, Plan, StepBody } from './schema.ts';
 import { kindOf } from './kinds/index.ts';
+import { mapCachePaths } from './cache-key.ts';
 
 export function isAbsolute(p: string): boolean {
   return p.startsWith('/');
@@ -71,9 +72,9 @@ export function resolvePlanPaths(plan: Plan): Plan {
   };
 }
 
-/** A step's relative paths made absolute, by its kind's own rules (plan/kinds/<kind>.ts). */
+/** A step's relative paths made absolute, by its kind's own rules (plan/kinds/<kind>.ts), then its `cache` inputs and outputs (against the plan's directory). */
 function resolveStep<T extends StepBody>(step: T, base: string): T {
-  return kindOf(step).resolvePaths(step, base, under);
+  return mapCachePaths(kindOf(step).resolvePaths(step, base, under), (p) => under(base, p)!);
 }
 
 /** A check's relative paths made absolute, by its kind's own rules (plan/checks/<kind>.ts). */

@@ -2,10 +2,10 @@
 // workflow code (the metaOrchestrator validates its own input), so it must stay free of I/O.
 // Semantic checks that need the whole plan (ids, dependencies, cycles, pools) live in validate.ts.
 import { z } from 'zod';
-import { Duration, EnvName, EnvRef, Estimate, Id, PoolRef, RetryPolicy } from './step-base.ts';
+import { Budget, CacheVersion, Duration, EnvName, EnvRef, Estimate, Id, ModelPrice, PoolRef, RetryPolicy } from './step-base.ts';
 import { Step } from './kinds/index.ts';
 
-export { DURATION_RE, Duration, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
+export { Budget, Cache, CacheSpec, CacheVersion, DURATION_RE, Duration, ModelPrice, Estimate, EnvRef, Outputs, PoolRef, RetryPolicy, When } from './step-base.ts';
 export { Compensation, Step, StepBody, STEP_KINDS, STEP_SCHEMAS } from './kinds/index.ts';
 export type { StepKindName, StepOfKind } from './kinds/index.ts';
 export { ShellStep } from './kinds/shell.ts';
@@ -26,6 +26,8 @@ export const Workstream = z.strictObject({
   stickyGpu: z.boolean().optional(),
   /** `false`: in a plan with `git`, this workstream gets no worktree or branch (e.g. it creates the repository). */
   git: z.literal(false).optional(),
+  /** What this workstream's agent steps may spend together (all attempts and reworks). */
+  budget: Budget.optional(),
   steps: z.array(Step).min(1, 'a workstream needs at least one step'),
 });
 
@@ -42,13 +44,18 @@ export { GateCheck };
 export { CHECK_KINDS, CHECK_SCHEMAS } from './checks/index.ts';
 export type { CheckKindName, CheckOfKind } from './checks/index.ts';
 
-/** An OpenSSH ed25519 public key line: `ssh-ed25519 AAAA… [comment]` (checked in semantic-rules.ts). */
-export const SshPublicKeyLine = z.string().regex(/^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$/, 'an OpenSSH ed25519 public key: "ssh-ed25519 AAAA… [comment]" (ssh-keygen -t ed25519; other key types are not supported)');
+/**
+ * Either kind of key a person's decisions may be signed with: an OpenSSH ed25519 key, or a passkey
+ * (`webauthn AAAA… [comment]`, the line the board prints when one is registered; common/webauthn.ts).
+ * The blob is checked in semantic-rules.ts.
+ */
+export const KeyLine = z.string().regex(/^(ssh-ed25519|webauthn) [A-Za-z0-9+/=]+( .*)?$/,
+  'an OpenSSH ed25519 public key ("ssh-ed25519 AAAA… [comment]", ssh-keygen -t ed25519) or a passkey ("webauthn AAAA… [comment]", registered on the Sparky board); other key types are not supported');
 
-/** A name, or a name with the key(s) their decisions must be signed with. */
+/** A name, or a name with the key(s) their decisions must be signed with (SSH ed25519 keys and/or passkeys). */
 export const Approver = z.union([
   z.string().min(1),
-  z.strictObject({ name: z.string().min(1), key: z.union([SshPublicKeyLine, z.array(SshPublicKeyLine).min(1)]) }),
+  z.strictObject({ name: z.string().min(1), key: z.union([KeyLine, z.array(KeyLine).min(1)]) }),
 ]);
 
 /** What a notification is about; a gate's own `notify` sends the gate events only. */
@@ -103,6 +110,8 @@ export const Phase = z.strictObject({
   name: z.string().optional(),
   domains: z.array(Domain).min(1, 'a phase needs at least one domain'),
   gate: Gate.optional(),
+  /** What this phase's agent steps may spend together (all attempts and reworks). */
+  budget: Budget.optional(),
 });
 
 /**
@@ -135,6 +144,10 @@ export const Defaults = z.strictObject({
   retry: RetryPolicy.optional(),
   maxParallel: z.number().int().min(1).optional(),
   pool: PoolRef.optional(),
+  /** Cache every step that does not say otherwise (a step's own `cache: false` turns it off). */
+  cache: z.boolean().optional(),
+  ttl: Duration.optional(),
+  cacheVersion: CacheVersion.optional(),
 });
 
 export const Plan = z.strictObject({
@@ -171,6 +184,22 @@ export const Plan = z.strictObject({
    * A plain name takes its keys from the plan's allowedSigners file.
    */
   starters: z.array(Approver).min(1).optional(),
+  /** What the whole run's agent steps may spend together (all attempts and reworks). */
+  budget: Budget.optional(),
+  /**
+   * Prices of models in USD per million tokens, by the name agent steps give in `model` (or
+   * `default` for steps without one): Codex reports tokens only, so its cost is priced from these.
+   */
+  prices: z.record(z.string().min(1), ModelPrice).optional(),
+  /**
+   * What the board and `sparky report` flag (docs/board.md): a running workstream with no step started
+   * or finished for `stalledAfter` (default 24h), and one past `overrunPercent` (default 150) of the high
+   * end of its estimate. Tells people; changes nothing in the run.
+   */
+  tracking: z.strictObject({
+    stalledAfter: Duration.optional(),
+    overrunPercent: z.number().int().min(100, 'overrunPercent is a share of the estimate: 100 or more (150 = half again as long)').optional(),
+  }).optional(),
   phases: z.array(Phase).min(1, 'a plan needs at least one phase'),
 });
 
@@ -178,6 +207,8 @@ export type Plan = z.infer<typeof Plan>;
 export type Phase = z.infer<typeof Phase>;
 export type Domain = z.infer<typeof Domain>;
 export type Workstream = z.infer<typeof Workstream>;
+export type Budget = z.infer<typeof Budget>;
+export type ModelPrice = z.infer<typeof ModelPrice>;
 export type GitFlow = z.infer<typeof GitFlow>;
 export type Gate = z.infer<typeof Gate>;
 export type Approval = z.infer<typeof Approval>;

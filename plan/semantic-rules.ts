@@ -1,7 +1,7 @@
 // Rules about single parts of a plan (approvals, env values, webhooks, git), used by semantic.ts; the
 // rules of a step kind's own fields live in its module (plan/kinds/<kind>.ts).
 // They read raw input defensively (helpers obj/arr/str), like semantic.ts. Pure.
-import { fingerprint, parsePublicKey } from '../common/ssh-keys.ts';
+import { keyFingerprint, parseListedKey } from '../common/keys.ts';
 import type { PathSegment } from './field-path.ts';
 import { branchTemplateProblems } from './git.ts';
 
@@ -34,10 +34,10 @@ export function checkApprovers(list: Obj, at: PathSegment[], err: Report) {
     const key = obj(a)?.key;
     const keys: [unknown, PathSegment[]][] = Array.isArray(key) ? key.map((k, j) => [k, [...at, 'approvers', i, 'key', j]]) : [[key, [...at, 'approvers', i, 'key']]];
     for (const [line, path] of keys) {
-      if (typeof line !== 'string' || !line.startsWith('ssh-ed25519 ')) continue; // the shape check names other types
-      const parsed = parsePublicKey(line);
+      if (typeof line !== 'string' || !/^(ssh-ed25519|webauthn) /.test(line)) continue; // the shape check names other types
+      const parsed = parseListedKey(line);
       if ('error' in parsed) { err(path, parsed.error); continue; }
-      const fp = fingerprint(parsed);
+      const fp = keyFingerprint(parsed);
       const owner = keyOwner.get(fp);
       // One signature would count for both names: the same key must not speak for two approvers.
       if (owner !== undefined && owner !== name) err(path, `key ${fp} is also listed for "${owner}": each approver needs their own key`);

@@ -10,6 +10,7 @@ import { arr, checkApprovers, checkCommit, checkStarters, checkEnv, checkGit, ch
 import { stepKindOf } from './kinds/index.ts';
 import { GATE_NOTIFY_EVENTS } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { checkCache } from './cache-key.ts';
 
 export interface PlanError { path: string; message: string }
 
@@ -118,6 +119,7 @@ export function semanticErrors(input: unknown): PlanError[] {
   checkGit(plan.git, err);
   checkStarters(plan, err);
   const hasGit = obj(plan.git) !== undefined;
+  const cachedByDefault = obj(plan.defaults)?.cache === true;
   for (const ws of workstreams.values()) {
     const raw = obj(getAt(input, ws.path))!;
     const est = str(raw.estimate);
@@ -140,6 +142,7 @@ export function semanticErrors(input: unknown): PlanError[] {
         return `"${refWs}" is neither a (transitive) dependency of "${ws.id}" nor in an earlier phase, so its outputs may not exist yet`;
       };
       checkStep(step, path, false, undefined);
+      checkCodexPrice(step, path, raw);
       const comp = obj(step.compensate);
       if (comp) checkStep(comp, [...path, 'compensate'], true, step);
 
@@ -151,6 +154,7 @@ export function semanticErrors(input: unknown): PlanError[] {
           err([...at, 'outputs'], 'outputs from json-file needs "file" (the JSON file the step writes)');
         }
         checkCommit(st, at, hasGit && raw.git !== false, isCompensation, err);
+        checkCache(st, at, { isCompensation, cachedByDefault }, err);
         checkEnv(st.env, [...at, 'env'], err);
         for (const name of Object.keys(obj(st.secrets) ?? {})) {
           if (name in (obj(st.env) ?? {})) err([...at, 'secrets', name], `"${name}" is set both in env and in secrets`);
@@ -163,6 +167,18 @@ export function semanticErrors(input: unknown): PlanError[] {
         });
       }
     });
+  }
+
+  /** A codex step under a USD budget needs a price for its model: Codex reports tokens, never cost. */
+  function checkCodexPrice(step: Obj, at: PathSegment[], ws: Obj) {
+    if (step.kind !== 'agent' || step.agent !== 'codex') return;
+    const phase = obj(phases[Number(at[1])]);
+    const usd = [obj(step.budget), obj(ws.budget), obj(phase?.budget), obj(plan!.budget)].some((b) => b?.usd !== undefined);
+    const model = str(step.model) ?? 'default';
+    if (usd && !obj(obj(plan!.prices)?.[model])) {
+      err([...at, 'model'], `a USD budget covers this codex step, and Codex reports tokens only: give its model a price, `
+        + `prices: { ${JSON.stringify(model)}: { input: <USD per million input tokens>, output: <USD per million output tokens> } }`);
+    }
   }
 
   // Pass 4: gates.

@@ -49,6 +49,20 @@ export const Outputs = z.strictObject({
   file: z.string().optional(),             // for json-file, relative to the step's cwd
 });
 
+/**
+ * Step caching (plan/cache-key.ts; docs/plan-reference.md#step-caching): `true`, or the files the step
+ * reads (`inputs`: paths, directories or globs, their content goes into the key) and writes (`outputs`:
+ * paths or directories, hashed when the step finishes and checked — and brought into this run's place —
+ * before a later run takes the hit).
+ */
+export const CacheSpec = z.strictObject({
+  inputs: z.array(z.string().min(1)).optional(),
+  outputs: z.array(z.string().min(1)).optional(),
+});
+export const Cache = z.union([z.boolean(), CacheSpec]);
+/** A manual salt of the cache key: change it to make every earlier entry of the step a miss. */
+export const CacheVersion = z.union([z.string().min(1), z.number()]);
+
 /** Fields every step kind has (spread into each kind's strictObject). */
 export const StepCommon = {
   id: Id,
@@ -66,7 +80,30 @@ export const StepCommon = {
    * message, once it succeeded (idempotent: a retry never commits twice). See plan/git.ts.
    */
   commit: z.string().min(1, 'a commit message must not be empty').optional(),
+  /** Take the result of an earlier run with the same key instead of running (plan/cache-key.ts). */
+  cache: Cache.optional(),
+  /** How long an entry of this step serves hits (default: until its key or outputs change). */
+  ttl: Duration.optional(),
+  cacheVersion: CacheVersion.optional(),
 };
+
+/**
+ * What agent work may spend (docs/agents.md "Budgets"): USD, tokens (input + output) and model turns,
+ * each optional. On an agent step: its session over all attempts; on a workstream, phase or the plan:
+ * the sum of their agent steps' sessions (attempts and reworks included).
+ */
+export const Budget = z.strictObject({
+  usd: z.number().positive().optional(),
+  tokens: z.number().int().positive().optional(),
+  turns: z.number().int().positive().optional(),
+});
+
+/** A model's price in USD per million tokens (Codex reports tokens only; Sparky prices them). */
+export const ModelPrice = z.strictObject({
+  input: z.number().min(0),
+  output: z.number().min(0),
+});
 
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export type When = z.infer<typeof When>;
+export type CacheSpec = z.infer<typeof CacheSpec>;

@@ -349,6 +349,55 @@ export const scenarios: Scenario[] = [
       return id;
     },
   },
+  {
+    // Re-runs (0.2): a plan with cached steps run once (not recorded) to fill the cache, then again:
+    // hits with their source and fingerprints across domains, an uncached step, a rejection reworking a
+    // cached workstream (its compensation skipped: it came from the cache; its rerun refuses the rejected
+    // key), a retry, approval.
+    name: 'cached',
+    async run(client, taskQueue, dir) {
+      const plan = { name: 'history-cached', baseDir: dir, phases: [
+        { id: 'p1', domains: [
+          { id: 'd1', workstreams: [{ id: 'A', steps: [{ id: 'a', kind: 'shell', run: ['sh', '-c', 'echo \'{"v": 1}\''], outputs: { from: 'stdout-last-line' }, cache: true,
+            compensate: append('undo-a', `${dir}/undo.log`, 'undo-a') }] }] },
+          { id: 'd2', workstreams: [{ id: 'B', dependsOn: ['A'], steps: [
+            { id: 'b', kind: 'shell', run: ['sh', '-c', 'echo ${{ outputs.A.a.v }} > b.txt'], cache: { outputs: ['b.txt'] } },
+            { id: 'now', kind: 'shell', run: ['date'], cache: false }] }] },
+        ], gate: { id: 'gate-1', approval: { approvers: ['alice'] } } },
+      ] };
+      const fill = await start(client, taskQueue, 'sparky-history-fill-for-cached', plan);
+      await gateWaiting(client, fill.workflowId, 'gate-1');
+      await fill.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: 'alice', decision: 'approve' }] });
+      await fill.result();
+      const id = 'sparky-history-cached';
+      const handle = await start(client, taskQueue, id, plan);
+      await gateWaiting(client, id, 'gate-1');
+      await handle.executeUpdate('decideGate', { args: [{ gate: 'gate-1', approver: 'alice', decision: 'reject', comment: 'stale', rework: ['A'] }] });
+      await eventually('A reworked', () => client.workflow.getHandle(id).query<RunStatus>('status'),
+        (s) => s.phases[0].domains[0].workstreams[0].state === 'attention');
+      await handle.signal('retryStep', { step: 'A', by: 'alice' });
+      await gateWaiting(client, id, 'gate-1');
+      await handle.signal('approveGate', { gate: 'gate-1', approver: 'alice' });
+      await handle.result();
+      return id;
+    },
+  },
+  {
+    // A dry run (0.2) of a subset: inspectStep on each selected step's queue, nothing started.
+    name: 'dry-run',
+    async run(client, taskQueue, dir) {
+      const id = 'sparky-history-dry-run';
+      const plan = { name: 'history-dry-run', baseDir: dir, phases: [
+        { id: 'p1', domains: [{ id: 'd1', workstreams: [
+          { id: 'A', steps: [{ id: 'a', kind: 'shell', run: ['true'], cache: true }] },
+          { id: 'B', dependsOn: ['A'], steps: [{ id: 'b', kind: 'shell', run: ['true'], cache: true }, { id: 'c', kind: 'shell', run: ['true'] }] },
+          { id: 'X', steps: [{ id: 'x', kind: 'shell', run: ['true'] }] },
+        ] }], gate: { id: 'gate-1', checks: [{ id: 'ok', kind: 'command', run: ['true'] }] } },
+      ] };
+      await start(client, taskQueue, id, plan, { dryRun: true, only: ['B'] }).then((h) => h.result());
+      return id;
+    },
+  },
 ];
 
 /** Every run (continue-as-new included) of the workflow and its children, oldest first. */

@@ -4,12 +4,15 @@
 // gracefully (running steps get SPARKY_SHUTDOWN_GRACE to finish; Temporal retries what did not).
 // Versioned by default (deployment `sparky`, build id = hash of the workflow bundle, runs pinned to it;
 // ADR 0005); SPARKY_UNVERSIONED=1 for an unversioned worker (workers/deployment.ts reads the variables).
+// It also serves its host queue `<queue>-host-<SPARKY_HOST or hostname>` (activities only): a workstream's
+// steps stay on the host that made its worktree (docs/agents.md "One host per workstream").
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActivityDeps } from '../activities/index.ts';
 import type { SparkyActivities } from '../common/activity-types.ts';
-import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
+import { CPU_TASK_QUEUE, hostTaskQueue } from '../common/task-queues.ts';
+import { hostName } from '../host/gpus.ts';
 import { DATA_DIR, JUST_BIN } from '../host/paths.ts';
 import { installRuntime } from './runtime.ts';
 import { deploymentOptions, settleCurrent, versioningFromEnv } from './deployment.ts';
@@ -68,13 +71,20 @@ async function main(): Promise<void> {
     deployment = { name: versioning.name, ...(drained ? { buildId: versioning.buildId!, codePath: drained.codePath } : await workflowBundle()) };
   }
   const connection = await NativeConnection.connect({ address, tls });
-  const worker = await startCpuWorker({ connection, namespace, taskQueue, logDir: process.env.SPARKY_LOG_DIR, deployment });
+  const hostQueue = hostTaskQueue(taskQueue, hostName());
+  const logDir = process.env.SPARKY_LOG_DIR ?? path.join(DATA_DIR, 'logs');
+  const activities = (await import('../activities/index.ts')).createActivities({
+    logDir, justBin: JUST_BIN, runRoot: process.env.SPARKY_RUN_ROOT || undefined, hostTaskQueue: hostQueue,
+  });
+  const worker = await startCpuWorker({ connection, namespace, taskQueue, logDir, deployment, activities });
+  // The host queue: activities only, unversioned (like the GPU queues): only this worker's host serves it.
+  const hostWorker = await Worker.create({ connection, namespace, taskQueue: hostQueue, activities, ...sparkyWorkerOptions() });
   console.log(deployment ? `sparky cpu worker: deployment ${deployment.name}, build ${deployment.buildId}`
     : 'sparky cpu worker: unversioned (SPARKY_UNVERSIONED=1): runs are not pinned to a build');
   // Worker.run installs its own SIGINT/SIGTERM handling (shutdownSignals) and drains gracefully.
-  console.log(`sparky cpu worker: ${describeConnection(settings)} namespace ${namespace} task queue ${taskQueue}`);
+  console.log(`sparky cpu worker: ${describeConnection(settings)} namespace ${namespace} task queue ${taskQueue} (host queue ${hostQueue})`);
   try {
-    const running = worker.run();
+    const running = Promise.all([worker.run(), hostWorker.run()]);
     if (deployment && versioning.versioned) {
       // New runs start on this build when asked (SPARKY_MAKE_CURRENT=1) or when the deployment has none yet.
       const { Client, Connection } = await import('@temporalio/client');

@@ -73,6 +73,9 @@ function leased(members: GpuPoolMember[], checks: SparkyActivities): SparkyActiv
     },
     runGateCheck: (input) => checks.runGateCheck(input),
     notify: (input) => checks.notify(input),
+    claimHost: async () => ({}), // GPU workers hold no worktrees
+    // A dry run's question about a GPU step: asked of a GPU's worker, which needs no slot for it.
+    inspectStep: (input) => checks.inspectStep(input),
   };
 }
 

@@ -7,13 +7,18 @@
 // on with what does not depend on it and waits for the parent's `stepDecision` (retry or skip).
 // A child started early (parked: the next phase's children start while the gate before it waits, so
 // an approval does not wait for new workflows to start) runs nothing until `startDomain` brings its input.
+// Agent steps are supervised here (workflows/supervision.ts): their spend, the budgets they run under,
+// the attention causes `stalled`, `budget` and `question`, a person's answer. A workstream's steps stay on
+// the host that holds its worktree (its host task queue, chosen at its first step and kept).
+// Cached steps (plan/cache-key.ts) carry a cache request and report fingerprints (workflows/cache.ts).
 import {
   allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler,
 } from '@temporalio/workflow';
-import type { StepRetry } from '../common/activity-types.ts';
+import type { AgentAnswer, StepRetry } from '../common/activity-types.ts';
+import type { Spend } from '../common/agent-spend.ts';
 import type { Domain, Step } from '../plan/schema.ts';
 import {
-  dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, startDomainSignal,
+  budgetSpendSignal, dependencyFinishedSignal, domainStatusQuery, haltDomainSignal, pauseSignal, resumeSignal, reviseDomainSignal, startDomainSignal,
   stepDecisionSignal,
 } from './messages.ts';
 import { gpuOfPinnedQueue, resolvePool, type QueueTarget } from './pools.ts';
@@ -24,6 +29,9 @@ import { errorMessage } from './errors.ts';
 import { commitStep, prepareWorktree } from './git-flow.ts';
 import { stepInWorktree, type WorktreePlace } from '../common/git-flow.ts';
 import { activityOptions, failedAttempts, runStepActivity, stepContext, substituteStep } from './steps.ts';
+import { agentAttention, agentSupervision, claimHost, needsHost, spendOfFailure, spendOfResult } from './supervision.ts';
+import { DomainCache, type DomainCacheInput } from './cache.ts';
+import { workstreamKey } from '../plan/cache-key.ts';
 
 export interface DomainCarry {
   /** Workstreams that finished (succeeded) in earlier runs of this child. */
@@ -42,6 +50,12 @@ export interface DomainCarry {
   tries?: Record<string, StepTries>;
   /** Workstreams a gate's rejection sent back: the reviewer's words, for their agent steps. */
   rework?: Record<string, { reason: string; since: string }>;
+  /** `<workstream>/<step>` → what an agent step's session spent so far. */
+  spend?: Record<string, Spend>;
+  /** Workstream → a person's answer its agent step is told when it resumes. */
+  answers?: Record<string, AgentAnswer>;
+  /** Workstream → its host task queue. */
+  hosts?: Record<string, string>;
 }
 
 /** A failed step's story so far: its attempts in all, and the retries people asked for. */
@@ -71,6 +85,12 @@ export interface DomainInput {
   held?: Record<string, Attention>;
   /** Steps of the run a person skipped (`<workstream>.<step>` → who and why). */
   skipped?: Record<string, string>;
+  /** Agent spend recorded before this child started: its own steps' (`<ws>/<step>`), and the phase's and run's outside this domain. */
+  spend?: { steps: Record<string, Spend>; phase: Spend; run: Spend };
+  /** Host task queues of workstreams that ran before (a rework keeps them where their worktrees are). */
+  hosts?: Record<string, string>;
+  /** Plans with cached steps: the fingerprints this domain's keys follow, --no-cache, rework's rejected keys. */
+  cache?: DomainCacheInput;
 }
 
 export interface DomainResult {
@@ -117,8 +137,15 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
   for (const [wsId, held] of Object.entries(input.held ?? {})) {
     if (!attention.has(wsId) && !resume.has(wsId)) attention.set(wsId, { stepIndex: 0, attention: held });
   }
+  const stepCache = input.cache ? new DomainCache(input.cache, () => run, () => domain) : undefined;
   // The reviewer's reason goes with the reworked workstream's agent steps (their next attempt is told it).
   const rework = new Map(Object.entries(carry.rework ?? {}));
+  const spend: Record<string, Spend> = { ...input.spend?.steps, ...carry.spend };
+  const answers = new Map(Object.entries(carry.answers ?? {}));
+  const hosts: Record<string, string> = { ...input.hosts, ...carry.hosts };
+  // What the phase and the run spent outside this child (at its start, then as the parent relays it).
+  let outside = input.spend ? { phase: input.spend.phase, run: input.spend.run } : undefined;
+  setHandler(budgetSpendSignal, (msg) => { if (msg?.phase && msg.run) outside = { phase: msg.phase, run: msg.run }; });
   for (const [wsId, entry] of attention) {
     if (entry.attention.cause === 'rework') rework.set(wsId, { reason: entry.attention.reason, since: entry.attention.since });
   }
@@ -135,6 +162,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     for (const ws of msg?.workstreams ?? []) {
       externalPending.delete(ws.id);
       Object.assign(outputs, ws.outputs);
+      stepCache?.received(ws.fingerprints);
     }
     changed();
   });
@@ -144,16 +172,21 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
     attention.delete(msg.workstream);
     if (msg.action === 'retry') {
       resume.set(msg.workstream, entry.stepIndex);
+      if (msg.answer !== undefined && entry.attention.question) {
+        answers.set(msg.workstream, { by: msg.by, answer: msg.answer, question: entry.attention.question.text, at: now() });
+      }
       // Attempt numbers go on from the failed ones; the log and the status say who retried, when and why.
       const t = tries[`${msg.workstream}/${msg.step}`] ??= { attempts: 0, retries: [] };
       t.retries.push({ by: msg.by, at: now(), ...(msg.reason ? { comment: msg.reason } : {}), ...(entry.attention.cause === 'rework' ? { rework: true } : {}) });
       t.retried = true;
     } else {
-      const def = workstreamDef(msg.workstream)?.steps[entry.stepIndex];
+      const wsDef = workstreamDef(msg.workstream);
+      const def = wsDef?.steps[entry.stepIndex];
       const why = `skipped by ${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
       skipped[`${msg.workstream}.${msg.step}`] = why;
+      const fingerprint = stepCache && wsDef && def ? stepCache.finished(wsDef, entry.stepIndex, def, { skipped: true }) : undefined;
       reporter.push({ type: 'step', workstreamId: msg.workstream,
-        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision } });
+        step: { id: msg.step, kind: def?.kind ?? 'shell', state: 'skipped', skippedReason: why, finishedAt: now(), revision }, ...(fingerprint && { fingerprint }) });
       resume.set(msg.workstream, entry.stepIndex + 1);
     }
     changed();
@@ -195,7 +228,7 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
 
   /** Runs a workstream's steps from `from` on, each from the current (possibly revised) definition. */
   async function runWorkstream(wsId: string, from: number): Promise<void> {
-    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'running', at: now() });
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'running', at: now(), ...(hosts[wsId] ? { host: hosts[wsId] } : {}) });
     // Git flow: the workstream's worktree, made (or found again) before its first step runs.
     let place: WorktreePlace | undefined;
     for (let stepIndex = from; ; stepIndex += 1) {
@@ -211,46 +244,88 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       const before = tried?.attempts ?? 0;
       const retriedBy = tried?.retried ? tried.retries[tried.retries.length - 1] : undefined;
       if (tried) tried.retried = false;
+      const spendKey = `${ws.id}/${step.id}`;
       const status: StepStatus = {
         id: step.id, kind: step.kind, state: 'running', startedAt: now(), revision,
         ...(tried?.retries.length ? { retries: [...tried.retries], attempts: before } : {}),
+        ...(spend[spendKey] ? { spend: spend[spendKey] } : {}),
       };
       try {
-        const target = stepTarget(step, ws.stickyGpu ? pinned[ws.id] : undefined);
+        // One host per workstream: a workstream without a worktree whose agent keeps its session on its host claims one first.
+        if (!hosts[ws.id] && needsHost(ws, Boolean(run.git && ws.git !== false))) {
+          const host = await claimHost(run.cpuTaskQueue);
+          if (host) { hosts[ws.id] = host; reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'running', at: now(), host }); }
+        }
+        const target = onHost(stepTarget(step, ws.stickyGpu ? pinned[ws.id] : undefined), hosts[ws.id]);
         status.taskQueue = target.taskQueue;
         reporter.push({ type: 'step', workstreamId: ws.id, step: { ...status } });
         const options = activityOptions(step, run, target.taskQueue);
         try {
-          if (run.git && ws.git !== false) place ??= await prepareWorktree(run, domain.id, ws.id);
+          if (run.git && ws.git !== false && !place) {
+            const made = await prepareWorktree(run, domain.id, ws.id, hosts[ws.id]);
+            place = made.place;
+            if (made.hostTaskQueue && !hosts[ws.id]) {
+              // The worker that made the worktree holds it: this step and every later one go to its host queue.
+              hosts[ws.id] = made.hostTaskQueue;
+              Object.assign(target, onHost(target, made.hostTaskQueue));
+              status.taskQueue = target.taskQueue;
+              Object.assign(options, activityOptions(step, run, target.taskQueue));
+              reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'running', at: now(), host: made.hostTaskQueue });
+            }
+          }
           const worktree = place?.worktree;
           const inTree = <T extends Step>(s: T): T => (worktree && run.git ? stepInWorktree(s, run.git.repo, worktree) : s);
           const { compensate, ...body } = inTree(step); // its compensation too: it undoes work in the worktree
           // Only agent steps carry the rework reason: other kinds' inputs stay as recorded histories have them.
           const told = body.kind === 'agent' ? rework.get(ws.id) : undefined;
-          const result = await runStepActivity({
-            step: substituteStep(body, outputs, skipped),
-            ctx: stepContext(run, domain.id, ws.id, body, {
-              ...(target.gpu ? { gpu: target.gpu } : {}), ...(before ? { attemptsBefore: before } : {}), ...(retriedBy ? { retriedBy } : {}),
-              ...(told ? { rework: told } : {}),
-            }),
-          }, options);
+          const { compensate: _undo, ...defined } = step;
+          const cache = stepCache?.request(ws, stepIndex, defined, body, outputs, place);
+          const agent = body.kind === 'agent' ? agentSupervision({ run, ws, step: body, spend, before: outside, answer: answers.get(ws.id) }) : undefined;
+          let result;
+          try {
+            result = await runStepActivity({
+              step: substituteStep(body, outputs, skipped),
+              ctx: stepContext(run, domain.id, ws.id, body, {
+                ...(target.gpu ? { gpu: target.gpu } : {}), ...(before ? { attemptsBefore: before } : {}), ...(retriedBy ? { retriedBy } : {}),
+                ...(told ? { rework: told } : {}), ...(agent ? { agent } : {}),
+              }),
+              ...(cache && { cache }),
+            }, options);
+          } catch (err) {
+            if (body.kind === 'agent') {
+              const spent = spendOfFailure(err);
+              if (spent) { spend[spendKey] = spent; status.spend = spent; }
+            }
+            throw err;
+          } finally {
+            if (agent?.answer) answers.delete(ws.id); // told (the session store keeps that it was)
+          }
+          if (body.kind === 'agent') {
+            const spent = spendOfResult(result.outputs);
+            if (spent) { spend[spendKey] = spent; status.spend = spent; }
+          }
+          const done = result.status === 'succeeded' || result.status === 'cached'; // a hit's files are in place: it commits like a run
           if (ws.stickyGpu && target.gpuPool && result.pinnedTaskQueue) pinned[ws.id] ??= result.pinnedTaskQueue;
-          if (step.commit && worktree && result.status === 'succeeded') {
-            status.commit = await commitStep(run, worktree, step.commit, `${run.runWorkflowId}/${ws.id}/${step.id}`);
+          if (step.commit && worktree && done) {
+            status.commit = await commitStep(run, worktree, step.commit, `${run.runWorkflowId}/${ws.id}/${step.id}`, hosts[ws.id]);
           }
           if (result.outputs) outputs[`${ws.id}.${step.id}`] = result.outputs;
+          const fingerprint = stepCache?.finished(ws, stepIndex, defined, { key: result.cache?.key, skipped: result.status === 'skipped' });
           delete tries[`${ws.id}/${step.id}`]; // done: its story is in the status
           Object.assign(status, {
             state: result.status, finishedAt: now(), skippedReason: result.skippedReason, taskQueue: result.taskQueue ?? target.taskQueue,
             attempts: before + (result.attempt ?? 1), outputs: summariseOutputs(result.outputs), viaShell: result.viaShell,
-            logPath: result.logPath, durationMs: result.durationMs,
+            logPath: result.logPath, durationMs: result.durationMs, ...(result.cache && { cache: result.cache }),
           });
+          const hit = result.status === 'cached' ? result.cache?.hit : undefined;
           reporter.push({
             type: 'step', workstreamId: ws.id, step: { ...status }, outputs: result.outputs,
-            saga: compensate && result.status === 'succeeded' ? {
+            saga: compensate && done ? {
               of: `${ws.id}.${step.id}`, phaseId: run.phaseId, domainId: domain.id, workstreamId: ws.id, stepId: step.id,
               compensate, taskQueue: status.taskQueue ?? target.taskQueue, finishedAt: status.finishedAt ?? now(),
+              ...(hit && { cached: { run: hit.run, at: hit.at } }),
             } : undefined,
+            ...(fingerprint && { fingerprint }),
           });
         } catch (err) {
           if (isCancellation(err)) throw err;
@@ -268,9 +343,8 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         if (cancelled) throw err;
         if (ask) {
           // Nothing else of this workstream runs until a person decides; the rest of the domain goes on.
-          const entry = { stepIndex, attention: {
-            step: step.id, cause: 'failed' as const, reason: firstLines(status.lastError ?? 'failed'), since: now(), ...(place && { git: place }),
-          } };
+          const base = { step: step.id, cause: 'failed' as const, reason: firstLines(status.lastError ?? 'failed'), since: now(), ...(place && { git: place }) };
+          const entry = { stepIndex, attention: step.kind === 'agent' ? agentAttention(base, err, step, ws.id) : base };
           attention.set(ws.id, entry);
           reporter.push({ type: 'workstream', workstreamId: ws.id, state: 'attention', at: now(), error: status.lastError, attention: entry.attention });
           return;
@@ -280,7 +354,13 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
       }
     }
     done.add(wsId);
-    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now() });
+    const fingerprint = stepCache?.fingerprints[workstreamKey(wsId)];
+    reporter.push({ type: 'workstream', workstreamId: wsId, state: 'succeeded', at: now(), ...(fingerprint && { fingerprint }) });
+  }
+
+  /** A step of the run's CPU pool goes to its workstream's host queue, once the workstream has one. */
+  function onHost(target: QueueTarget, host: string | undefined): QueueTarget {
+    return host && target.taskQueue === run.cpuTaskQueue && !target.gpuPool ? { ...target, taskQueue: host } : target;
   }
 
   function stepTarget(step: Step, pinnedQueue: string | undefined): QueueTarget {
@@ -317,11 +397,14 @@ export async function domainOrchestrator(start: DomainInput | ParkedDomainInput)
         await reporter.flush();
         await condition(allHandlersFinished);
         return await continueAsNew<typeof domainOrchestrator>({
-          ...input, run, domain, revision, outputs, paused, held: undefined,
+          ...input, run, domain, revision, outputs, paused, held: undefined, ...(stepCache && { cache: stepCache.carry() }),
+          ...(outside ? { spend: { steps: {}, ...outside } } : {}),
           carry: {
             done: [...done], externalDone: input.externalDeps.filter((d) => !externalPending.has(d)), pinned, runs,
             attention: Object.fromEntries(attention), resume: Object.fromEntries(resume), skipped, tries,
             ...(rework.size > 0 ? { rework: Object.fromEntries(rework) } : {}),
+            ...(Object.keys(spend).length > 0 ? { spend } : {}), ...(answers.size > 0 ? { answers: Object.fromEntries(answers) } : {}),
+            ...(Object.keys(hosts).length > 0 ? { hosts } : {}),
           },
         });
       }

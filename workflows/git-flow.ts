@@ -84,20 +84,26 @@ export async function startPhaseGit(plan: Plan, phase: Phase, ps: PhaseStatus, r
   run.git = { repo: settings.repo, branch: settings.branch, baseCommit: ps.git.baseCommit, base: ps.git.base };
 }
 
-/** Domain child: the workstream's worktree (made, or found again), where its steps run. */
-export async function prepareWorktree(run: RunContext, domainId: string, workstreamId: string): Promise<WorktreePlace> {
+/**
+ * Domain child: the workstream's worktree (made, or found again), where its steps run; made on its host
+ * (`host`, once it has one), else by any CPU worker, whose host queue then becomes the workstream's.
+ */
+export async function prepareWorktree(run: RunContext, domainId: string, workstreamId: string, host?: string): Promise<{ place: WorktreePlace; hostTaskQueue?: string }> {
   const git = run.git as NonNullable<RunContext['git']>;
   const branch = branchName(git.branch, { planName: run.planName, runWorkflowId: run.runWorkflowId, phaseId: run.phaseId, domainId, workstreamId });
-  const made = await activities(run.cpuTaskQueue).gitPrepareWorkstream({
+  const made = await activities(host ?? run.cpuTaskQueue).gitPrepareWorkstream({
     repo: git.repo, branch, startPoint: git.baseCommit, runWorkflowId: run.runWorkflowId, workstreamId,
   });
-  return { worktree: made.worktree, branch, base: git.base ?? git.baseCommit.slice(0, 12), baseCommit: git.baseCommit };
+  return {
+    place: { worktree: made.worktree, branch, base: git.base ?? git.baseCommit.slice(0, 12), baseCommit: git.baseCommit },
+    ...(made.hostTaskQueue ? { hostTaskQueue: made.hostTaskQueue } : {}),
+  };
 }
 
 /** Domain child: a step's `commit`, as the status shows it (the commit, or why there is none). */
-export async function commitStep(run: RunContext, worktree: string, message: string, idempotencyKey: string): Promise<string> {
+export async function commitStep(run: RunContext, worktree: string, message: string, idempotencyKey: string, host?: string): Promise<string> {
   const since = run.git?.baseCommit; // only this phase's commits on the branch count as an earlier attempt's
-  const r = await activities(run.cpuTaskQueue).gitCommitStep({ worktree, message, idempotencyKey, ...(since && { since }) });
+  const r = await activities(host ?? run.cpuTaskQueue).gitCommitStep({ worktree, message, idempotencyKey, ...(since && { since }) });
   return r.commit ? `${r.commit.slice(0, 12)}${r.committed ? '' : ` (${r.reason})`}` : `nothing committed: ${r.reason}`;
 }
 

@@ -33,9 +33,11 @@ export interface RecheckGateInput { gate: string; by: string; comment?: string }
 export interface AbortInput { by: string; reason: string }
 /** Send named workstreams of a gate's phase back for rework (from `checks-failed` or a waiting gate). */
 export interface ReworkGateInput { gate: string; by: string; reason: string; rework: string[] }
-export type ResolveAction = 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'rework';
-/** One update for every operator decision; `comment` is the skip's, abort's or rework's reason. */
-export interface ResolveInput { action: ResolveAction; step?: string; gate?: string; by: string; comment?: string; rework?: string[] }
+/** A person answers the question an agent step stopped at: its session resumes with the answer (docs/agents.md). */
+export interface AnswerQuestionInput { step: string; by: string; answer: string }
+export type ResolveAction = 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'rework' | 'answer';
+/** One update for every operator decision; `comment` is the skip's, abort's or rework's reason; `answer` an agent's answer. */
+export interface ResolveInput { action: ResolveAction; step?: string; gate?: string; by: string; comment?: string; rework?: string[]; answer?: string }
 export interface ResolveResult { action: ResolveAction; accepted: string }
 /**
  * A corrected plan. A revision that changes approvals, keys, `git`, `notify`, `baseDir` or `starters`
@@ -52,6 +54,7 @@ export const skipStepSignal = defineSignal<[SkipStepInput?]>('skipStep');
 export const recheckGateSignal = defineSignal<[RecheckGateInput?]>('recheckGate');
 export const abortSignal = defineSignal<[AbortInput?]>('abort');
 export const reworkGateSignal = defineSignal<[ReworkGateInput?]>('reworkGate');
+export const answerQuestionSignal = defineSignal<[AnswerQuestionInput?]>('answerQuestion');
 export const resolveUpdate = defineUpdate<ResolveResult, [ResolveInput]>('resolve');
 export const revisePlanUpdate = defineUpdate<RevisePlanResult, [RevisePlanInput]>('revisePlan');
 export const statusQuery = defineQuery<RunStatus, [Record<string, never>?]>('status');
@@ -70,5 +73,7 @@ export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
 export const reviseDomainSignal = defineSignal<[ReviseDomain]>('reviseDomain');
 /** parent → parked child: its phase starts now; what to run (a child started before its phase waits for this). */
 export const startDomainSignal = defineSignal<[DomainInput]>('startDomain');
+/** parent → child (plans with phase or run budgets): what the phase and the run spent outside the child, as agent steps report it. */
+export const budgetSpendSignal = defineSignal<[{ phase: { usd: number; tokens: number; turns: number }; run: { usd: number; tokens: number; turns: number } }]>('budgetSpend');
 /** A domain child's own status (its slice of the run). */
 export const domainStatusQuery = defineQuery<unknown, [Record<string, never>?]>('domainStatus');

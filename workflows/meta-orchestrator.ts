@@ -3,11 +3,13 @@
 // status, outputs and saga. A run lives through real life: a step that fails for good waits in
 // attention for retryStep/skipStep, failed gate checks wait for recheckGate, a rejection reworks the
 // named workstreams (undoing only theirs), revisePlan corrects the plan of a waiting run, and only
-// abort (or cancellation) ends it early, undoing everything as onAbort says.
-// Design and the reasons behind it: docs/orchestration.md.
+// abort (or cancellation) ends it early, undoing everything as onAbort says. Re-runs: cached steps
+// (workflows/cache.ts), a subset of the workstreams (options.only/from, plan/subset.ts) and dry runs
+// (options.dryRun, workflows/dry-run.ts). Design and the reasons behind it: docs/orchestration.md.
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertMemo, workflowInfo,
+  allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, proxyActivities, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
+import { planRefOf, type PlanActivities } from '../common/plan-ref.ts';
 import { domainWorkflowId } from '../common/ids.ts';
 import { CPU_TASK_QUEUE } from '../common/task-queues.ts';
 import type { Plan } from '../plan/schema.ts';
@@ -18,12 +20,15 @@ import { fromSignal, resolveKind } from './decisions/resolve.ts';
 import { revisePlan } from './decisions/revision.ts';
 import { reworkGate } from './decisions/rework.ts';
 import { abortRun, recheckGate } from './decisions/run-actions.ts';
+import { answerQuestion } from './decisions/answer.ts';
+import { Questions } from './questions.ts';
+import { domainSpendInput } from './spend.ts';
 import { stepAction } from './decisions/step-actions.ts';
 import { errorMessage } from './errors.ts';
 import { GateKeeper, runGate } from './gate.ts';
 import { mergePhase, publishPhase, removeRunGit, startPhaseGit } from './git-flow.ts';
 import {
-  abortSignal, approveGateSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, planQuery, recheckGateSignal,
+  abortSignal, answerQuestionSignal, approveGateSignal, budgetSpendSignal, decideGateUpdate, dependencyFinishedSignal, domainProgressSignal, pauseSignal, planQuery, recheckGateSignal,
   rejectGateSignal, resolveUpdate, resumeSignal, retryStepSignal, revisePlanUpdate, reworkGateSignal, skipStepSignal, statusQuery,
   type ResolveAction,
 } from './messages.ts';
@@ -36,9 +41,14 @@ import { RunSigning } from './signing.ts';
 import { runState, runText, TERMINAL } from './run-text.ts';
 import { Saga, type CompensationReport } from './saga.ts';
 import { StatusIndex } from './status-index.ts';
-import { initialStatus, now, type RunState } from './status.ts';
+import { initialStatus, now, planBudgets, type RunState, type RunStatus } from './status.ts';
 import { validateRunInput, type MetaInput } from './validate-input.ts';
 import { Visibility } from './visibility.ts';
+import { planUsesCache } from '../plan/cache-key.ts';
+import { entersPhase, gateSubset, phaseSubset, selectWorkstreams } from '../plan/subset.ts';
+import { workstreamFingerprints } from './cache.ts';
+import { dryRun, dryRunText, type DryRunReport } from './dry-run.ts';
+import { markExcluded } from './subset-status.ts';
 import { count } from '../common/plural.ts';
 
 export type { MetaInput } from './validate-input.ts';
@@ -53,21 +63,28 @@ export interface MetaResult {
   skippedSteps: string[];
   /** The plan revision the run finished under (0: as started). */
   revision: number;
+  /** options.dryRun: what each step would do; nothing ran. */
+  dryRun?: DryRunReport;
 }
 
 export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
-  const validated = validateRunInput(input, { gitPaths: () => patched('sparky-git-paths') }); // a rule older runs did not have
+  // A plan committed in a repository (a schedule's `--committed` plan): read as committed now.
+  const committed = await committedPlan(input);
+  const validated = validateRunInput(committed ? { plan: committed.plan, options: input.options } : input,
+    { gitPaths: () => patched('sparky-git-paths') }); // a rule older runs did not have
   let plan: Plan = validated.plan;
   const { options } = validated;
   const runWorkflowId = workflowInfo().workflowId; // `sparky-<plan>-<run>` from Sparky; anything when started by hand
   const cpuTaskQueue = options.cpuTaskQueue ?? CPU_TASK_QUEUE;
   const childId = (p: string, d: string) => domainWorkflowId(runWorkflowId, p, d);
   const status = initialStatus(plan, runWorkflowId, childId);
-  const signing = new RunSigning(plan, runWorkflowId, options.startedBy);
+  if (committed) status.planSource = committed.source;
+  const signing = new RunSigning(plan, runWorkflowId, options.startedBy, { dryRun: options.dryRun === true });
   status.planDigest = signing.planDigest;
   if (signing.starter) status.startedBy = signing.starter;
   const notifier = new Notifier(() => plan, status, cpuTaskQueue, () => refresh());
   let lastState = status.state;
+  let announced = false; // a question's own notification went out: no second, generic one for the same change
   const saga = new Saga();
   const index = new StatusIndex(status, saga);
   const relay = new Relay();
@@ -78,6 +95,12 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   const work = new CancellationScope(); // abort cancels it: running steps stop, then onAbort applies
   let paused = false;
   let base: RunState = 'running';
+  let usesCache = planUsesCache(plan); // only then do fingerprints travel (runs of plans without a cached step stay as they were)
+  const selection = selectWorkstreams(plan, options);
+  const noCache = options.noCache === true ? true as const
+    : [...new Set([...(Array.isArray(options.noCache) ? options.noCache : []), ...(selection?.forced ?? [])])];
+  if (selection) { status.subset = selection.summary; markExcluded(status, selection); }
+  if (noCache === true || noCache.length > 0) status.noCache = noCache;
 
   const refresh = () => {
     status.paused = paused;
@@ -87,7 +110,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     visibility.update({ plan: plan.name, phase: status.currentPhase ?? '', gate: gate && !TERMINAL.includes(status.state) ? gate.id : '', state: status.state,
       gatesPassed: status.phases.flatMap((p) => (p.gate?.state === 'approved' || p.gate?.state === 'merge-conflict' ? [p.gate.id] : [])) });
     visibility.setDetails(status.waitingFor);
-    if (status.state === 'attention' && lastState !== 'attention') void notifier.run('attention');
+    if (status.state === 'attention' && lastState !== 'attention' && !announced) void notifier.run('attention');
+    announced = false;
     lastState = status.state;
   };
 
@@ -98,6 +122,7 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   const phaseDeps: PhaseDeps = {
     plan, options, run: runCtx, index, relay, active, dependents, paused: () => paused, onChange: refresh,
     onFailure: status.onFailure, revision: 0, skipped, parked: new ParkedChildren(childId),
+    ...((noCache === true || noCache.length > 0) && { noCache }),
   };
 
   // ── decisions: every vote, retry, skip, recheck, rework, abort and revision through one pipeline ──
@@ -111,15 +136,20 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     recheckGate: recheckGate({ status, log, gates }),
     abort: abortRun({ status, log, work, onAbort: () => `onAbort ${status.onAbort}` }),
     rework: reworkGate({ status, log, gates, signing }),
+    answer: answerQuestion({ status, index, relay, log }),
   };
+  const questions = new Questions(index, notifier, () => refresh());
+  const runCtxBudgeted = () => plan.budget !== undefined || plan.phases.some((p) => p.budget !== undefined);
   const revision = revisePlan({
     status, plan: () => plan, signing, gates, notifier, log, index, relay, active, childId,
     adopt: (next) => {
       plan = next;
+      status.budgets = planBudgets(next);
       Object.assign(runCtx, { defaults: next.defaults ?? {}, pools: next.pools ?? {}, env: next.env ?? {} });
       phaseDeps.plan = next;
       phaseDeps.onFailure = status.onFailure;
       phaseDeps.revision = status.revision;
+      usesCache = planUsesCache(next);
     },
   });
   setHandler(statusQuery, () => status, { description: 'phases, domains, workstreams, steps, gates (checks, votes, audit), attention, decisions, revisions, compensations' });
@@ -135,7 +165,8 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
   pipeline.onSignal(recheckGateSignal, kinds.recheckGate, '{gate, by}: run a gate\'s failed checks again after a fix', operator('recheckGate'));
   pipeline.onSignal(abortSignal, kinds.abort, '{by, reason}: end the run; onAbort says whether finished steps are undone', operator('abort'));
   pipeline.onSignal(reworkGateSignal, kinds.rework, '{gate, by, reason, rework: [workstream…]}: send finished workstreams of a gate\'s phase back (checks failed, or the gate waits)', operator('rework'));
-  pipeline.onUpdate(resolveUpdate, resolveKind(kinds), '{action: retryStep|skipStep|recheckGate|abort|rework, step?, gate?, by, comment?, rework?}: answers at once; refuses what cannot apply');
+  pipeline.onSignal(answerQuestionSignal, kinds.answer, '{step: "<workstream>/<step>", by, answer}: answer the question an agent step stopped at; its session resumes with the answer', operator('answer'));
+  pipeline.onUpdate(resolveUpdate, resolveKind(kinds), '{action: retryStep|skipStep|recheckGate|abort|rework|answer, step?, gate?, by, comment?, rework?, answer?}: answers at once; refuses what cannot apply');
   pipeline.onUpdate(revisePlanUpdate, revision, '{plan, by, comment?, signedAt?, signatures?}: take a corrected plan; refuses changes to what already ran, and unsigned changes to approvals, keys, git, notify or baseDir, with every reason');
 
   // ── pause, progress ──
@@ -150,23 +181,50 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     index.apply(msg, (workstreamId) => {
       const waiting = dependents.get(workstreamId);
       if (waiting) {
-        relay.send(msg.phaseId, waiting.filter((id) => active.has(id)), dependencyFinishedSignal,
-          { workstreams: [{ id: workstreamId, outputs: index.byWorkstream.get(workstreamId) ?? {} }] });
+        relay.send(msg.phaseId, waiting.filter((id) => active.has(id)), dependencyFinishedSignal, { workstreams: [{
+          id: workstreamId, outputs: index.byWorkstream.get(workstreamId) ?? {},
+          ...(usesCache && { fingerprints: workstreamFingerprints(index.fingerprints, workstreamId) }),
+        }] });
       }
-    });
+    }, (ws) => { if (questions.asked(ws)) announced = true; });
     refresh();
+    questions.announce();
+    // Phase and run budgets: the phase's other children learn what was spent outside them.
+    if (runCtxBudgeted() && msg.events.some((e) => e.type === 'step' && e.step.spend)) {
+      for (const d of plan.phases.find((p) => p.id === msg.phaseId)?.domains ?? []) {
+        const id = childId(msg.phaseId, d.id);
+        if (d.id === msg.domainId || !active.has(id)) continue;
+        const spent = domainSpendInput(index, msg.phaseId, d.id);
+        if (spent) relay.send(msg.phaseId, [id], budgetSpendSignal, { phase: spent.phase, run: spent.run });
+      }
+    }
   });
 
   upsertMemo({ sparky: { plan: plan.name, version: plan.version, phases: plan.phases.map((p) => p.id), counts: status.counts } });
   refresh();
 
+  if (options.dryRun) {
+    // Nothing starts: each step's worker says what it would do; the result is the report.
+    const report = await dryRun({ plan, run: runCtx, selection, ...((noCache === true || noCache.length > 0) && { noCache }) });
+    base = 'completed';
+    status.finishedAt = now();
+    refresh();
+    status.waitingFor = dryRunText(report);
+    visibility.setDetails(status.waitingFor);
+    await condition(allHandlersFinished);
+    return { runWorkflowId, plan: plan.name, state: 'completed', phases: [], gates: [], workstreams: 0, skippedSteps: [], revision: 0, dryRun: report };
+  }
+
   try {
     await work.run(async () => {
       for (let i = 0; i < plan.phases.length; i += 1) {
+        if (!entersPhase(plan.phases[i], selection)) { skipPhase(status.phases[i], selection?.summary); refresh(); continue; }
         await condition(() => !paused); // a paused run starts no new phase
         status.currentPhase = plan.phases[i].id;
-        await startPhaseGit(plan, plan.phases[i], status.phases[i], runCtx, refresh);
-        let rerun: Rerun | undefined;
+        await startPhaseGit(plan, selection ? phaseSubset(plan.phases[i], selection) : plan.phases[i], status.phases[i], runCtx, refresh);
+        // A subset run: the workstreams left out count as done (they are not run, and nothing here needs them).
+        const leftOut = () => (selection ? plan.phases[i].domains.flatMap((d) => d.workstreams.filter((w) => selection.excluded.has(w.id)).map((w) => w.id)) : []);
+        let rerun: Rerun | undefined = selection ? { done: new Set(leftOut()), held: {} } : undefined;
         for (;;) {
           await runPhase(plan.phases[i], status.phases[i], phaseDeps, rerun);
           await publishPhase(plan, plan.phases[i], status.phases[i], runCtx, refresh);
@@ -176,12 +234,19 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
           phaseStatus.state = 'gate';
           await condition(() => !paused);
           const outcome = await runGate(phaseStatus.gate, {
-            cpuTaskQueue, outputs: index.outputs, onChange: refresh, def: () => plan.phases[i].gate!,
+            cpuTaskQueue, outputs: index.outputs, onChange: refresh,
+            def: () => {
+              if (!selection) return plan.phases[i].gate!;
+              const { gate, skipped: checks } = gateSubset(plan.phases[i].gate!, plan, selection);
+              phaseStatus.gate!.skippedChecks = checks.length ? checks : undefined;
+              return gate;
+            },
             ask: status.onFailure === 'ask', keeper: gates, signing, notifier,
             checkCtx: { runWorkflowId, planName: plan.name, phaseId: plan.phases[i].id },
           });
           if (outcome.approved) break;
           rerun = await reworkPhase({ plan: () => plan, status, index, saga, runCtx, skipped, refresh }, i, outcome);
+          for (const id of leftOut()) { rerun.done.add(id); delete rerun.held[id]; }
         }
         await mergePhase(plan, plan.phases[i], status.phases[i], runCtx,
           { ask: status.onFailure === 'ask', rechecked: (gateId) => gates.rechecked(gateId), onChange: refresh });
@@ -231,6 +296,25 @@ export async function metaOrchestrator(input: MetaInput): Promise<MetaResult> {
     skippedSteps: status.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.flatMap((w) =>
       w.steps.filter((s) => s.state === 'skipped').map((s) => `${w.id}.${s.id}: ${s.skippedReason ?? ''}`)))),
   };
+}
+
+/** `{"planRef": …}` instead of a plan: the CPU worker reads the plan committed at the ref (activities/committed-plan.ts). */
+async function committedPlan(input: MetaInput): Promise<{ plan: unknown; source: NonNullable<RunStatus['planSource']> } | undefined> {
+  const ref = planRefOf(input);
+  if (!ref) return undefined;
+  if ('error' in ref) throw ApplicationFailure.nonRetryable(`invalid input: ${ref.error}`, 'SparkyInvalidPlan', { errors: [{ path: 'planRef', message: ref.error }] });
+  const options = (input as { options?: { cpuTaskQueue?: unknown } }).options;
+  const taskQueue = typeof options?.cpuTaskQueue === 'string' ? options.cpuTaskQueue : CPU_TASK_QUEUE;
+  const { loadCommittedPlan } = proxyActivities<PlanActivities>({ taskQueue, startToCloseTimeout: '2m', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SparkyInvalidPlan'] } });
+  const loaded = await loadCommittedPlan(ref);
+  return { plan: loaded.plan, source: { repo: ref.repo, path: ref.path, ref: ref.ref ?? 'HEAD', commit: loaded.commit } };
+}
+
+/** A phase a subset run does not enter: its gate is not asked. */
+function skipPhase(ps: RunStatus['phases'][number], why: string | undefined): void {
+  ps.state = 'skipped';
+  for (const d of ps.domains) d.state = 'skipped';
+  if (ps.gate) { ps.gate.state = 'skipped'; ps.gate.skippedReason = `not asked: no workstream of phase ${ps.id} is in this run (${why ?? 'subset'})`; }
 }
 
 /** First line: how the run ended and why; then what was undone; then the original error in full (step output tails). */

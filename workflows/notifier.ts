@@ -44,6 +44,14 @@ export class Notifier {
     });
   }
 
+  /** An agent's question: asked (event `attention`) or escalated (nobody answered in time), fire-and-forget. */
+  question(event: 'attention' | 'escalated', question: NonNullable<NotifyEventData['question']>): void {
+    void this.send({
+      event, at: now(), runWorkflowId: this.status.runWorkflowId, plan: this.status.plan, planDigest: this.status.planDigest,
+      state: this.status.state, waitingFor: this.status.waitingFor, question,
+    });
+  }
+
   /** A run event: `finished` is awaited by the caller so it leaves before the run closes. */
   run(event: 'attention' | 'finished'): Promise<void> {
     return this.send({

@@ -17,7 +17,9 @@ import type { Relay } from './relay.ts';
 import { DEFAULT_CONTINUE_AS_NEW_AFTER, DEFAULT_MAX_PARALLEL, type RunContext, type RunOptions } from './run-context.ts';
 import type { StatusIndex } from './status-index.ts';
 import { now, type Attention, type PhaseStatus } from './status.ts';
+import { domainSpendInput, hostsOf, runBudgets } from './spend.ts';
 import { errorMessage } from './errors.ts';
+import { domainCacheInput, type DomainCacheInput } from './cache.ts';
 
 export interface PhaseDeps {
   plan: Plan;
@@ -37,10 +39,15 @@ export interface PhaseDeps {
   skipped: Record<string, string>;
   /** The next phase's children, started while a gate waits. */
   parked: ParkedChildren;
+  /** Cached steps of these workstreams (or all: true) run whatever the cache holds (--no-cache, --from). */
+  noCache?: true | string[];
 }
 
-/** A phase run again for rework: what stays done, and which workstreams start in attention. */
-export interface Rerun { done: Set<string>; held: Record<string, Attention> }
+/**
+ * A phase run again for rework (or a subset run's phase): what stays done (or is left out), which
+ * workstreams start in attention, and the cache keys of the outputs a reviewer sent back.
+ */
+export interface Rerun { done: Set<string>; held: Record<string, Attention>; avoid?: DomainCacheInput['avoid'] }
 
 export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDeps, rerun?: Rerun): Promise<void> {
   const { plan, run, index } = deps;
@@ -63,11 +70,15 @@ export async function runPhase(phase: Phase, status: PhaseStatus, deps: PhaseDep
     const outputs: Record<string, Record<string, unknown>> = {};
     for (const ref of findOutputRefs(domain.workstreams)) Object.assign(outputs, index.byWorkstream.get(ref.workstream));
     const held = Object.fromEntries(domain.workstreams.filter((ws) => rerun?.held[ws.id]).map((ws) => [ws.id, rerun!.held[ws.id]]));
+    const hosts = hostsOf(status, domain.id);
+    const spend = domainSpendInput(index, phase.id, domain.id);
+    const cache = domainCacheInput(plan, domain, index.fingerprints, { noCache: deps.noCache, avoid: rerun?.avoid });
     return {
-      run: { ...run, phaseId: phase.id }, domain, externalDeps: [...external, ...externalDone], outputs, paused: deps.paused(),
+      run: { ...run, phaseId: phase.id, ...runBudgets(plan, phase) }, domain,
+      ...(hosts ? { hosts } : {}), ...(spend ? { spend } : {}), externalDeps: [...external, ...externalDone], outputs, paused: deps.paused(),
       maxParallel: domain.maxParallel ?? plan.defaults?.maxParallel ?? DEFAULT_MAX_PARALLEL,
       continueAsNewAfter: deps.options.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER,
-      onFailure: deps.onFailure, revision: deps.revision, skipped: deps.skipped,
+      onFailure: deps.onFailure, revision: deps.revision, skipped: deps.skipped, ...(cache && { cache }),
       ...(rerun ? {
         held, carry: { done: domain.workstreams.filter((ws) => isDone(ws.id)).map((ws) => ws.id), externalDone, pinned: {}, runs: 0 },
       } : {}),

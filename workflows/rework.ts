@@ -2,7 +2,8 @@
 // gate), the named workstreams and their same-phase dependents are reopened. Only their steps'
 // compensations run, newest first; their branches go back to the phase's base (git flow); the named roots wait in attention for `sparky retry`, their
 // dependents follow by themselves; the gate starts over (fresh checks, a fresh round of votes).
-// Earlier phases are never touched. docs/orchestration.md, "Rejection and rework"; ADR 0006.
+// Earlier phases are never touched. Cached steps of the reopened workstreams never take a hit on the
+// outputs that were sent back (their keys travel as `avoid`). docs/orchestration.md, "Rejection and rework"; ADR 0006.
 import { patched } from '@temporalio/workflow';
 import type { Plan } from '../plan/schema.ts';
 import { resetGate, type GateOutcome } from './gate.ts';
@@ -45,10 +46,14 @@ export async function reworkPhase(deps: ReworkDeps, i: number, outcome: Extract<
   // activity in this scenario: histories of reworks recorded before it replay without it.
   if (ps.git && patched('sparky-rework-reset')) await resetReworkedBranches(deps.plan(), ps, deps.runCtx, reopened, reason);
   const held: Rerun['held'] = {};
+  const avoid: NonNullable<Rerun['avoid']> = {};
   for (const ws of all) {
     if (!reopened.has(ws.id)) continue;
     const st = index.workstream(ws.id);
     if (!st) continue;
+    // Cached steps: the keys of what the reviewer sent back; the rerun never takes them again (workflows/cache.ts).
+    const keys = st.steps.flatMap((s) => (s.cache?.key ? [s.cache.key] : []));
+    if (keys.length > 0) avoid[ws.id] = { keys, reason: reason.split('\n')[0] };
     index.forgetOutputs(ws.id);
     for (const s of ws.steps) delete deps.skipped[`${ws.id}.${s.id}`];
     Object.assign(st, {
@@ -62,5 +67,5 @@ export async function reworkPhase(deps: ReworkDeps, i: number, outcome: Extract<
   ps.state = 'running';
   recount(status);
   deps.refresh();
-  return { done: new Set(all.filter((w) => !reopened.has(w.id)).map((w) => w.id)), held };
+  return { done: new Set(all.filter((w) => !reopened.has(w.id)).map((w) => w.id)), held, ...(Object.keys(avoid).length > 0 && { avoid }) };
 }

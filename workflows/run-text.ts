@@ -5,6 +5,7 @@ import { waitText } from './gate.ts';
 import { worktreeHelp } from '../common/git-flow.ts';
 import type { GateStatus, RunState, RunStatus, WorkstreamStatus } from './status.ts';
 import { count } from '../common/plural.ts';
+import { spendLines } from './spend.ts';
 
 export const TERMINAL: RunState[] = ['completed', 'failed', 'cancelled', 'aborted'];
 
@@ -31,15 +32,43 @@ export function needingAttention(status: RunStatus): WorkstreamStatus[] {
 
 export interface TextContext { runWorkflowId: string; sagaSize: number }
 
+/**
+ * Steps taken from the cache (they did not run in this run), in words: how many, and from which runs.
+ * `phaseId` limits it to one phase (what a gate's approvers approve). Empty when there are none.
+ */
+export function cachedText(status: RunStatus, phaseId?: string): string {
+  const steps = status.phases.filter((p) => phaseId === undefined || p.id === phaseId)
+    .flatMap((p) => p.domains.flatMap((d) => d.workstreams.flatMap((w) => w.steps.map((s) => ({ ws: w.id, s })))));
+  const hits = steps.filter(({ s }) => s.state === 'cached');
+  if (hits.length === 0) return '';
+  const runs = [...new Set(hits.map(({ s }) => s.cache?.hit?.run).filter(Boolean))];
+  const total = steps.filter(({ s }) => s.state !== 'skipped').length;
+  return `${hits.length} of ${total} step(s) taken from the cache, not run in this run (from ${runs.slice(0, 3).join(', ')}${runs.length > 3 ? `, … (${runs.length} runs)` : ''}; \`sparky status\` lists them)`;
+}
+
 export function runText(status: RunStatus, ctx: TextContext): string {
+  const spend = spendLines(status);
+  const text = stateText(status, ctx);
+  return spend.length ? `${text}\n${spend.join('\n')}` : text;
+}
+
+function stateText(status: RunStatus, ctx: TextContext): string {
   const id = ctx.runWorkflowId;
   switch (status.state) {
-    case 'completed': case 'failed': case 'cancelled': case 'aborted':
+    case 'completed': {
+      const cached = cachedText(status);
+      return `completed${cached ? `; ${cached}` : ''}${status.subset ? `; subset run ${status.subset}` : ''}`;
+    }
+    case 'failed': case 'cancelled': case 'aborted':
       return `${status.state}${status.error ? `: ${status.error.split('\n')[0]}` : ''}`;
     case 'compensating': return compensatingText(status, ctx.sagaSize);
     case 'paused': return `paused: no new steps start; resume with: \`sparky resume ${id}\` or \`temporal workflow signal --workflow-id ${id} --name resume\``;
     case 'attention': return attentionText(status, id);
-    case 'waiting': return waitText(waitingGate(status) as GateStatus, id);
+    case 'waiting': {
+      const gate = waitingGate(status) as GateStatus;
+      const cached = cachedText(status, gate.phaseId);
+      return `${waitText(gate, id)}${cached ? `\n  in this phase: ${cached}` : ''}`;
+    }
     default: return runningText(status);
   }
 }
@@ -59,7 +88,8 @@ function runningText(status: RunStatus): string {
   if (undoing) return `rework: undoing ${undoing.of}`;
   const runningWs = phase.domains.flatMap((d) => d.workstreams.filter((w) => w.state === 'running').map((w) => w.id));
   const shown = runningWs.slice(0, 8).join(', ') + (runningWs.length > 8 ? `, … (${runningWs.length})` : '');
-  return `running phase ${phase.id}${runningWs.length ? `: ${shown}` : ''}`;
+  const cached = cachedText(status, phase.id);
+  return `running phase ${phase.id}${runningWs.length ? `: ${shown}` : ''}${cached ? `; ${cached}` : ''}`;
 }
 
 /** One block per thing that needs a person: what happened, and the commands for each way on. */
@@ -68,7 +98,15 @@ export function attentionText(status: RunStatus, id: string): string {
   for (const ws of needingAttention(status).slice(0, 5)) {
     const a = ws.attention;
     const step = `${ws.id}/${a?.step ?? ws.steps.find((s) => s.state === 'failed')?.id ?? '?'}`;
-    const what = a?.cause === 'rework' ? `${ws.id} waits for rework (${a.reason.split('\n')[0]})` : `${step} failed: ${(a?.reason ?? ws.error ?? '').split('\n')[0]}`;
+    const what = a?.cause === 'rework' ? `${ws.id} waits for rework (${a.reason.split('\n')[0]})`
+      : a?.cause === 'question' || a?.cause === 'stalled' || a?.cause === 'budget' ? `${a.reason.split('\n')[0]}${a.question?.escalated ? ` [escalated${a.question.escalated.to.length ? ` to ${a.question.escalated.to.join(', ')}` : ''}]` : ''}`
+        : `${step} failed: ${(a?.reason ?? ws.error ?? '').split('\n')[0]}`;
+    if (a?.cause === 'question') {
+      lines.push(`needs attention: ${what}`,
+        `  answer: \`sparky answer ${id} ${step} "…" --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name answerQuestion --input '{"step":"${step}","by":"NAME","answer":"…"}'\``,
+        `  skip: \`sparky skip ${id} ${step} --as NAME --reason WHY\``);
+      continue;
+    }
     lines.push(`needs attention: ${what}`,
       ...(a?.git ? worktreeHelp(a.git, (c) => `\`${c}\``).map((l) => `  ${l}`) : []),
       `  retry: \`sparky retry ${id} ${step} --as NAME\` or \`temporal workflow signal --workflow-id ${id} --name retryStep --input '{"step":"${step}","by":"NAME"}'\``,

@@ -2,7 +2,8 @@
 // children's progress reports, so one saga covers the whole run across phases and domains). On
 // failure, rejection or cancellation the compensations run newest first, each as a `runStep` with
 // ctx.compensation = true, inside a scope the run's own cancellation cannot cut short. A rework
-// (a gate's rejection naming workstreams) undoes only those workstreams' entries.
+// (a gate's rejection naming workstreams) undoes only those workstreams' entries. A step taken from
+// the cache did not run in this run: its compensation is skipped, and its row says so.
 import { CancellationScope } from '@temporalio/workflow';
 import type { SagaEntry } from './progress.ts';
 import { resolvePool } from './pools.ts';
@@ -60,6 +61,16 @@ export class Saga {
       for (const [i, entry] of order.entries()) {
         const row = rows[i];
         const ctxRun = { ...run, phaseId: entry.phaseId };
+        if (entry.cached) {
+          Object.assign(row, {
+            state: 'skipped', finishedAt: now(),
+            reason: `not undone: ${entry.of} was taken from the cache (run ${entry.cached.run}, made ${entry.cached.at}), so it did not run in this run; `
+              + 'the outputs it brought in stay as they are',
+          });
+          report.skipped.push(entry.of);
+          onChange();
+          continue;
+        }
         try {
           // The undo goes where the step ran (a pinned GPU's work is undone on that GPU) unless it names a pool.
           row.taskQueue = entry.compensate.pool ? resolvePool(entry.compensate.pool, run, run.cpuTaskQueue).taskQueue : entry.taskQueue;

@@ -41,7 +41,8 @@ export class RunSigning {
   /** Signatures that counted (signatureId): each counts once per run. */
   private readonly used = new Set<string>();
 
-  constructor(private plan: Plan, private readonly runWorkflowId: string, startedBy: unknown) {
+  /** `dryRun`: a dry run starts nothing and decides nothing, so it needs no starter the plan lists. */
+  constructor(private plan: Plan, private readonly runWorkflowId: string, startedBy: unknown, opts: { dryRun?: boolean } = {}) {
     this.v2 = patched(SIGNED_ROUNDS_PATCH);
     const unresolved = signersRefusal(plan);
     if (unresolved) throw ApplicationFailure.nonRetryable(`invalid plan:\n  ${unresolved.replace(/\n/g, '\n  ')}`, 'SparkyInvalidPlan', { errors: unresolvedSigners(plan).map((p) => ({ path: formatPath(p.path), message: p.message })) });
@@ -51,7 +52,7 @@ export class RunSigning {
       if (!verified.ok) throw invalid(verified.reason, 'options.startedBy');
       this.starter = verified.starter;
     }
-    if (this.v2) {
+    if (this.v2 && !opts.dryRun) {
       const why = starterRefusal(plan, this.starter);
       if (why) throw invalid(why, 'options.startedBy');
     }

@@ -3,6 +3,7 @@
 // maps so a 2,000-workstream plan costs the same per event as a small one.
 import type { DomainProgress } from './progress.ts';
 import type { Saga } from './saga.ts';
+import { workstreamKey } from '../plan/cache-key.ts';
 import { now, type DomainStatus, type RunStatus, type WorkstreamStatus } from './status.ts';
 
 export class StatusIndex {
@@ -12,6 +13,8 @@ export class StatusIndex {
   readonly outputs: Record<string, Record<string, unknown>> = {};
   /** The same outputs grouped per workstream, for relays and child inputs. */
   readonly byWorkstream = new Map<string, Record<string, Record<string, unknown>>>();
+  /** Plans with cached steps: every finished step's fingerprint (`WS.step`) and workstream's (`ws:WS`), for later keys. */
+  readonly fingerprints: Record<string, string> = {};
 
   constructor(private readonly status: RunStatus, private readonly saga: Saga) {
     this.rebuild();
@@ -29,6 +32,11 @@ export class StatusIndex {
     }
   }
 
+  /** The run's status this index keeps. */
+  get run(): RunStatus {
+    return this.status;
+  }
+
   workstream(id: string): WorkstreamStatus | undefined {
     return this.workstreams.get(id);
   }
@@ -37,6 +45,9 @@ export class StatusIndex {
   forgetOutputs(workstreamId: string): void {
     for (const key of Object.keys(this.byWorkstream.get(workstreamId) ?? {})) delete this.outputs[key];
     this.byWorkstream.delete(workstreamId);
+    for (const key of Object.keys(this.fingerprints)) {
+      if (key.startsWith(`${workstreamId}.`) || key === workstreamKey(workstreamId)) delete this.fingerprints[key];
+    }
   }
 
   domain(phaseId: string, domainId: string): DomainStatus | undefined {
@@ -44,7 +55,7 @@ export class StatusIndex {
   }
 
   /** Applies one report; calls `succeeded` for each workstream that just finished successfully. */
-  apply(msg: DomainProgress, succeeded: (workstreamId: string) => void): void {
+  apply(msg: DomainProgress, succeeded: (workstreamId: string) => void, attended?: (ws: WorkstreamStatus) => void): void {
     const domain = this.domain(msg.phaseId, msg.domainId);
     if (!domain) return;
     for (const ev of msg.events) {
@@ -59,9 +70,12 @@ export class StatusIndex {
         if (ws.state === 'succeeded') continue; // delivered twice: the first one counted
         ws.state = ev.state;
         ws.attention = ev.state === 'attention' ? ev.attention : undefined;
+        if (ev.host) ws.host = ev.host;
+        if (ev.state === 'attention' && ev.attention) attended?.(ws);
         if (ev.state === 'running') { ws.startedAt ??= ev.at; ws.error = undefined; ws.finishedAt = undefined; }
         else if (ev.state === 'attention') ws.error = ev.error ?? ev.attention?.reason;
         else { ws.finishedAt = ev.at; ws.error = ev.error; }
+        if (ev.fingerprint) this.fingerprints[workstreamKey(ws.id)] = ev.fingerprint;
         if (ev.state === 'succeeded') { this.status.counts.finishedWorkstreams += 1; succeeded(ws.id); }
         continue;
       }
@@ -74,6 +88,7 @@ export class StatusIndex {
         this.byWorkstream.set(ws.id, mine);
       }
       if (ev.saga) this.saga.push(ev.saga);
+      if (ev.fingerprint) this.fingerprints[`${ws.id}.${ev.step.id}`] = ev.fingerprint;
     }
   }
 }

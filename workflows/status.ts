@@ -6,13 +6,17 @@ import type { Phase, Plan } from '../plan/schema.ts';
 import { approverNames } from '../common/approvers.ts';
 import type { RunStarter } from '../common/signed-decision.ts';
 import type { WorktreePlace } from '../common/git-flow.ts';
+import type { BudgetLimits, Spend } from '../common/agent-spend.ts';
+import type { CacheOutcome } from '../common/cache-types.ts';
 
 export type RunState = 'running' | 'paused' | 'waiting' | 'attention' | 'compensating' | 'completed' | 'failed' | 'cancelled' | 'aborted';
-export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
-export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled';
-export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled';
-export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed';
+/** `cached`: not run in this run; its result is an earlier run's with the same key (StepStatus.cache.hit says which). */
+export type StepState = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+/** `skipped` (workstreams, domains, phases, gates): left out of a subset run (`--only`, `--from`), with why. */
+export type WorkstreamState = 'pending' | 'running' | 'attention' | 'succeeded' | 'failed' | 'halted' | 'cancelled' | 'skipped';
+export type DomainState = 'pending' | 'running' | 'succeeded' | 'failed' | 'halted' | 'cancelled' | 'skipped';
+export type PhaseState = 'pending' | 'running' | 'gate' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export type GateState = 'pending' | 'checking' | 'checks-failed' | 'waiting' | 'approved' | 'merge-conflict' | 'rejected' | 'failed' | 'skipped';
 
 export interface StepStatus {
   id: string;
@@ -39,19 +43,40 @@ export interface StepStatus {
   revision?: number;
   /** Git flow: the commit holding what the step changed (its `commit`), or why there is none. */
   commit?: string;
+  /** Agent steps: what the step's session spent so far (all attempts and reworks). */
+  spend?: Spend;
+  /**
+   * A cached step: its key, and where a hit came from (run, step, when, host) — or why it ran (no entry,
+   * what changed since the last one, an output gone, expired, rejected, --no-cache) and whether its
+   * result was stored.
+   */
+  cache?: CacheOutcome;
 }
+
+/** Why a workstream waits for a person (docs/orchestration.md "Attention", docs/agents.md). */
+export type AttentionCause = 'failed' | 'rework' | 'stalled' | 'budget' | 'question';
 
 /** Why a workstream waits for a person, and for which step. */
 export interface Attention {
   /** The step a retry runs again (or a skip skips). */
   step: string;
-  /** `failed`: the step failed for good; `rework`: a gate's rejection reopened the workstream. */
-  cause: 'failed' | 'rework';
+  /**
+   * `failed`: the step failed for good; `rework`: a gate's rejection reopened the workstream; agent
+   * steps: `stalled` (no event for stallAfter: its process tree was ended), `budget` (a budget was
+   * reached: the figures in `budget`), `question` (the agent asked a person: `question`).
+   */
+  cause: AttentionCause;
   /** In words: the step's error (first lines) or "rework requested by bob: …". */
   reason: string;
   since: string;
   /** Git flow: where the failed step ran (worktree, branch, base commit); texts add how to bring a fix in. */
   git?: WorktreePlace;
+  /** `stalled`: the agent's last event before it went quiet, and when. */
+  lastEvent?: { event: string; at?: string };
+  /** `budget`: which budget (`step`, `workstream WS`, `phase P`, `run`), its limits and what was spent. */
+  budget?: { scope: string; limit: BudgetLimits; spent: Spend };
+  /** `question`: what the agent asked, whom for (empty: anyone), and when it escalates or escalated. */
+  question?: { text: string; to: string[]; askedAt: string; timeout?: string; deadline?: string; escalate?: string[]; escalated?: { at: string; to: string[] } };
 }
 
 export interface WorkstreamStatus {
@@ -66,6 +91,10 @@ export interface WorkstreamStatus {
   attention?: Attention;
   /** How many times a gate's rejection reopened this workstream. */
   reworks?: number;
+  /** The host task queue its steps run on (chosen at its first step: where its worktree and agent sessions are). */
+  host?: string;
+  /** Why a subset run left it out (state `skipped`). */
+  skippedReason?: string;
   steps: StepStatus[];
 }
 
@@ -109,7 +138,7 @@ export interface AuditEntry {
 export interface DecisionEntry {
   at: string;
   surface: 'signal' | 'update';
-  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan' | 'rework';
+  action: 'retryStep' | 'skipStep' | 'recheckGate' | 'abort' | 'revisePlan' | 'rework' | 'answer';
   by: string;
   step?: string;
   gate?: string;
@@ -161,6 +190,9 @@ export interface GateStatus {
   preventSelfApproval?: boolean;
   /** Git flow: approved, but merging a branch into the base conflicts (state `merge-conflict`, attention). */
   mergeConflict?: { workstreamId: string; branch: string; base: string; files: string[] };
+  /** A subset run: checks not run because they read the work of a workstream left out (or why the gate was not asked: state `skipped`). */
+  skippedChecks?: { id: string; reason: string }[];
+  skippedReason?: string;
 }
 
 /** Git flow of one phase: the base it started from, each workstream's branch, and the merge. */
@@ -206,6 +238,8 @@ export interface CompensationStatus {
   of: string;
   stepId: string;
   state: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  /** Why it was skipped without running (a step taken from the cache did not run in this run). */
+  reason?: string;
   taskQueue: string;
   startedAt?: string;
   finishedAt?: string;
@@ -239,8 +273,26 @@ export interface RunStatus {
   /** Operator decisions about steps, gates and the run: the audit of fix-and-continue. */
   decisions: DecisionEntry[];
   phases: PhaseStatus[];
+  /** The plan's agent budgets (run, per phase, per workstream), when it has any: shown against the spend. */
+  budgets?: PlanBudgets;
   compensations: CompensationStatus[];
   counts: { phases: number; domains: number; workstreams: number; steps: number; finishedWorkstreams: number };
+  /** A plan read from a repository when the run started (planRef; a schedule's committed plan). */
+  planSource?: { repo: string; path: string; ref: string; commit: string };
+  /** A subset run (`--only`, `--from`): what was asked and what it brought in. */
+  subset?: string;
+  /** `--no-cache`: every workstream (true) or these ran their cached steps whatever the cache held. */
+  noCache?: true | string[];
+}
+
+export interface PlanBudgets { run?: BudgetLimits; phases?: Record<string, BudgetLimits>; workstreams?: Record<string, BudgetLimits> }
+
+/** The plan's budgets in one place (undefined when it has none). */
+export function planBudgets(plan: Plan): PlanBudgets | undefined {
+  const phases = Object.fromEntries(plan.phases.filter((p) => p.budget).map((p) => [p.id, p.budget as BudgetLimits]));
+  const workstreams = Object.fromEntries(plan.phases.flatMap((p) => p.domains.flatMap((d) => d.workstreams.filter((w) => w.budget).map((w) => [w.id, w.budget as BudgetLimits]))));
+  if (!plan.budget && Object.keys(phases).length === 0 && Object.keys(workstreams).length === 0) return undefined;
+  return { ...(plan.budget ? { run: plan.budget } : {}), ...(Object.keys(phases).length ? { phases } : {}), ...(Object.keys(workstreams).length ? { workstreams } : {}) };
 }
 
 export function now(): string {
@@ -254,6 +306,8 @@ export function initialStatus(plan: Plan, runWorkflowId: string, domainId: (phas
     onFailure: plan.onFailure ?? 'ask', onAbort: plan.onAbort ?? 'compensate', revision: 0, revisions: [], decisions: [],
     phases, compensations: [], counts: { phases: 0, domains: 0, workstreams: 0, steps: 0, finishedWorkstreams: 0 },
   };
+  const budgets = planBudgets(plan);
+  if (budgets) status.budgets = budgets;
   recount(status);
   return status;
 }

@@ -3,7 +3,7 @@
 // result is a success and every `verify` command passes there afterwards. Runner: activities/agent.ts;
 // how it runs, resumes and what it may touch: docs/agents.md.
 import { z } from 'zod';
-import { Duration, EnvRef, StepCommon } from '../step-base.ts';
+import { Budget, Duration, EnvRef, StepCommon } from '../step-base.ts';
 import { defineStepKind, type Obj } from './kind.ts';
 
 export const AGENTS = ['claude-code', 'codex'] as const;
@@ -33,10 +33,16 @@ export const AgentStep = z.strictObject({
   apiKey: EnvRef.optional(),
   /** Model round trips the agent may take (Claude Code: --max-turns; Codex: counted by Sparky). */
   maxTurns: z.number().int().min(1).optional(),
-  /** Spend limits for the step (all attempts of one session together). */
-  budget: z.strictObject({
-    usd: z.number().positive().optional(),
-    tokens: z.number().int().positive().optional(),
+  /** Spend limits for the step (all attempts of one session together): usd, tokens, turns. */
+  budget: Budget.optional(),
+  /**
+   * The agent's questions (its `ask` tool): whom they go to (only they may answer; default anyone),
+   * how long one may wait before it escalates, and to whom then.
+   */
+  ask: z.strictObject({
+    to: z.array(z.string().min(1)).min(1).optional(),
+    timeout: Duration.optional(),
+    escalate: z.array(z.string().min(1)).min(1).optional(),
   }).optional(),
   /** No event from the agent for this long: its process tree is ended and the step waits for a person. */
   stallAfter: Duration.optional(),
@@ -69,6 +75,8 @@ export const agentKind = defineStepKind<AgentStep>({
       err([...at, 'tools'], 'codex has no per-tool allow-list: leave "tools" out (its sandbox lets it edit the working directory and run commands there)');
     }
     if (compensated !== undefined) err([...at, 'kind'], 'an agent cannot be a compensation: undo work with a shell, just or docker step');
+    const ask = (st.ask ?? {}) as Obj;
+    if (ask.escalate !== undefined && ask.timeout === undefined) err([...at, 'ask', 'escalate'], 'ask.escalate needs ask.timeout (how long a question waits before it escalates)');
     const run = Array.isArray(st.verify) ? st.verify : [];
     run.forEach((argv, i) => {
       if (Array.isArray(argv) && typeof argv[0] === 'string' && argv[0].trim() === '') err([...at, 'verify', i, 0], 'argv[0] (the program) must not be empty');

@@ -3,7 +3,7 @@
 // Each test gets its own marker in the prompt, so one endpoint serves them all.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatErrors, loadPlanText } from '../../plan/load.ts';
 import { validatePlan } from '../../plan/validate.ts';
@@ -12,6 +12,7 @@ import { findAgentCli, type AgentName } from '../../host/agents.ts';
 import { git, newRepository } from '../helpers/git-repo.ts';
 import { startModelEndpoint, type ModelEndpoint, type Turn } from '../helpers/model-endpoint.ts';
 import { uniqueTaskQueue } from '../helpers/temporal.ts';
+import { startReceiver } from '../helpers/webhook-receiver.ts';
 import { eventually } from '../helpers/wait.ts';
 import { cpuWorkerProcess } from '../helpers/worker-process.ts';
 import { gateOf, serverAddress, status, tempDir, useStack, workstreamOf } from '../workflows/helpers.ts';
@@ -229,6 +230,162 @@ export function agentScenarios(agent: AgentName): void {
       assert.equal(sessions.size, 1, `one session across both attempts: ${[...sessions].join(', ')}`);
     } finally {
       worker.kill('SIGKILL');
+    }
+  });
+
+  // ── supervision (issue 24): stalls, budgets, questions ──
+
+  /** Processes still running with this run's directory in their environment (the agent, its tools, its MCP server). */
+  const runProcesses = (runDir: string): number[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SPARKY_RUN_DIR=${runDir}`); } catch { return false; }
+  }).map(Number);
+
+  test(`${agent}: a stall (the endpoint stops answering mid-stream) → attention \`stalled\` within stallAfter, with the last event, the process tree gone`, async () => {
+    const marker = `STALL-${agent}`;
+    ep.script(marker, [greet, { stall: true }]);
+    const repo = await repository();
+    const id = `sparky-agent-stall-${agent}`;
+    await start(onePhase(`agent-stall-${agent}`, repo, [step(marker, repo, { stallAfter: '4s', timeout: '5m' })]), id);
+    await ep.reached(marker, 1, 90_000);
+    const stalledAt = Date.now();
+    const ws = workstreamOf(await attention(id), 'feature');
+    assert.ok(Date.now() - stalledAt < 30_000, `attention came ${Date.now() - stalledAt} ms after the stream stalled (stallAfter 4s)`);
+    assert.equal(ws.attention?.cause, 'stalled');
+    assert.ok(ws.attention?.lastEvent?.event, 'the last event is named');
+    assert.match(ws.attention?.lastEvent?.at ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.match(ws.attention?.reason ?? '', /stalled: no event from the agent for 4s \(its last: .+ at .+\); its process tree was ended/);
+    const runDir = path.join(stack.logDir, id);
+    await eventually('the agent\'s process tree gone', async () => runProcesses(runDir), (pids) => pids.length === 0, 15_000);
+  });
+
+  test(`${agent}: a step budget reached → attention \`budget\` with the figures; raising it with revise, then retry, continues the same session`, async () => {
+    const marker = `BUDGET-${agent}`;
+    ep.script(marker, [greet, { bash: 'echo two' }, { bash: 'echo three' }, { bash: 'echo four' }, { text: 'Done within budget.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-budget-${agent}`;
+    const plan = onePhase(`agent-budget-${agent}`, repo, [step(marker, repo, { budget: { turns: 2 }, verify: verifyGreet })]);
+    const handle = await start(plan, id);
+    const ws = workstreamOf(await attention(id), 'feature');
+    assert.equal(ws.attention?.cause, 'budget');
+    assert.equal(ws.attention?.budget?.scope, 'step');
+    assert.deepEqual(ws.attention?.budget?.limit, { turns: 2 });
+    assert.ok((ws.attention?.budget?.spent.turns ?? 0) >= 2, `the figures: ${JSON.stringify(ws.attention?.budget)}`);
+    assert.match(ws.attention?.reason ?? '', /the step's budget \(2 turns\) is reached: spent .*\d+ turns/);
+    assert.ok((ws.steps[0].spend?.turns ?? 0) >= 2, 'the status keeps what the step spent');
+    const asked = ep.requests.filter((r) => r.script === marker).length;
+    assert.ok(asked < 5, 'the agent was stopped before its end');
+    const raised = onePhase(`agent-budget-${agent}`, repo, [step(marker, repo, { budget: { turns: 20 }, verify: verifyGreet })]);
+    await handle.executeUpdate('revisePlan', { args: [{ plan: raised, by: 'alice', comment: 'more turns' }] });
+    await handle.signal('retryStep', { step: 'feature/agent', by: 'alice' });
+    assert.equal((await handle.result()).state, 'completed');
+    assert.equal(ep.requests.filter((r) => r.script === marker && r.turn === 0).length, 1, 'the same session went on: its first turn was never asked again');
+    const last = ep.requests.filter((r) => r.script === marker).at(-1)!;
+    assert.match(last.text, /greet\.py/, 'the resumed session holds the earlier turns');
+    const done = workstreamOf(await status(stack.env, id), 'feature').steps[0];
+    assert.ok(Number(done.outputs?.turns) >= 5, `turns counted over both attempts: ${done.outputs?.turns}`);
+  });
+
+  test(`${agent}: a phase budget reached → attention \`budget\` naming the phase, with the figures; spend per workstream, phase and run in the status`, async () => {
+    const marker = `PHASEBUDGET-${agent}`;
+    ep.script(marker, [greet, { bash: 'echo two' }, { bash: 'echo three' }, { bash: 'echo four' }, { text: 'Done.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-phasebudget-${agent}`;
+    // Codex reports tokens only when its run ends: its budget is stopped live by the turns Sparky counts.
+    const figure = agent === 'codex' ? 'turns' : 'tokens';
+    const perTurn = agent === 'codex' ? 1 : ep.usage.input + ep.usage.output;
+    const plan = { ...onePhase(`agent-phasebudget-${agent}`, repo, [step(marker, repo)]), budget: { [figure]: 100 * perTurn } };
+    plan.phases[0] = { ...plan.phases[0], budget: { [figure]: 2 * perTurn } } as typeof plan.phases[0];
+    await start(plan, id);
+    const s = await attention(id);
+    const ws = workstreamOf(s, 'feature');
+    assert.equal(ws.attention?.cause, 'budget');
+    assert.equal(ws.attention?.budget?.scope, 'phase build');
+    assert.deepEqual(ws.attention?.budget?.limit, { [figure]: 2 * perTurn });
+    assert.ok((ws.attention?.budget?.spent[figure] ?? 0) >= 2 * perTurn, JSON.stringify(ws.attention?.budget));
+    assert.match(ws.attention?.reason ?? '', new RegExp(`the phase build budget \\(\\d+ ${figure}\\) is reached`));
+    assert.deepEqual(s.budgets, { run: { [figure]: 100 * perTurn }, phases: { build: { [figure]: 2 * perTurn } } });
+    assert.match(s.waitingFor, new RegExp(`agent spend: run .*\\d+ ${figure}.* of budget \\d+ ${figure}`));
+    assert.match(s.waitingFor, new RegExp(`phase build: .* of budget \\d+ ${figure}`));
+    const shown = await sparky(['status', id]);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, /agent spend: run /);
+    assert.match(shown.out, /feature: .*tokens/);
+    assert.match(shown.out, /agent \(agent\): budget reached \(phase build\); spent /);
+  });
+
+  test(`${agent}: a phase budget counts every domain of the phase: an agent of another domain is stopped by what the first one spent`, async () => {
+    const first = `SHARED1-${agent}`;
+    const second = `SHARED2-${agent}`;
+    ep.script(first, [greet, { bash: 'echo two' }, { text: 'First done.' }]);
+    ep.script(second, [{ bash: 'echo one' }, { bash: 'echo two' }, { text: 'Second done.' }]);
+    const repo = await repository();
+    const id = `sparky-agent-sharedbudget-${agent}`;
+    const figure = agent === 'codex' ? 'turns' : 'tokens';
+    const perTurn = agent === 'codex' ? 1 : ep.usage.input + ep.usage.output;
+    const plan = {
+      name: `agent-sharedbudget-${agent}`, git: { repo },
+      phases: [{ id: 'build', budget: { [figure]: 4 * perTurn }, domains: [
+        { id: 'd1', workstreams: [{ id: 'feature', steps: [step(first, repo)] }] },
+        { id: 'd2', workstreams: [{ id: 'other', dependsOn: ['feature'], steps: [{ ...step(second, repo), id: 'agent2' }] }] },
+      ] }],
+    };
+    await start(plan, id);
+    const s = await eventually('the second domain\'s workstream in attention', () => status(stack.env, id), (x) => workstreamOf(x, 'other').state === 'attention', 90_000);
+    assert.equal(workstreamOf(s, 'feature').state, 'succeeded', 'the first agent finished within the budget');
+    const other = workstreamOf(s, 'other').attention;
+    assert.equal(other?.cause, 'budget');
+    assert.equal(other?.budget?.scope, 'phase build');
+    assert.ok((other?.budget?.spent[figure] ?? 0) > 4 * perTurn, `the phase's spend includes the first domain's: ${JSON.stringify(other?.budget)}`);
+    // Stopped before its end (the CLI may already have asked for its next turn when Sparky ended it: what counts is that it did not finish).
+    assert.equal(workstreamOf(s, 'other').steps[0].state, 'failed', 'the second agent did not finish');
+  });
+
+  test(`${agent}: a question → attention \`question\` (for whom), a webhook; unanswered it escalates; \`sparky answer\` resumes the same session with the answer`, async () => {
+    const marker = `ASK-${agent}`;
+    ep.script(marker, [greet, { ask: 'Which greeting word: hello or hi?' }, { write: { path: 'word.txt', content: 'hello\n' } }, { text: 'Used hello, as answered.' }]);
+    const receiver = await startReceiver();
+    try {
+      const repo = await repository();
+      const id = `sparky-agent-ask-${agent}`;
+      const plan = { ...onePhase(`agent-ask-${agent}`, repo, [step(marker, repo, { ask: { to: ['alice'], timeout: '3s', escalate: ['carol'] }, verify: verifyGreet, commit: 'feature: greet' })]),
+        notify: { webhooks: [{ url: receiver.url }] } };
+      const handle = await start(plan, id);
+      const s = await attention(id);
+      const ws = workstreamOf(s, 'feature');
+      assert.equal(ws.attention?.cause, 'question');
+      assert.equal(ws.attention?.question?.text, 'Which greeting word: hello or hi?');
+      assert.deepEqual(ws.attention?.question?.to, ['alice']);
+      assert.match(ws.attention?.reason ?? '', /feature\/agent asks alice: Which greeting word/);
+      assert.equal(ep.requests.filter((r) => r.script === marker && r.turn === 2).length, 0, 'nothing ran after the question');
+      const asked = await eventually('the question\'s webhook', async () => receiver.received.map((r) => r.body), (b) => b.some((x) => x.event === 'attention' && (x.question as { text?: string } | undefined)?.text === 'Which greeting word: hello or hi?'), 30_000);
+      const hook = asked.find((x) => x.event === 'attention' && x.question)!;
+      assert.match(String(hook.text), /asks alice: Which greeting word/);
+      assert.match(String(hook.text), new RegExp(`npx sparky answer ${id} feature/agent "…" --as NAME`));
+      // Nobody answers within ask.timeout: escalated to carol, who may answer then.
+      const escalated = await eventually('the question escalated', () => status(stack.env, id), (x) => workstreamOf(x, 'feature').attention?.question?.escalated !== undefined, 30_000);
+      assert.deepEqual(workstreamOf(escalated, 'feature').attention?.question?.escalated?.to, ['carol']);
+      await eventually('the escalation webhook', async () => receiver.received.map((r) => r.body), (b) => b.some((x) => x.event === 'escalated' && (x.question as { escalatedTo?: string[] } | undefined)?.escalatedTo?.[0] === 'carol'), 30_000);
+      // The signal (tctl, the Web UI) goes through the same checks: refused, kept in the decisions as ignored.
+      await handle.signal('answerQuestion', { step: 'feature/agent', by: 'mallory', answer: 'hi' });
+      await eventually('the refused signal in the decisions', () => status(stack.env, id),
+        (x) => x.decisions.some((d) => d.action === 'answer' && d.by === 'mallory' && d.ignored && /mallory may not answer/.test(d.ignoredReason ?? '')), 30_000);
+      const refused = await sparky(['answer', id, 'feature/agent', 'hi', '--as', 'mallory']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.err, /mallory may not answer: the question of feature\/agent is for alice, carol/);
+      const answered = await sparky(['answer', id, 'feature/agent', 'hello, please', '--as', 'carol']);
+      assert.equal(answered.code, 0, answered.err);
+      assert.match(answered.out, /answered feature\/agent/);
+      assert.equal((await handle.result()).state, 'completed');
+      const resumed = ep.requests.find((r) => r.script === marker && r.turn === 2);
+      assert.ok(resumed, 'the session went on after the answer');
+      assert.match(resumed.text, /carol answered your question/);
+      assert.match(resumed.text, /hello, please/);
+      assert.match(resumed.text, /Which greeting word/, 'the same session: the question is in its conversation');
+      assert.equal(ep.requests.filter((r) => r.script === marker && r.turn === 0).length, 1, 'the first turn was never asked again');
+      const decisions = (await status(stack.env, id)).decisions;
+      assert.ok(decisions.some((d) => d.action === 'answer' && d.by === 'carol' && d.comment === 'hello, please' && !d.ignored));
+    } finally {
+      await receiver.close();
     }
   });
 

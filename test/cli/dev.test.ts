@@ -28,7 +28,9 @@ test('sparky dev --server-only: no workers inside; a separate worker process run
   const port = await freePort();
   let uiPort = await freePort();
   while (uiPort === port) uiPort = await freePort();
-  const env = { SPARKY_DATA_DIR: dir, SPARKY_TEMPORAL_PORT: String(port), SPARKY_UI_PORT: String(uiPort), SPARKY_UI_URL: '', TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
+  let boardPort = await freePort();
+  while (boardPort === port || boardPort === uiPort) boardPort = await freePort();
+  const env = { SPARKY_DATA_DIR: dir, SPARKY_TEMPORAL_PORT: String(port), SPARKY_UI_PORT: String(uiPort), SPARKY_BOARD_PORT: String(boardPort), SPARKY_UI_URL: '', TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
   const dev = execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'dev', '--server-only'],
     { cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', env, timeout: 200_000 });
   let devOut = '';
@@ -37,6 +39,11 @@ test('sparky dev --server-only: no workers inside; a separate worker process run
   try {
     await eventually('the dev server banner', async () => devOut, (o) => /workers +none in this process \(--server-only\)/.test(o), 90_000);
     assert.match(devOut, new RegExp(`Web UI +http://127\\.0\\.0\\.1:${uiPort}`));
+    // The Sparky board on its own port (SPARKY_BOARD_PORT), printed beside the Web UI, answering.
+    assert.match(devOut, new RegExp(`Sparky board +http://localhost:${boardPort}`));
+    const page = await fetch(`http://127.0.0.1:${boardPort}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Sparky board/);
 
     const plan = path.join(dir, 'p.plan.yaml');
     writeFileSync(plan, 'name: server-only\nphases:\n  - id: p\n    domains: [{ id: d, workstreams: [{ id: w, steps: [{ id: s, kind: shell, run: [uname] }] }] }]\n');

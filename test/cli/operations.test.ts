@@ -108,6 +108,12 @@ const checks: Record<string, (outputs: string[]) => Promise<void>> = {
     assert.match(out[2], /ops-gate/);
     assert.match(out[3], /waiting for approval of ops-gate/);
   },
+  'A weekly report': async (out) => {
+    assert.match(out[0], /ops-gate/, 'the markdown report names what waits');
+    assert.match(out[0], /[✅🟡⚪]/u);
+    const json = JSON.parse(out[1].slice(out[1].indexOf('{'))) as { run?: unknown };
+    assert.ok(json && typeof json === 'object');
+  },
   'Approve or reject a gate': async () => {
     const s = await eventually('the gate to be approved', status, (x) => gate(x).state === 'approved', 60_000);
     assert.deepEqual([...gate(s).approvals].sort(), ['alice', 'bob', 'carol']);

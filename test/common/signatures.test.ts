@@ -13,7 +13,7 @@ import { fingerprint, parsePublicKey } from '../../common/ssh-keys.ts';
 import { base64Decode, base64Encode } from '../../common/bytes.ts';
 import { buildStatement, checksDigest, planDigest, type StatementFields } from '../../common/gate-statement.ts';
 import { canonicalJson } from '../../common/canonical-json.ts';
-import { selfApprovalRefusal, verifyDecision, verifyStarter } from '../../common/signed-decision.ts';
+import { selfApprovalRefusal, signatureId, verifyDecision, verifyStarter } from '../../common/signed-decision.ts';
 import { buildStartStatement } from '../../common/gate-statement.ts';
 import { keyDir, makeKey, sshSign, type TestKey } from '../helpers/ssh.ts';
 
@@ -99,7 +99,7 @@ test('verifyDecision: the listed key over the exact statement, nothing else', as
   const sig = await sshSign(buildStatement(fields), alice);
   const { time, ...rest } = fields;
   const ok = verifyDecision({ approverEntry: entry, statementFields: { ...rest, time }, signature: sig });
-  assert.deepEqual(ok, { ok: true, signed: true, fingerprint: alice.fingerprint });
+  assert.deepEqual(ok, { ok: true, signed: true, fingerprint: alice.fingerprint, keyType: 'ssh-ed25519', signatureId: signatureId(sig) });
 
   const refuse = (args: Partial<Parameters<typeof verifyDecision>[0]>, re: RegExp) => {
     const r = verifyDecision({ approverEntry: entry, statementFields: fields, signature: sig, ...args });

@@ -10,6 +10,8 @@
 // from a copy of the checkout with its own bundle cache) and share one build id (Worker Versioning,
 // ADR 0005): their CPU workers are versioned by default. Then the same cluster with mTLS on:
 // clients without a certificate are refused; Sparky's CLI and workers with one run a plan on both hosts.
+// Between the two: the same plan again takes every cached step from the cache, one of them on hostb from
+// the entry hosta stored (the step cache's store is in the run root the hosts share, ADR 0010).
 // Skipped (visibly) only where Go or PostgreSQL cannot be had (scripts/cluster exits 3).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,10 +157,15 @@ after(async () => {
 });
 
 // ---- the plan: the flagship, GPU steps pinned to the two hosts --------------------------------------
-/** A copy of examples/ (the plan writes into its baseDir) with the variant next to the original. */
-async function flagshipOnTwoHosts(dir: string): Promise<string> {
-  await cp(path.join(PROJECT_ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
-  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+/**
+ * A copy of examples/ (the plan writes into its baseDir) with the variant next to the original; `pins`
+ * moves steps to other pools, into a variant of its own name (`variant`) beside the first.
+ */
+async function flagshipOnTwoHosts(dir: string, pins: Record<string, string> = {}, variantName = 'dgx-pixels.two-hosts.plan.yaml'): Promise<string> {
+  if (!existsSync(path.join(dir, 'examples'))) {
+    await cp(path.join(PROJECT_ROOT, 'examples'), path.join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  }
   const file = path.join(dir, 'examples', 'dgx-pixels.plan.yaml');
   const doc = parseDocument(readFileSync(file, 'utf8'));
   doc.set('pools', { 'a-gpu0': { host: 'hosta', gpu: 0 }, 'b-gpu0': { host: 'hostb', gpu: 0 } });
@@ -182,7 +189,8 @@ async function flagshipOnTwoHosts(dir: string): Promise<string> {
   b.set('pool', 'b-gpu0');
   b.setIn(['params', 'iterations'], 400);
   b.set('heartbeatTimeout', '5s');
-  const variant = path.join(dir, 'examples', 'dgx-pixels.two-hosts.plan.yaml');
+  for (const [at, pool] of Object.entries(pins)) step(at.split('/')[0], at.split('/')[1]).set('pool', pool);
+  const variant = path.join(dir, 'examples', variantName);
   writeFileSync(variant, doc.toString());
   return variant;
 }
@@ -372,6 +380,26 @@ test('the flagship plan across two hosts survives history SIGKILL, a GPU worker 
     assert.equal(x.attempts ?? 1, n, `${x.ws}/${x.id}: attempts in the status vs executions in the logs`);
   }
   t.diagnostic(`${ran.length} steps succeeded; WS-05/gemm-512 executions: ${runs.get('WS-05/gemm-512')?.count}`);
+
+  // The step cache across hosts (ADR 0011: its store is in the run root the hosts share): the same plan
+  // again, with WS-01/gemm now pinned to hostb. Every cached step is a hit, and WS-01/gemm's is taken on
+  // hostb from the entry hosta stored in the run above.
+  const againPlan = await flagshipOnTwoHosts(dir, { 'WS-01/gemm': 'b-gpu0' }, 'dgx-pixels.two-hosts-again.plan.yaml');
+  const againId = `${workflowId}-again`;
+  const again = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'run', againPlan, '--id', againId,
+    '--wait', '--auto-approve', 'alice,bob,carol'], { cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', timeout: 300_000, env: cliEnv });
+  assert.equal(again.exitCode, 0, (again.all ?? '').slice(-3000));
+  const second = await client.workflow.getHandle(againId).query<RunStatus>('status');
+  const gemm = stepOf(second, 'WS-01', 'gemm');
+  assert.equal(gemm.state, 'cached', JSON.stringify(gemm));
+  assert.equal(gemm.taskQueue, 'sparky-gpu-hostb-0', 'asked on hostb');
+  assert.deepEqual([gemm.cache?.hit?.host, gemm.cache?.hit?.run], ['hosta', workflowId], 'from the entry hosta stored');
+  const ranAgain = allSteps(second).filter((x) => x.state === 'succeeded').map((x) => `${x.ws}/${x.id}`).sort();
+  assert.deepEqual(ranAgain, ['WS-01/prepare', 'WS-16/host-metrics'], 'only the uncached steps ran');
+  assert.ok(allSteps(second).filter((x) => x.state === 'cached').length >= 25);
+  const hits = [...new Set(allSteps(second).filter((x) => x.state === 'cached').map((x) => x.cache?.hit?.host))].sort();
+  t.diagnostic(`second run: ${allSteps(second).filter((x) => x.state === 'cached').length} steps from the cache (entries made on ${hits.join(', ')}); WS-01/gemm on hostb from hosta`);
+  for (const [key, e] of executions(againId)) assert.ok(e.count === 0 || ['WS-01/prepare', 'WS-16/host-metrics'].includes(key), `${key} did not run again`);
   await client.connection.close();
   await stopWorkers();
 });
@@ -404,8 +432,9 @@ test('with mTLS on, clients without the certificate are refused and Sparky runs 
   mkdirSync(dir, { recursive: true });
   const plan = await flagshipOnTwoHosts(dir);
   const workflowId = 'sparky-dgx-pixels-cluster-mtls';
+  // --no-cache: the work really runs again under mTLS (the cache holds the first run's results).
   const run = await execa(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'sparky.ts'), 'run', plan, '--id', workflowId,
-    '--wait', '--auto-approve', 'alice,bob,carol'], { cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', timeout: 540_000, env: cliEnv });
+    '--wait', '--auto-approve', 'alice,bob,carol', '--no-cache'], { cwd: PROJECT_ROOT, reject: false, all: true, stdin: 'ignore', timeout: 540_000, env: cliEnv });
   assert.equal(run.exitCode, 0, (run.all ?? '').slice(-3000));
   const client = await clientFor(env);
   const final = await client.workflow.getHandle(workflowId).query<RunStatus>('status');

@@ -5,7 +5,8 @@
 // turn answers a request is decided by the conversation the request carries (how many assistant turns
 // it holds already), not by a counter, so a resumed session gets the turn after the last one it saw —
 // and a test can tell what the CLI sent back (`requests`). A turn may `hold` its answer until the test
-// releases it, so a test can kill a worker mid-turn. Several sessions share one endpoint: a script is
+// releases it, so a test can kill a worker mid-turn; a `stall` turn starts its stream and never finishes
+// it (a hung model); an `ask` turn calls the MCP tool Sparky gives the agent. Several sessions share one endpoint: a script is
 // chosen by a marker text found in the request (the step's prompt names it).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +15,12 @@ export type Turn =
   | { bash: string; hold?: boolean }
   | { write: { path: string; content: string }; hold?: boolean }
   /** A tool by the CLI's own name and input (e.g. `WebFetch` for Claude Code), for denied-tool cases. */
-  | { tool: { name: string; input: Record<string, unknown> }; hold?: boolean }
-  | { text: string; hold?: boolean };
+  | { tool: { name: string; input: Record<string, unknown>; /** OpenAI: a namespaced function (Codex's deferred MCP tools). */ namespace?: string }; hold?: boolean }
+  | { text: string; hold?: boolean }
+  /** Calls Sparky's `ask` tool (whatever name the CLI gives the MCP tool: found in the request's tools). */
+  | { ask: string; hold?: boolean }
+  /** Starts the answer's stream and then sends nothing more, ever (a hung model or connection). */
+  | { stall: true; hold?: boolean };
 
 export interface EndpointRequest {
   api: 'anthropic' | 'openai';
@@ -94,8 +99,18 @@ export async function startModelEndpoint(options: { scripts?: Record<string, Tur
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     ids += 1;
-    if (api === 'anthropic') anthropicAnswer(res, step, ids, usage);
-    else openaiAnswer(res, step, ids, usage);
+    if ('stall' in step) {
+      // The stream opens, then nothing: the CLI waits on a live connection (closed only by close()).
+      if (api === 'anthropic') sse(res, 'message_start', { type: 'message_start', message: { id: `msg_${ids}`, type: 'message', role: 'assistant', model: 'scripted', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } } });
+      else sse(res, 'response.created', { type: 'response.created', response: { id: `resp_${ids}`, object: 'response', status: 'in_progress', model: 'scripted', output: [] } });
+      return;
+    }
+    // Claude Code lists the ask tool as mcp__sparky__ask; Codex defers MCP tools into a namespace (mcp__sparky) whose functions are called by namespace and name.
+    const turn2: Answerable = 'ask' in step
+      ? (api === 'anthropic' ? { tool: { name: askToolName(body) ?? 'mcp__sparky__ask', input: { question: step.ask } } } : { tool: { namespace: 'mcp__sparky', name: 'ask', input: { question: step.ask } } })
+      : step;
+    if (api === 'anthropic') anthropicAnswer(res, turn2, ids, usage);
+    else openaiAnswer(res, turn2, ids, usage);
     res.end(() => { request.answeredAt = performance.now(); });
   }
 
@@ -141,6 +156,12 @@ function openaiTurns(body: Record<string, unknown>): number {
   return input.filter((i) => i.type === 'function_call' || i.type === 'custom_tool_call' || (i.type === 'message' && i.role === 'assistant')).length;
 }
 
+/** The name the CLI gave Sparky's MCP `ask` tool in this request's tool list (Claude Code: mcp__sparky__ask). */
+function askToolName(body: Record<string, unknown>): string | undefined {
+  const tools = Array.isArray(body.tools) ? body.tools as { name?: string; type?: string }[] : [];
+  return tools.map((t) => t.name ?? '').find((n) => /sparky/.test(n) && /ask$/.test(n));
+}
+
 function conversationText(api: 'anthropic' | 'openai', body: Record<string, unknown>): string {
   return JSON.stringify(api === 'anthropic' ? body.messages ?? [] : body.input ?? []);
 }
@@ -151,7 +172,9 @@ type Out = http.ServerResponse;
 const sse = (res: Out, event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function anthropicAnswer(res: Out, step: Turn, n: number, usage: { input: number; output: number }): void {
+type Answerable = Exclude<Turn, { ask: string } | { stall: true }>;
+
+function anthropicAnswer(res: Out, step: Answerable, n: number, usage: { input: number; output: number }): void {
   sse(res, 'message_start', { type: 'message_start', message: { id: `msg_${n}`, type: 'message', role: 'assistant', model: 'scripted', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } } });
   let stop = 'end_turn';
   if ('text' in step) {
@@ -170,7 +193,7 @@ function anthropicAnswer(res: Out, step: Turn, n: number, usage: { input: number
   sse(res, 'message_stop', { type: 'message_stop' });
 }
 
-function openaiAnswer(res: Out, step: Turn, n: number, usage: { input: number; output: number }): void {
+function openaiAnswer(res: Out, step: Answerable, n: number, usage: { input: number; output: number }): void {
   let item: Record<string, unknown>;
   if ('text' in step) {
     item = { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] };
@@ -178,7 +201,8 @@ function openaiAnswer(res: Out, step: Turn, n: number, usage: { input: number; o
     const [name, args] = 'bash' in step ? ['exec_command', { cmd: step.bash }]
       : 'write' in step ? ['exec_command', { cmd: `mkdir -p "$(dirname ${shellQuote(step.write.path)})" && printf %s ${shellQuote(step.write.content)} > ${shellQuote(step.write.path)}` }]
         : [step.tool.name, step.tool.input];
-    item = { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}`, name, arguments: JSON.stringify(args), status: 'completed' };
+    const namespace = 'tool' in step ? step.tool.namespace : undefined;
+    item = { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}`, ...(namespace ? { namespace } : {}), name, arguments: JSON.stringify(args), status: 'completed' };
   }
   const response = { id: `resp_${n}`, object: 'response', status: 'in_progress', model: 'scripted', output: [] as unknown[] };
   sse(res, 'response.created', { type: 'response.created', response });

@@ -1,12 +1,12 @@
 // The `resolve` update: every operator decision in one (retryStep, skipStep, recheckGate, abort,
-// rework), each handled by its own kind; and the signals that carry the same decisions for `tctl`
+// rework, answer), each handled by its own kind; and the signals that carry the same decisions for `tctl`
 // (which has no updates), mapped to the same input.
 import type { ResolveAction, ResolveInput, ResolveResult } from '../messages.ts';
 import { no, ok, record, type Checked, type DecisionKind } from './pipeline.ts';
 
 export type ResolveKinds = { [A in ResolveAction]: DecisionKind<ResolveInput, unknown, ResolveResult> };
 
-export const RESOLVE_ACTIONS: readonly ResolveAction[] = ['retryStep', 'skipStep', 'recheckGate', 'abort', 'rework'];
+export const RESOLVE_ACTIONS: readonly ResolveAction[] = ['retryStep', 'skipStep', 'recheckGate', 'abort', 'rework', 'answer'];
 
 export function resolveKind(kinds: ResolveKinds): DecisionKind<ResolveInput, unknown, ResolveResult> {
   return {
@@ -29,5 +29,6 @@ export function resolveKind(kinds: ResolveKinds): DecisionKind<ResolveInput, unk
 /** A signal's input as the `resolve` input of its action (`reason` is the comment where the signal names one). */
 export function fromSignal(action: ResolveAction, msg: Record<string, unknown> | undefined): Partial<ResolveInput> {
   const comment = action === 'skipStep' || action === 'abort' || action === 'rework' ? msg?.reason ?? msg?.comment : msg?.comment;
-  return { action, step: msg?.step, gate: msg?.gate, by: msg?.by, comment, ...(action === 'rework' ? { rework: msg?.rework } : {}) } as Partial<ResolveInput>;
+  return { action, step: msg?.step, gate: msg?.gate, by: msg?.by, comment, ...(action === 'rework' ? { rework: msg?.rework } : {}),
+    ...(action === 'answer' ? { answer: msg?.answer } : {}) } as Partial<ResolveInput>;
 }

@@ -19,6 +19,7 @@ import { checkRevision, revisedDomain } from '../revise.ts';
 import { TERMINAL } from '../run-text.ts';
 import { signersRefusal, type RunSigning } from '../signing.ts';
 import type { StatusIndex } from '../status-index.ts';
+import { runBudgets } from '../spend.ts';
 import { now, phaseStatus, recount, type GateStatus, type RunStatus } from '../status.ts';
 import { validateRunInput } from '../validate-input.ts';
 import type { DecisionLog } from './log.ts';
@@ -124,11 +125,14 @@ function applyRevision(deps: RevisionDeps, grant: Grant, by: string, msg: Input,
       }
     }));
     if (phase.gate && ps.gate) reviseGate(deps, ps.gate, before.phases[i].gate, phase.gate);
+    // Budgets and prices go along where the plan has (or had) them: a raised budget lets `retry` go on.
+    const budgeted = (p: Plan) => p.budget !== undefined || p.prices !== undefined || p.phases.some((x) => x.budget !== undefined);
+    const agentRun = budgeted(next) || budgeted(before) ? { budgets: runBudgets(next, phase).budgets ?? {}, prices: next.prices ?? {} } : {};
     for (const domain of phase.domains) {
       const id = deps.childId(phase.id, domain.id);
       if (deps.active.has(id)) {
         deps.relay.send(phase.id, [id], reviseDomainSignal,
-          { domain: revisedDomain(next, phase.id, domain.id) ?? domain, revision: status.revision, run: { defaults: next.defaults ?? {}, pools: next.pools ?? {}, env: next.env ?? {} } });
+          { domain: revisedDomain(next, phase.id, domain.id) ?? domain, revision: status.revision, run: { defaults: next.defaults ?? {}, pools: next.pools ?? {}, env: next.env ?? {}, ...agentRun } });
       }
     }
   });
