@@ -17,6 +17,9 @@ import '../helpers/temporal.ts'; // installs the quiet test logger
 const EXPECTED: Record<string, string[]> = {
   // git-rework: recorded once on 870fbe2 (release 0.1.0) for the git-flow patches (sparky-rework-reset, sparky-git-paths).
   '0.1.0': ['aborted', 'approved', 'attention', 'cancelled', 'compensated', 'continued-as-new', 'git-rework', 'parked', 'signed'],
+  // Recorded on the 0.2.0 release: the signed rounds (sparky-signed-rounds), signed revisions, the step cache and dry runs.
+  '0.2.0': ['aborted', 'approved', 'attention', 'cached', 'cancelled', 'compensated', 'continued-as-new', 'dry-run', 'git-rework', 'parked',
+    'revised', 'rounds', 'signed'],
 };
 
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
