@@ -10,8 +10,12 @@ export function dockerHost(env: NodeJS.ProcessEnv = process.env): string {
 
 export type DockerProbe = { ok: true; serverVersion: string; host: string } | { ok: false; reason: string; host: string };
 
-/** `docker info` within `timeoutMs`: the engine answers, or a reason a person can act on. */
-export async function probeDocker(timeoutMs = 5_000): Promise<DockerProbe> {
+/**
+ * `docker info` within `timeoutMs`: the engine answers, or a reason a person can act on. The default is
+ * generous: on a loaded host `docker info` can take seconds, and a step's `when: { docker: true }` must not
+ * read a slow engine as none (the step would be skipped, and a later run would find no cache entry for it).
+ */
+export async function probeDocker(timeoutMs = 20_000): Promise<DockerProbe> {
   const host = dockerHost();
   const result = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: timeoutMs, stdin: 'ignore' });
   const version = String(result.stdout ?? '').trim();
