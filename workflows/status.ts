@@ -76,7 +76,7 @@ export interface Attention {
   /** `budget`: which budget (`step`, `workstream WS`, `phase P`, `run`), its limits and what was spent. */
   budget?: { scope: string; limit: BudgetLimits; spent: Spend };
   /** `question`: what the agent asked, whom for (empty: anyone), and when it escalates or escalated. */
-  question?: { text: string; to: string[]; askedAt: string; timeout?: string; deadline?: string; escalate?: string[]; escalated?: { at: string; to: string[] } };
+  question?: AttentionQuestion;
 }
 
 export interface WorkstreamStatus {
@@ -350,3 +350,6 @@ export function summariseOutputs(outputs: Record<string, unknown> | undefined): 
   }
   return out;
 }
+
+/** An agent's question waiting for a person: its text, whom it is for, when it was asked and when it escalates. */
+export interface AttentionQuestion { text: string; to: string[]; askedAt: string; timeout?: string; deadline?: string; escalate?: string[]; escalated?: { at: string; to: string[] } }

@@ -8,7 +8,7 @@ import type { ResolveInput, ResolveResult } from '../messages.ts';
 import { stepDecisionSignal } from '../messages.ts';
 import type { Relay } from '../relay.ts';
 import type { StatusIndex } from '../status-index.ts';
-import type { RunStatus } from '../status.ts';
+import type { AttentionQuestion, RunStatus } from '../status.ts';
 import type { DecisionLog } from './log.ts';
 import { no, ok, type Checked, type DecisionKind, type Surface } from './pipeline.ts';
 import { runRefusal, type RunAction } from './run-actions.ts';
@@ -17,7 +17,7 @@ import { stepRefusal, stepTarget } from './step-actions.ts';
 interface Deps { status: RunStatus; index: StatusIndex; relay: Relay; log: DecisionLog }
 
 /** Who may answer a question now: its `to` (anyone when empty), and its escalation's people once escalated. */
-export function answerers(q: NonNullable<NonNullable<RunStatus['phases'][number]['domains'][number]['workstreams'][number]['attention']>['question']>): string[] {
+export function answerers(q: AttentionQuestion): string[] {
   return q.to.length === 0 ? [] : [...q.to, ...(q.escalated?.to ?? [])];
 }
 
